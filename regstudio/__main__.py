@@ -1,0 +1,3 @@
+from regstudio.cli import main
+
+raise SystemExit(main())
