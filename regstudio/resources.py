@@ -17,8 +17,8 @@ def _candidates() -> list[Path]:
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:
         found.append(Path(bundle) / "resources")
-    # A non-editable install maps resources/ to the package regstudio.resources.
-    found.append(_PACKAGE_DIR / "resources")
+    # A non-editable install maps resources/ to the package regstudio._resources.
+    found.append(_PACKAGE_DIR / "_resources")
     # A clone or an editable install: resources/ beside the package folder.
     found.append(_PACKAGE_DIR.parent / "resources")
     return found
