@@ -1,0 +1,275 @@
+"""Dataset and Split: seeded (stratified) splits; standardisation fitted on the training split."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import DataError
+
+MAX_CLASSES = 100
+MAX_INTEGER_CLASSES = 20  # numeric targets with at most this many integer values are classes
+
+
+@dataclass
+class Raw:
+    """What a source produces before splitting: features X (N, F) or images (N, H, W, C) uint8."""
+
+    name: str
+    task: str
+    y: np.ndarray
+    classes: list[str]
+    X: np.ndarray | None = None
+    images: np.ndarray | None = None
+    feature_names: list[str] = field(default_factory=list)
+    report: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Split:
+    X: np.ndarray
+    y: np.ndarray
+    images: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+
+@dataclass
+class Dataset:
+    name: str
+    task: str
+    train: Split
+    val: Split
+    test: Split
+    classes: list[str]
+    feature_names: list[str]
+    image_shape: tuple[int, int, int] | None
+    report: list[str]
+    x_mean: np.ndarray = field(default=None, repr=False)  # tables: per column; images: per channel
+    x_std: np.ndarray = field(default=None, repr=False)  # in [0, 1] scale; 1 where constant
+    y_mean: float = 0.0
+    y_std: float = 1.0
+
+    def images_to_X(self, images: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """uint8 (or float in [0, 1]) NHWC images -> float32 model input, as for train.X."""
+        top = 255.0 if images.dtype == np.uint8 else 1.0
+        scale = (1.0 / (top * self.x_std)).astype(np.float32)
+        offset = (-self.x_mean / self.x_std).astype(np.float32)
+        out = np.multiply(images, scale, out=out, dtype=np.float32, casting="unsafe")
+        out += offset
+        return out
+
+    def transform_X(self, raw: np.ndarray) -> np.ndarray:
+        """Raw features (tables, original units) -> standardised float32 model input."""
+        if self.image_shape is not None:
+            return self.images_to_X(np.asarray(raw))
+        raw = np.asarray(raw, dtype=np.float64)
+        return ((raw - self.x_mean) / self.x_std).astype(np.float32)
+
+    def inverse_y(self, y: np.ndarray) -> np.ndarray:
+        """Regression: standardised targets -> original units; identity otherwise."""
+        if self.task != "regression":
+            return y
+        return np.asarray(y, dtype=np.float64) * self.y_std + self.y_mean
+
+    @property
+    def input_shape(self) -> tuple:
+        return tuple(self.train.X.shape[1:])
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def n_outputs(self) -> int:
+        return self.n_classes if self.task == "classification" else 1
+
+    def summary(self) -> dict:
+        """Samples per split, features or image size, class counts: for the GUI and the CLI."""
+        splits = {"train": self.train, "val": self.val, "test": self.test}
+        info = {
+            "name": self.name,
+            "task": self.task,
+            "samples": {k: len(s) for k, s in splits.items()},
+            "features": None if self.image_shape else len(self.feature_names),
+            "image_shape": self.image_shape,
+            "classes": list(self.classes),
+        }
+        if self.task == "classification":
+            info["class_counts"] = {
+                k: dict(zip(self.classes, np.bincount(s.y, minlength=self.n_classes).tolist(),
+                            strict=True))
+                for k, s in splits.items()
+            }
+        return info
+
+
+def encode_target(values: np.ndarray, task: str | None, where: str) -> tuple[np.ndarray, list, str]:
+    """Labels -> (y, classes, task). Text -> classes; numbers -> classes when they are at most
+    20 distinct integers (unless ``task`` says otherwise), else a regression target."""
+    values = np.asarray(values)
+    numeric = values.dtype.kind in "biuf"
+    if not numeric and values.dtype.kind not in "USO":
+        raise DataError(f"{where}: target has unsupported type {values.dtype}")
+    if numeric:
+        values = values.astype(np.float64)
+        if not np.isfinite(values).all():
+            raise DataError(f"{where}: target has missing or infinite values: remove those rows")
+        integral = bool(np.all(values == np.round(values)))
+        if task is None:
+            few = len(np.unique(values)) <= MAX_INTEGER_CLASSES
+            task = "classification" if integral and few else "regression"
+        if task == "regression":
+            return values, [], task
+    elif task == "regression":
+        raise DataError(f"{where}: target is text, so it cannot be a regression target: "
+                        "use task classification or a numeric column")
+    uniq, y = np.unique(values, return_inverse=True)
+    if len(uniq) < 2:
+        raise DataError(f"{where}: target has only one class ({_name(uniq[0])!s}): "
+                        "classification needs at least two")
+    if len(uniq) > MAX_CLASSES:
+        raise DataError(f"{where}: target has {len(uniq)} distinct values (at most {MAX_CLASSES} "
+                        "classes): use task regression for a numeric target")
+    return y.astype(np.int64), [_name(u) for u in uniq], "classification"
+
+
+def _name(value) -> str:
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def split_indices(y: np.ndarray, task: str, val_fraction: float, test_fraction: float,
+                  train_size: int | None, rng: np.random.Generator,
+                  classes: list[str] = ()) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Seeded train/val/test indices (stratified for classification) and report notes."""
+    notes = []
+    if task == "classification":
+        groups = [np.flatnonzero(y == c) for c in range(int(y.max()) + 1)]
+    else:
+        groups = [np.arange(len(y))]
+    parts = {"train": [], "val": [], "test": []}
+    for c, idx in enumerate(groups):
+        idx = rng.permutation(idx)
+        n_val = _portion(len(idx), val_fraction)
+        n_test = _portion(len(idx), test_fraction)
+        if len(idx) - n_val - n_test < 1:
+            what = f"class {classes[c]!r}" if task == "classification" and classes else "the data"
+            raise DataError(f"{what} has only {len(idx)} sample(s), too few for a training, "
+                            f"validation{' and test' if n_test else ''} split: add samples or "
+                            "lower data.val_fraction / data.test_fraction")
+        parts["val"].append(idx[:n_val])
+        parts["test"].append(idx[n_val:n_val + n_test])
+        parts["train"].append(idx[n_val + n_test:])
+    if train_size is not None:
+        pool = sum(len(p) for p in parts["train"])
+        if train_size < pool:
+            parts["train"] = _subsample(parts["train"], train_size, rng)
+        elif train_size > pool:
+            notes.append(f"train_size {train_size} is more than the {pool} samples left after "
+                         f"the validation/test split: using {pool}")
+    out = tuple(rng.permutation(np.concatenate(parts[k])) for k in ("train", "val", "test"))
+    return (*out, notes)
+
+
+def _portion(n: int, fraction: float) -> int:
+    """round(n * fraction), but at least one sample of a split that is asked for."""
+    return 0 if fraction <= 0 else max(1, int(round(n * fraction)))
+
+
+def _subsample(groups: list[np.ndarray], size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Keep ``size`` samples spread over the groups in proportion (largest remainder)."""
+    sizes = np.array([len(g) for g in groups], dtype=float)
+    if size < len(groups):
+        raise DataError(f"data.train_size must be at least the number of classes ({len(groups)}) "
+                        f"(got {size})")
+    exact = sizes * size / sizes.sum()
+    take = np.maximum(np.floor(exact).astype(int), 1)
+    order = np.argsort(-(exact - np.floor(exact)), kind="stable")
+    i = 0
+    while take.sum() < size:
+        j = order[i % len(order)]
+        if take[j] < sizes[j]:
+            take[j] += 1
+        i += 1
+    while take.sum() > size:
+        take[np.argmax(take)] -= 1
+    return [g[:k] for g, k in zip(groups, take, strict=True)]
+
+
+def make_dataset(raw: Raw, *, val_fraction: float = 0.3, test_fraction: float = 0.0,
+                 train_size: int | None = None, standardize: bool = True, seed: int = 0) -> Dataset:
+    """Split ``raw`` and standardise it with statistics of the training split only."""
+    if val_fraction + test_fraction >= 0.95:
+        raise DataError(f"data.val_fraction + data.test_fraction must be below 0.95 "
+                        f"(got {val_fraction + test_fraction:g}): leave data for training")
+    n = len(raw.y)
+    if n < 3:
+        raise DataError(f"{raw.name}: only {n} sample(s): at least 3 are needed to split")
+    rng = np.random.default_rng([seed, 1])
+    tr, va, te, notes = split_indices(raw.y, raw.task, val_fraction, test_fraction, train_size,
+                                      rng, raw.classes)
+    is_image = raw.images is not None
+    if is_image:
+        x_mean, x_std = _image_stats(raw.images[tr], standardize)
+    else:
+        X = np.asarray(raw.X, dtype=np.float64)
+        x_mean, x_std = _stats(X[tr], standardize)
+    y = raw.y
+    y_mean, y_std = 0.0, 1.0
+    if raw.task == "regression":
+        y = np.asarray(y, dtype=np.float64)
+        if standardize:
+            m, s = _stats(y[tr, None], True)
+            y_mean, y_std = float(m[0]), float(s[0])
+    ds = Dataset(
+        name=raw.name, task=raw.task, train=None, val=None, test=None, classes=list(raw.classes),
+        feature_names=list(raw.feature_names),
+        image_shape=tuple(int(s) for s in raw.images.shape[1:]) if is_image else None,
+        report=list(raw.report) + notes, x_mean=x_mean, x_std=x_std, y_mean=y_mean, y_std=y_std,
+    )
+
+    def split(idx: np.ndarray) -> Split:
+        if raw.task == "regression":
+            ys = ((y[idx] - y_mean) / y_std).astype(np.float32).reshape(-1, 1)
+        else:
+            ys = np.asarray(y[idx], dtype=np.int64)
+        if is_image:
+            imgs = raw.images[idx]
+            return Split(ds.images_to_X(imgs), ys, imgs)
+        return Split(ds.transform_X(X[idx]), ys, None)
+
+    ds.train, ds.val, ds.test = split(tr), split(va), split(te)
+    return ds
+
+
+def _stats(a: np.ndarray, standardize: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Column mean and std of a 2-D array (std 1 for constant columns); (0, 1) when off."""
+    cols = a.shape[1]
+    if not standardize or len(a) == 0:
+        return np.zeros(cols), np.ones(cols)
+    mean = a.mean(axis=0, dtype=np.float64)
+    std = a.std(axis=0, dtype=np.float64)
+    std[std < 1e-12] = 1.0
+    return mean, std
+
+
+def _image_stats(images: np.ndarray, standardize: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and std of images in [0, 1] scale, accumulated in chunks."""
+    c = images.shape[-1]
+    if not standardize or len(images) == 0:
+        return np.zeros(c), np.ones(c)
+    top = 255.0 if images.dtype == np.uint8 else 1.0
+    total, squares = np.zeros(c), np.zeros(c)
+    for start in range(0, len(images), 1024):
+        px = images[start:start + 1024].reshape(-1, c).astype(np.float64) / top
+        total += px.sum(axis=0)
+        squares += np.square(px).sum(axis=0)
+    count = images.size // c
+    mean = total / count
+    std = np.sqrt(np.maximum(squares / count - mean**2, 0.0))
+    std[std < 1e-6] = 1.0
+    return mean, std

@@ -1,0 +1,105 @@
+"""The config's ``data`` section -> Dataset: one option table per source drives validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from . import loaders
+from .builtin import BUILTINS
+from .dataset import Dataset, Raw, make_dataset
+from .errors import DataError
+from .options import Option, validate
+
+SOURCES = ("builtin", "csv", "images", "npz", "idx")
+
+_TASK = Option(None, "choice", choices=("classification", "regression"),
+               help="What to predict; left out, a text or small-integer target means classes.")
+COMMON = {
+    "source": Option("builtin", "choice", choices=SOURCES, help="Where the data comes from."),
+    "val_fraction": Option(0.3, "float", 0.01, 0.9, help="Share of samples held out for "
+                           "validation."),
+    "test_fraction": Option(0.0, "float", 0.0, 0.9, help="Share of samples held out for a "
+                            "final test."),
+    "train_size": Option(None, "int", 1, 10_000_000, help="Cap on the training samples (the "
+                         "rest is unused); few samples overfit quickly.", log=True),
+    "standardize": Option(True, "bool", help="Scale features (and a regression target) to zero "
+                          "mean, unit variance with training statistics."),
+    "seed": Option(0, "int", 0, 2**32 - 1, help="Seed of the generated data and of the split."),
+}
+PER_SOURCE = {
+    "builtin": {"name": Option("moons", "choice", choices=tuple(BUILTINS),
+                               help="Which built-in data set.")},
+    "csv": {
+        "path": Option(None, "path", help="The CSV file (relative to the project file)."),
+        "target": Option(None, "str", help="Name of the column to predict (default: the last)."),
+        "task": _TASK,
+        "drop_missing": Option(False, "bool", help="Drop rows with missing values instead of "
+                               "stopping with an error."),
+    },
+    "images": {
+        "path": Option(None, "path", help="A folder with one sub-folder of images per class."),
+        "size": Option(32, "int", 4, 256, help="Images are resized to size x size pixels."),
+        "color": Option("rgb", "choice", choices=("rgb", "grayscale"),
+                        help="Keep colour or convert to greyscale."),
+    },
+    "npz": {
+        "path": Option(None, "path", help="A NumPy .npz file with arrays X and y."),
+        "x_key": Option("X", "str", help="Name of the feature or image array."),
+        "y_key": Option("y", "str", help="Name of the label array."),
+        "task": _TASK,
+    },
+    "idx": {
+        "images": Option(None, "path", help="MNIST-format image file (IDX, gzip or raw)."),
+        "labels": Option(None, "path", help="MNIST-format label file (IDX, gzip or raw)."),
+        "task": _TASK,
+    },
+}
+
+
+def source_options(source: str, name: str | None = None) -> dict[str, Option]:
+    """Every allowed key of the ``data`` section for ``source`` (and builtin ``name``)."""
+    if source not in SOURCES:
+        raise DataError(f"data.source must be one of {', '.join(SOURCES)} (got {source!r})")
+    table = {"source": COMMON["source"], **PER_SOURCE[source]}
+    if source == "builtin" and name is not None:
+        if name not in BUILTINS:
+            raise DataError(f"data.name must be one of {', '.join(BUILTINS)} (got {name!r})")
+        table.update(BUILTINS[name].options)
+    table.update({k: v for k, v in COMMON.items() if k != "source"})
+    return table
+
+
+def load_dataset(data_cfg: dict, base_dir: str | Path | None = None) -> Dataset:
+    """Validate the config's ``data`` section, load or generate the data, split, standardise."""
+    if not isinstance(data_cfg, dict):
+        raise DataError(f"data must be a mapping of keys to values (got {data_cfg!r})")
+    source = data_cfg.get("source", COMMON["source"].default)
+    cfg = validate(data_cfg, source_options(source, data_cfg.get("name", "moons")
+                                            if source == "builtin" else None), "data.")
+    raw = _load_raw(cfg, Path(base_dir) if base_dir is not None else Path.cwd())
+    return make_dataset(raw, val_fraction=cfg["val_fraction"], test_fraction=cfg["test_fraction"],
+                        train_size=cfg["train_size"], standardize=cfg["standardize"],
+                        seed=cfg["seed"])
+
+
+def _load_raw(cfg: dict, base: Path) -> Raw:
+    def path(key: str) -> Path:
+        if cfg[key] is None:
+            raise DataError(f"data.{key} is required for source {cfg['source']!r}: set it to a "
+                            "file or folder")
+        p = Path(cfg[key]).expanduser()
+        return p if p.is_absolute() else base / p
+
+    source = cfg["source"]
+    if source == "builtin":
+        spec = BUILTINS[cfg["name"]]
+        return spec.make({k: cfg[k] for k in spec.options}, np.random.default_rng([cfg["seed"], 0]))
+    if source == "csv":
+        return loaders.read_csv(path("path"), cfg["target"], cfg["task"], cfg["drop_missing"])
+    if source == "images":
+        return loaders.read_image_folder(path("path"), cfg["size"], cfg["color"])
+    if source == "npz":
+        return loaders.read_npz(path("path"), cfg["x_key"], cfg["y_key"], cfg["task"])
+    return loaders.read_idx_pair(path("images"), path("labels"), cfg["task"])
