@@ -1,0 +1,61 @@
+"""Convolution helpers for NHWC tensors: padding arithmetic, im2col, and a naive reference.
+
+Layout: inputs ``(N, H, W, C)``, kernels ``(KH, KW, C, F)``, outputs ``(N, OH, OW, F)``.
+``im2col`` turns every receptive field into a row so a convolution is one
+matrix product; ``conv2d_naive`` loops over output pixels and exists only as
+the reference the fast path is tested against.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+
+def conv_geometry(size: int, kernel: int, stride: int, padding: str) -> tuple[int, int, int]:
+    """(output size, pad before, pad after) along one axis, TensorFlow's ``same``/``valid`` rules."""
+    if padding == "same":
+        out = -(-size // stride)
+        total = max((out - 1) * stride + kernel - size, 0)
+        return out, total // 2, total - total // 2
+    if padding == "valid":
+        if size < kernel:
+            return 0, 0, 0
+        return (size - kernel) // stride + 1, 0, 0
+    raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}")
+
+
+def patches_view(xp: np.ndarray, kh: int, kw: int, stride: int, oh: int, ow: int) -> np.ndarray:
+    """Read-only strided view ``(N, OH, OW, KH, KW, C)`` of the receptive fields of padded ``xp``."""
+    n, _, _, c = xp.shape
+    sn, sh, sw, sc = xp.strides
+    return as_strided(
+        xp,
+        shape=(n, oh, ow, kh, kw, c),
+        strides=(sn, sh * stride, sw * stride, sh, sw, sc),
+        writeable=False,
+    )
+
+
+def im2col(x: np.ndarray, kh: int, kw: int, stride: int, padding: str) -> np.ndarray:
+    """Rows of flattened receptive fields: ``(N * OH * OW, KH * KW * C)``."""
+    n, h, w, c = x.shape
+    oh, top, bottom = conv_geometry(h, kh, stride, padding)
+    ow, left, right = conv_geometry(w, kw, stride, padding)
+    xp = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
+    return patches_view(xp, kh, kw, stride, oh, ow).reshape(n * oh * ow, kh * kw * c)
+
+
+def conv2d_naive(x, kernel, bias, stride: int = 1, padding: str = "same") -> np.ndarray:
+    """Direct convolution (cross-correlation, as in every DL library), one output pixel at a time."""
+    n, h, w, c = x.shape
+    kh, kw, _, f = kernel.shape
+    oh, top, bottom = conv_geometry(h, kh, stride, padding)
+    ow, left, right = conv_geometry(w, kw, stride, padding)
+    xp = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
+    out = np.zeros((n, oh, ow, f), dtype=np.result_type(x, kernel))
+    for i in range(oh):
+        for j in range(ow):
+            field = xp[:, i * stride : i * stride + kh, j * stride : j * stride + kw, :]
+            out[:, i, j, :] = np.tensordot(field, kernel, axes=([1, 2, 3], [0, 1, 2])) + bias
+    return out

@@ -1,0 +1,44 @@
+"""What the trainer reports between batches. Frozen; arrays inside are copies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    epoch: int
+    batch: int  # 1-based within the epoch
+    n_batches: int
+    samples_per_second: float
+    loss: float  # data loss + penalty of this batch
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    epoch: int  # 1-based
+    metrics: dict  # one history row, see Trainer.fit
+
+
+@dataclass(frozen=True)
+class WeightsSnapshot:
+    epoch: int  # 0 = before training
+    weights: dict[str, np.ndarray] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class LiveChange:
+    epoch: int
+    batch: int
+    key: str
+    old: object
+    new: object
+
+
+@dataclass(frozen=True)
+class Finished:
+    reason: str  # "completed" | "early_stopping" | "diverged" | "cancelled"
+    best_epoch: int  # epoch of the lowest validation loss (0 if none)
+    message: str = ""

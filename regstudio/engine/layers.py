@@ -1,0 +1,336 @@
+"""Layers with one contract: ``forward(x, training)`` caches what ``backward(dy)`` needs;
+``backward`` writes the gradients of ``params`` into ``grads`` (same keys) and returns ``dx``.
+
+Parameters and gradients are views into the model's flat buffers (see ``model.py``),
+so layers update them in place and never rebind them. Work arrays are cached per
+shape, so a training loop with a fixed batch size allocates nothing per batch.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import initializers
+from .activations import get_activation
+from .conv import conv_geometry, patches_view
+
+DTYPE = np.float32
+
+
+class Layer:
+    """Base class. ``build`` returns the output shape (per sample) and declares parameters."""
+
+    kind = "layer"
+
+    def __init__(self, name: str = ""):
+        self.name = name or self.kind
+        self.param_shapes: dict[str, tuple[int, ...]] = {}
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.input_shape: tuple[int, ...] = ()
+        self.output_shape: tuple[int, ...] = ()
+        self.needs_input_grad = True
+        self.dtype = DTYPE  # set by the model (float64 for gradient checks)
+        self._buffers: dict[tuple, np.ndarray] = {}
+
+    # -- building ---------------------------------------------------------------------
+    def build(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        self.input_shape = tuple(input_shape)
+        self.output_shape = self.input_shape
+        return self.output_shape
+
+    def initial_params(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        return {}
+
+    @property
+    def weight_keys(self) -> tuple[str, ...]:
+        """Parameters a weight penalty applies to by default (not biases)."""
+        return ("W",) if "W" in self.param_shapes else ()
+
+    def get_config(self) -> dict:
+        return {"type": self.kind}
+
+    # -- running ----------------------------------------------------------------------
+    def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        return x
+
+    def backward(self, dy: np.ndarray) -> np.ndarray | None:
+        return dy
+
+    def _buffer(self, key: str, shape: tuple[int, ...], zero: bool = False) -> np.ndarray:
+        """A cached work array of this shape and the layer's dtype; zero-filled on request."""
+        tag = (key, shape)
+        buf = self._buffers.get(tag)
+        if buf is None:
+            if len(self._buffers) > 24:  # many shapes seen (e.g. varied eval sizes): start over
+                self._buffers.clear()
+            buf = self._buffers[tag] = np.zeros(shape, self.dtype) if zero else np.empty(shape, self.dtype)
+        elif zero:
+            buf.fill(0)
+        return buf
+
+    def _ones(self, n: int) -> np.ndarray:
+        ones = self._buffers.get(("ones", n))
+        if ones is None:
+            ones = self._buffers[("ones", n)] = np.ones(n, self.dtype)
+        return ones
+
+
+class Dense(Layer):
+    """Fully connected: ``a = act(x @ W + b)``; inputs with more axes are flattened per sample."""
+
+    kind = "dense"
+
+    def __init__(self, units: int, activation: str | None = None, name: str = ""):
+        super().__init__(name)
+        self.units = int(units)
+        self.activation_name = activation or "linear"
+        self.activation = get_activation(self.activation_name)
+
+    def build(self, input_shape):
+        self.input_shape = tuple(input_shape)
+        fan_in = math.prod(self.input_shape)
+        self.param_shapes = {"W": (fan_in, self.units), "b": (self.units,)}
+        self.output_shape = (self.units,)
+        return self.output_shape
+
+    def initial_params(self, rng):
+        fan_in, fan_out = self.param_shapes["W"]
+        init = initializers.for_activation(self.activation_name)
+        return {"W": init((fan_in, fan_out), fan_in, fan_out, rng), "b": np.zeros(fan_out)}
+
+    def get_config(self):
+        return {"type": self.kind, "units": self.units, "activation": self.activation_name}
+
+    def forward(self, x, training):
+        n = x.shape[0]
+        x2 = x.reshape(n, -1)
+        z = self._buffer("z", (n, self.units))
+        np.matmul(x2, self.params["W"], out=z)
+        z += self.params["b"]
+        self._x, self._a = x2, self.activation.forward(z)
+        return self._a
+
+    def backward(self, dy):
+        dz = self.activation.backward(self._a, dy)
+        np.matmul(self._x.T, dz, out=self.grads["W"])
+        np.matmul(self._ones(dz.shape[0]), dz, out=self.grads["b"])
+        if not self.needs_input_grad:
+            return None
+        dx = self._buffer("dx", self._x.shape)
+        np.matmul(dz, self.params["W"].T, out=dx)
+        return dx.reshape((dx.shape[0], *self.input_shape))
+
+
+class Conv2D(Layer):
+    """2-D convolution on NHWC tensors via im2col; kernel ``W`` has shape ``(KH, KW, C, F)``."""
+
+    kind = "conv2d"
+
+    def __init__(self, filters: int, kernel: int = 3, stride: int = 1, padding: str = "same",
+                 activation: str | None = "relu", name: str = ""):
+        super().__init__(name)
+        self.filters, self.kernel, self.stride = int(filters), int(kernel), int(stride)
+        self.padding = padding
+        self.activation_name = activation or "linear"
+        self.activation = get_activation(self.activation_name)
+
+    def build(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(f"Conv2D needs image input (height, width, channels), got shape {input_shape}")
+        self.input_shape = tuple(input_shape)
+        h, w, c = input_shape
+        k, s = self.kernel, self.stride
+        self._oh, self._top, _ = conv_geometry(h, k, s, self.padding)
+        self._ow, self._left, _ = conv_geometry(w, k, s, self.padding)
+        if self._oh < 1 or self._ow < 1:
+            raise ValueError(f"a {k}x{k} kernel with 'valid' padding does not fit a {h}x{w} input")
+        self._hp = (self._oh - 1) * s + k
+        self._wp = (self._ow - 1) * s + k
+        self._hp, self._wp = max(self._hp, h + self._top), max(self._wp, w + self._left)
+        self.param_shapes = {"W": (k, k, c, self.filters), "b": (self.filters,)}
+        self.output_shape = (self._oh, self._ow, self.filters)
+        return self.output_shape
+
+    def initial_params(self, rng):
+        k, c, f = self.kernel, self.input_shape[2], self.filters
+        init = initializers.for_activation(self.activation_name)
+        return {"W": init((k, k, c, f), k * k * c, k * k * f, rng), "b": np.zeros(f)}
+
+    def get_config(self):
+        return {"type": self.kind, "filters": self.filters, "kernel": self.kernel,
+                "stride": self.stride, "padding": self.padding, "activation": self.activation_name}
+
+    def _padded(self, x, key="xp"):
+        n, h, w, c = x.shape
+        xp = self._buffer(key, (n, self._hp, self._wp, c), zero=False)
+        if (self._hp, self._wp) != (h, w):
+            xp.fill(0)
+        xp[:, self._top : self._top + h, self._left : self._left + w, :] = x
+        return xp
+
+    def forward(self, x, training):
+        n = x.shape[0]
+        k, f = self.kernel, self.filters
+        c = x.shape[3]
+        xp = self._padded(x)
+        m = n * self._oh * self._ow
+        col = self._buffer("col", (n, self._oh, self._ow, k, k, c))
+        np.copyto(col, patches_view(xp, k, k, self.stride, self._oh, self._ow))
+        col2 = col.reshape(m, k * k * c)
+        z = self._buffer("z", (m, f))
+        np.matmul(col2, self.params["W"].reshape(k * k * c, f), out=z)
+        z += self.params["b"]
+        self._col, self._a = col2, self.activation.forward(z)
+        return self._a.reshape(n, self._oh, self._ow, f)
+
+    def backward(self, dy):
+        k, f, s = self.kernel, self.filters, self.stride
+        n = dy.shape[0]
+        dz = self.activation.backward(self._a, dy.reshape(-1, f))
+        np.matmul(self._col.T, dz, out=self.grads["W"].reshape(-1, f))
+        np.matmul(self._ones(dz.shape[0]), dz, out=self.grads["b"])
+        if not self.needs_input_grad:
+            return None
+        h, w, c = self.input_shape
+        oh, ow = self._oh, self._ow
+        dxp = self._buffer("dxp", (n, self._hp, self._wp, c), zero=True)
+        tap = self._buffer("tap", (dz.shape[0], c))
+        weights = self.params["W"]
+        # Tap-major input gradient: one (M, F) @ (F, C) product per kernel tap,
+        # added into the strided window it came from (no scatter-add col2im).
+        for i in range(k):
+            for j in range(k):
+                np.matmul(dz, weights[i, j].T, out=tap)
+                dxp[:, i : i + s * (oh - 1) + 1 : s, j : j + s * (ow - 1) + 1 : s, :] += tap.reshape(
+                    n, oh, ow, c
+                )
+        if (self._hp, self._wp) == (h, w):
+            return dxp
+        dx = self._buffer("dx", (n, h, w, c))
+        np.copyto(dx, dxp[:, self._top : self._top + h, self._left : self._left + w, :])
+        return dx
+
+
+class MaxPool2D(Layer):
+    """Non-overlapping max pooling (window = stride = ``size``); odd edges are dropped."""
+
+    kind = "maxpool2d"
+
+    def __init__(self, size: int = 2, name: str = ""):
+        super().__init__(name)
+        self.size = int(size)
+
+    def build(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(f"MaxPool2D needs image input (height, width, channels), got shape {input_shape}")
+        h, w, c = input_shape
+        if h < self.size or w < self.size:
+            raise ValueError(f"a {self.size}x{self.size} pool does not fit a {h}x{w} input")
+        self.input_shape = tuple(input_shape)
+        self.output_shape = (h // self.size, w // self.size, c)
+        return self.output_shape
+
+    def get_config(self):
+        return {"type": self.kind, "size": self.size}
+
+    def forward(self, x, training):
+        s = self.size
+        n = x.shape[0]
+        oh, ow, c = self.output_shape
+        windows = x[:, : oh * s, : ow * s, :].reshape(n, oh, s, ow, s, c)
+        out = windows.max(axis=(2, 4))
+        if training:
+            # Route the gradient to the first maximum of each window (ties broken like argmax).
+            taken = np.zeros((n, oh, 1, ow, 1, c), dtype=bool)
+            mask = np.empty(windows.shape, dtype=bool)
+            peak = out[:, :, None, :, None, :]
+            for i in range(s):
+                for j in range(s):
+                    hit = windows[:, :, i : i + 1, :, j : j + 1, :] == peak
+                    hit &= ~taken
+                    mask[:, :, i : i + 1, :, j : j + 1, :] = hit
+                    taken |= hit
+            self._mask = mask
+        return out
+
+    def backward(self, dy):
+        s = self.size
+        n = dy.shape[0]
+        oh, ow, c = self.output_shape
+        h, w, _ = self.input_shape
+        dx = self._buffer("dx", (n, h, w, c), zero=(h, w) != (oh * s, ow * s))
+        view = dx[:, : oh * s, : ow * s, :].reshape(n, oh, s, ow, s, c)
+        np.multiply(self._mask, dy[:, :, None, :, None, :], out=view)
+        return dx
+
+
+class Flatten(Layer):
+    kind = "flatten"
+
+    def build(self, input_shape):
+        self.input_shape = tuple(input_shape)
+        self.output_shape = (math.prod(input_shape),)
+        return self.output_shape
+
+    def forward(self, x, training):
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dy):
+        return dy.reshape((dy.shape[0], *self.input_shape))
+
+
+class Dropout(Layer):
+    """Drops each unit with probability ``rate`` while training.
+
+    ``scaling="inverted"`` multiplies kept units by ``1/(1-rate)`` in training and
+    is the identity at test time (PyTorch, Keras). ``scaling="keep_probability"``
+    leaves kept units alone in training and multiplies by ``1-rate`` at test time
+    (Srivastava et al., 2014). Both give the same expected activation.
+    """
+
+    kind = "dropout"
+
+    def __init__(self, rate: float = 0.5, scaling: str = "inverted", name: str = ""):
+        super().__init__(name)
+        if scaling not in ("inverted", "keep_probability"):
+            raise ValueError(f"dropout scaling must be 'inverted' or 'keep_probability', got {scaling!r}")
+        self.rate = float(rate)
+        self.scaling = scaling
+        self.rng = np.random.default_rng(0)
+
+    def get_config(self):
+        return {"type": self.kind, "rate": self.rate}
+
+    def forward(self, x, training):
+        p = self.rate
+        self._active = training and p > 0
+        if not self._active:
+            if self.scaling == "keep_probability" and p > 0:
+                return x * self.dtype(1 - p)
+            return x
+        u = self._buffer("u", x.shape)
+        self.rng.random(dtype=self.dtype, out=u)
+        keep = u >= p
+        scale = self.dtype(1 / (1 - p)) if self.scaling == "inverted" else self.dtype(1)
+        mask = np.multiply(keep, scale, out=u)  # reuse the uniform draws' buffer
+        self._mask = mask
+        y = self._buffer("y", x.shape)
+        np.multiply(x, mask, out=y)
+        return y
+
+    def backward(self, dy):
+        if not self._active:
+            if self.scaling == "keep_probability" and self.rate > 0:
+                return dy * self.dtype(1 - self.rate)
+            return dy
+        dx = self._buffer("dx", dy.shape)
+        np.multiply(dy, self._mask, out=dx)
+        return dx
+
+
+LAYER_TYPES: dict[str, type[Layer]] = {
+    cls.kind: cls for cls in (Dense, Conv2D, MaxPool2D, Flatten, Dropout)
+}

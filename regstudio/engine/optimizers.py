@@ -1,0 +1,128 @@
+"""Optimizers over one flat parameter vector; their state is a flat vector too.
+
+``lr`` may be changed between steps (the GUI does it live). AdamW's weight decay
+is *decoupled*: it shrinks weights directly (``w -= lr * wd * w``), separate from
+the gradient and from the L2 penalty in the loss (Loshchilov and Hutter, 2019).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Optimizer:
+    name = ""
+
+    def __init__(self, lr: float):
+        self.lr = float(lr)
+
+    def step(self, params: np.ndarray, grads: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        return {"optimizer": self.name, "lr": self.lr}
+
+
+class SGD(Optimizer):
+    """``v = momentum * v + g``; ``w -= lr * v`` (PyTorch's form); Nesterov: ``w -= lr * (g + momentum * v)``."""
+
+    name = "sgd"
+
+    def __init__(self, lr: float = 0.01, momentum: float = 0.0, nesterov: bool = False):
+        super().__init__(lr)
+        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+        self.velocity: np.ndarray | None = None
+        self._tmp: np.ndarray | None = None
+
+    def step(self, params, grads):
+        lr = np.float32(self.lr)
+        if not self.momentum:
+            params -= np.multiply(grads, lr, out=self._buffer(grads))
+            return
+        if self.velocity is None:
+            self.velocity = np.zeros_like(params)
+        v = self.velocity
+        v *= np.float32(self.momentum)
+        v += grads
+        tmp = self._buffer(grads)
+        if self.nesterov:
+            np.multiply(v, np.float32(self.momentum), out=tmp)
+            tmp += grads
+            tmp *= lr
+        else:
+            np.multiply(v, lr, out=tmp)
+        params -= tmp
+
+    def _buffer(self, like):
+        if self._tmp is None or self._tmp.shape != like.shape:
+            self._tmp = np.empty_like(like)
+        return self._tmp
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class Adam(Optimizer):
+    """Adam (Kingma and Ba, 2015) with bias correction, as in PyTorch."""
+
+    name = "adam"
+
+    def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+        super().__init__(lr)
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        self.t = 0
+        self.m: np.ndarray | None = None
+        self.v: np.ndarray | None = None
+
+    def step(self, params, grads):
+        if self.m is None:
+            self.m, self.v = np.zeros_like(params), np.zeros_like(params)
+            self._tmp = np.empty_like(params)
+        self.t += 1
+        b1, b2 = self.beta1, self.beta2
+        m, v, tmp = self.m, self.v, self._tmp
+        m *= np.float32(b1)
+        np.multiply(grads, np.float32(1 - b1), out=tmp)
+        m += tmp
+        v *= np.float32(b2)
+        np.multiply(grads, grads, out=tmp)
+        tmp *= np.float32(1 - b2)
+        v += tmp
+        bias1 = 1 - b1**self.t
+        bias2 = 1 - b2**self.t
+        # w -= lr/bias1 * m / (sqrt(v)/sqrt(bias2) + eps)
+        np.sqrt(v, out=tmp)
+        tmp *= np.float32(1 / np.sqrt(bias2))
+        tmp += np.float32(self.eps)
+        np.divide(m, tmp, out=tmp)
+        tmp *= np.float32(self.lr / bias1)
+        self._decay(params)
+        params -= tmp
+
+    def _decay(self, params):
+        """Hook for AdamW's decoupled decay, applied before the Adam update (as PyTorch does)."""
+
+    def get_config(self):
+        return {**super().get_config(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: ``w -= lr * weight_decay * w`` on ``decay_slice``."""
+
+    name = "adamw"
+
+    def __init__(self, lr: float = 0.001, weight_decay: float = 0.01, decay_slice: slice = slice(None),
+                 **kwargs):
+        super().__init__(lr, **kwargs)
+        self.weight_decay = float(weight_decay)
+        self.decay_slice = decay_slice
+
+    def _decay(self, params):
+        if self.weight_decay:
+            params[self.decay_slice] *= np.float32(1 - self.lr * self.weight_decay)
+
+    def get_config(self):
+        return {**super().get_config(), "weight_decay": self.weight_decay}
+
+
+OPTIMIZERS = {cls.name: cls for cls in (SGD, Adam, AdamW)}
