@@ -20,22 +20,27 @@ class Option:
     nullable: bool = False  # None allowed (e.g. "inherit the global value")
 
     def describe(self) -> str:
-        """The allowed values, as an error message says them."""
-        if self.kind == "choice":
-            return "one of " + ", ".join(repr(c) for c in self.choices)
-        if self.kind in ("int", "float"):
-            noun = "an integer" if self.kind == "int" else "a number"
-            if self.low is not None and self.high is not None:
-                return f"{noun} in [{self.low:g}, {self.high:g}]"
-            if self.low is not None:
-                return f"{noun} >= {self.low:g}"
-            return noun
-        return {"bool": "true or false", "str": "a text", "path": "a file path"}[self.kind]
+        return describe(self)
 
 
-def check_value(key: str, value, option: Option):
+def describe(option) -> str:
+    """The allowed values of an option, as an error message says them."""
+    kind = option.kind
+    if kind == "choice":
+        return "one of " + ", ".join(repr(c) for c in option.choices)
+    if kind in ("int", "float"):
+        noun = "an integer" if kind == "int" else "a number"
+        if option.low is not None and option.high is not None:
+            return f"{noun} in [{option.low:g}, {option.high:g}]"
+        if option.low is not None:
+            return f"{noun} >= {option.low:g}"
+        return noun
+    return {"bool": "true or false", "str": "a text", "path": "a file path"}.get(kind, kind)
+
+
+def check_value(key: str, value, option):
     """Return ``value`` converted to the option's type, or raise ``ValueError`` naming ``key``."""
-    if value is None and option.nullable:
+    if value is None and getattr(option, "nullable", False):
         return None
     kind = option.kind
     ok = True
@@ -55,13 +60,16 @@ def check_value(key: str, value, option: Option):
         value = int(value) if kind == "int" else float(value)
         ok = (option.low is None or value >= option.low) and (option.high is None or value <= option.high)
     if not ok:
-        raise ValueError(f"{key}: must be {option.describe()}, got {value!r}")
+        raise ValueError(f"{key}: must be {describe(option)}, got {value!r}")
     return value
 
 
-def check_section(prefix: str, values: dict, table: dict[str, Option]) -> dict:
+def check_section(prefix: str, values: dict, table: dict) -> dict:
     """Validate a dict against a table of options: unknown keys are errors, missing ones
-    take their defaults. Returns a new dict in the table's key order."""
+    take their defaults. Returns a new dict in the table's key order.
+
+    Works with any option object that has ``default``, ``kind``, ``low``, ``high``
+    and ``choices`` (the data layer's options too)."""
     if not isinstance(values, dict):
         raise ValueError(f"{prefix}: must be an object with keys {', '.join(table)}, got {values!r}")
     unknown = [k for k in values if k not in table]

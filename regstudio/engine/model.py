@@ -61,8 +61,9 @@ class LayerInfo:
     error: str | None = None
 
 
-def _normalize_layer(i: int, spec, n_outputs: int, is_last: bool) -> dict:
-    """Validate one layer dict against LAYER_OPTIONS; settle the output layer's size."""
+def _normalize_layer(i: int, spec, n_outputs: int | None, is_last: bool) -> dict:
+    """Validate one layer dict against LAYER_OPTIONS; settle the output layer's size
+    (left open when ``n_outputs`` is None, i.e. before the data is known)."""
     key = f"model.layers[{i}]"
     if not isinstance(spec, dict) or spec.get("type") not in LAYER_OPTIONS:
         kind = spec.get("type") if isinstance(spec, dict) else spec
@@ -82,7 +83,7 @@ def _normalize_layer(i: int, spec, n_outputs: int, is_last: bool) -> dict:
         out["activation"] = "linear"
     if spec.get("units") is None:
         out["units"] = n_outputs
-    elif out["units"] != n_outputs:
+    elif n_outputs is not None and out["units"] != n_outputs:
         raise ModelSpecError(
             f"{key}.units: the output layer must have {n_outputs} units to match the data, "
             f"got {out['units']}"
@@ -90,7 +91,8 @@ def _normalize_layer(i: int, spec, n_outputs: int, is_last: bool) -> dict:
     return out
 
 
-def _normalized_layers(layers: list[dict], n_outputs: int) -> list[dict]:
+def normalized_layers(layers: list[dict], n_outputs: int | None) -> list[dict]:
+    """Validated copies of the layer dicts, defaults filled; raises ModelSpecError naming the layer."""
     if not isinstance(layers, list) or not layers:
         raise ModelSpecError("model.layers: needs at least one layer (the dense output layer)")
     last = len(layers) - 1
@@ -168,7 +170,7 @@ class Sequential:
     @classmethod
     def from_config(cls, layers: list[dict], input_shape: tuple, n_outputs: int, seed: int = 0,
                     dropout_scaling: str = "inverted", dtype=DTYPE) -> Sequential:
-        specs = _normalized_layers(layers, n_outputs)
+        specs = normalized_layers(layers, n_outputs)
         built, counts = [], {}
         for i, spec in enumerate(specs):
             k = counts[spec["type"]] = counts.get(spec["type"], -1) + 1

@@ -186,13 +186,13 @@ class Trainer:
 
     def _epoch_row(self, epoch, sums, seen, y_var_sum, X_val, y_val, started) -> dict:
         classes = self.task == "classification"
-        data_loss, pen = sums[0] / seen, sums[1] / seen
+        data_loss, pen = float(sums[0] / seen), float(sums[1] / seen)
         row = {"epoch": epoch, "train_loss": data_loss + pen, "data_loss": data_loss, "penalty": pen}
         row.update(self.evaluate(X_val, y_val, prefix="val_"))
         if classes:
-            row["train_acc"] = sums[2] / seen
+            row["train_acc"] = float(sums[2] / seen)
         else:
-            row["train_r2"] = 1 - sums[2] / y_var_sum if y_var_sum > 0 else float("nan")
+            row["train_r2"] = float(1 - sums[2] / y_var_sum) if y_var_sum > 0 else float("nan")
         row["lr"] = self.optimizer.lr
         row["seconds"] = time.perf_counter() - started
         row["layers"] = self.model.layer_norms()

@@ -1,0 +1,161 @@
+"""Command line: ``regstudio [gui|open|train|sweep] ...`` and ``--self-test``.
+
+Qt is imported only for the GUI commands, so ``train`` and ``sweep`` run on
+machines without a display. Bad input prints one line and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import sys
+from pathlib import Path
+
+EXIT_BAD_INPUT = 2
+
+
+class UserError(Exception):
+    """Bad input from the user: printed as one line, exit status 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="regstudio",
+        description="Regularization Studio: watch a network overfit, then cure it.",
+    )
+    parser.add_argument("--version", action="version", version=f"regstudio {__version__}")
+    parser.add_argument("--self-test", action="store_true",
+                        help="run a headless smoke test and exit (0 when all is well)")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("gui", help="open the main window (the default)")
+    p_open = sub.add_parser("open", help="open a saved experiment or project in the window")
+    p_open.add_argument("file", type=Path)
+    p_train = sub.add_parser("train", help="train headless from a config JSON")
+    p_train.add_argument("config", type=Path)
+    p_train.add_argument("--out", type=Path, required=True, help="folder for history.csv, summary.json, model.npz")
+    p_train.add_argument("--epochs", type=int, help="override training.epochs")
+    p_train.add_argument("--seed", type=int, help="override training.seed and data.seed")
+    p_train.add_argument("--threads", type=int, help="BLAS threads (default: all cores)")
+    p_train.add_argument("--force", action="store_true", help="replace existing result files in --out")
+    p_train.add_argument("--quiet", action="store_true", help="no progress lines")
+    p_sweep = sub.add_parser("sweep", help="train once per value of one parameter")
+    p_sweep.add_argument("config", type=Path)
+    p_sweep.add_argument("--param", required=True, help="dotted key, e.g. regularization.l2")
+    p_sweep.add_argument("--values", required=True, help="comma-separated values, e.g. 1e-5,1e-4,1e-3")
+    p_sweep.add_argument("--workers", type=int, help="processes (default: cores)")
+    p_sweep.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
+    p_sweep.add_argument("--out", type=Path, required=True)
+    p_sweep.add_argument("--force", action="store_true", help="replace an existing sweep.csv")
+    return parser
+
+
+def read_config(path: Path) -> dict:
+    """Parse a config or project file; errors name the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file; check the path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot be read as a UTF-8 text file ({exc})") from None
+    try:
+        cfg = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    if isinstance(cfg, dict) and "experiment" in cfg and "data" not in cfg:
+        cfg = cfg["experiment"]  # a saved GUI project wraps the config
+    return cfg
+
+
+def _train(args) -> int:
+    from .engine import EpochEnd, Finished, set_threads
+    from .experiments.config import ConfigError, validate_config
+    from .experiments.export import write_run
+    from .experiments.training import train
+
+    cfg = read_config(args.config)
+    if args.epochs is not None:
+        cfg.setdefault("training", {})["epochs"] = args.epochs
+    if args.seed is not None:
+        cfg.setdefault("training", {})["seed"] = args.seed
+        if isinstance(cfg.get("data"), dict):
+            cfg["data"]["seed"] = args.seed
+    try:
+        cfg = validate_config(cfg)
+    except ConfigError as exc:
+        raise UserError(f"{args.config}: {exc}") from None
+    existing = [n for n in ("history.csv", "summary.json", "model.npz") if (args.out / n).exists()]
+    if existing and not args.force:
+        raise UserError(f"{args.out} already holds {', '.join(existing)}; choose another --out folder "
+                        "or pass --force to replace them")
+    set_threads(args.threads)
+    total = cfg["training"]["epochs"]
+
+    def report(event):
+        if args.quiet:
+            return
+        if isinstance(event, EpochEnd):
+            m = event.metrics
+            score = (f"acc {m['train_acc']:.3f}/{m['val_acc']:.3f}" if "val_acc" in m
+                     else f"R² {m['train_r2']:.3f}/{m['val_r2']:.3f}")
+            print(f"epoch {event.epoch}/{total}  loss {m['train_loss']:.4f}  "
+                  f"val_loss {m['val_loss']:.4f}  {score}  ({m['seconds']:.2f} s)", flush=True)
+        elif isinstance(event, Finished):
+            print(f"finished: {event.reason}; best epoch {event.best_epoch}"
+                  + (f" ({event.message})" if event.message else ""), flush=True)
+
+    result = train(cfg, base_dir=args.config.resolve().parent, on_event=report)
+    write_run(args.out, result, force=args.force)
+    if not args.quiet:
+        print(f"wrote {args.out / 'history.csv'}, summary.json, model.npz")
+    return 0
+
+
+def _sweep(args) -> int:
+    from .experiments.sweep import run_sweep_cli
+
+    return run_sweep_cli(args, read_config)
+
+
+def _self_test() -> int:
+    from .selftest import run_self_test
+
+    return run_self_test()
+
+
+def _gui(path: Path | None) -> int:
+    from .ui.app import run_gui
+
+    return run_gui(str(path) if path else None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    multiprocessing.freeze_support()
+    args = _parser().parse_args(argv)
+    from .data import DataError
+    from .experiments.config import ConfigError
+
+    try:
+        if args.self_test:
+            return _self_test()
+        if args.command == "train":
+            return _train(args)
+        if args.command == "sweep":
+            return _sweep(args)
+        if args.command == "open":
+            if not args.file.exists():
+                raise UserError(f"{args.file}: no such file; check the path")
+            return _gui(args.file)
+        return _gui(None)
+    except (UserError, ConfigError, DataError, FileExistsError) as exc:
+        print(f"regstudio: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("regstudio: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

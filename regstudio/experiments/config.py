@@ -1,0 +1,198 @@
+"""The experiment config: one JSON format for the GUI, saved files and the command line.
+
+A config is a plain dict (see ARCHITECTURE.md). :func:`validate_config` returns
+a normalized copy with every default filled in, or raises :class:`ConfigError`
+whose message names the key, the allowed values and the value received. Each
+section's keys, defaults, ranges and help texts live in one table (``*_OPTIONS``)
+that also drives the GUI's widgets and tooltips.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+
+from ..engine.model import ModelSpecError, normalized_layers
+from ..options import Option, check_section
+
+SCHEMA = 1
+
+
+class ConfigError(ValueError):
+    """A config that cannot be used; the message is one line naming the key."""
+
+
+REGULARIZATION_OPTIONS = {
+    "l1": Option(0.0, "float", 0.0, 10.0, log=True,
+                 help="L1 strength alpha: adds alpha * sum|w| to the loss and pushes weights to exactly "
+                      "zero (a sparse network). Too strong underfits."),
+    "l2": Option(0.0, "float", 0.0, 10.0, log=True,
+                 help="L2 strength alpha: adds alpha * sum w^2 to the loss and shrinks every weight "
+                      "towards zero without zeroing it. Too strong underfits."),
+    "l1_method": Option("proximal", "choice", choices=("proximal", "subgradient"),
+                        help="proximal: soft-threshold after each step so weights reach exactly zero; "
+                             "subgradient: add alpha * sign(w) to the gradient (Keras, PyTorch)."),
+    "apply_to_bias": Option(False, "bool", help="Penalize the biases too (usually not done)."),
+    "dropout_scaling": Option("inverted", "choice", choices=("inverted", "keep_probability"),
+                              help="inverted: scale kept units by 1/(1-p) while training (PyTorch, Keras); "
+                                   "keep_probability: scale by 1-p at test time (the original paper)."),
+}
+
+EARLY_STOPPING_OPTIONS = {
+    "enabled": Option(False, "bool", help="Stop when the monitored value stops improving."),
+    "monitor": Option("val_loss", "choice", choices=("val_loss", "val_acc", "val_r2", "train_loss"),
+                      help="The value watched for improvement."),
+    "patience": Option(10, "int", 0, 100000,
+                       help="Epochs without improvement before stopping. Small values stop on noise."),
+    "min_delta": Option(0.0, "float", 0.0, 1e9, help="Smallest change that counts as an improvement."),
+    "mode": Option("auto", "choice", choices=("auto", "min", "max"),
+                   help="Whether lower (min) or higher (max) is better; auto picks from the name."),
+    "baseline": Option(None, "float", None, None, nullable=True,
+                       help="A value the monitor must beat to count as an improvement (optional)."),
+    "restore_best_weights": Option(True, "bool",
+                                   help="Put back the weights of the best epoch when training ends."),
+    "start_from_epoch": Option(0, "int", 0, 100000, help="Ignore the first epochs (warm-up)."),
+}
+
+TRAINING_OPTIONS = {
+    "optimizer": Option("sgd", "choice", choices=("sgd", "adam", "adamw"),
+                        help="sgd: stochastic gradient descent with momentum; adam: adaptive steps; "
+                             "adamw: Adam with decoupled weight decay."),
+    "lr": Option(0.01, "float", 1e-7, 10.0, log=True,
+                 help="Learning rate: step size. Too high diverges, too low crawls."),
+    "momentum": Option(0.9, "float", 0.0, 0.999, help="SGD momentum (0 = plain SGD)."),
+    "nesterov": Option(False, "bool", help="Nesterov momentum for SGD."),
+    "weight_decay": Option(0.0, "float", 0.0, 1.0, log=True,
+                           help="AdamW's decoupled weight decay: w -= lr * decay * w each step, "
+                                "separate from the L2 penalty in the loss."),
+    "batch_size": Option(32, "int", 1, 65536, help="Samples per gradient step."),
+    "epochs": Option(100, "int", 1, 100000, help="Passes over the training set."),
+    "seed": Option(0, "int", 0, 2**31 - 1, help="Seed for initial weights, shuffling, dropout."),
+    "loss": Option("auto", "choice", choices=("auto", "cross_entropy", "sigmoid_bce", "mse"),
+                   help="auto: cross-entropy for classes, mean squared error for regression; "
+                        "sigmoid_bce: one sigmoid output for two classes."),
+}
+
+AUGMENTATION_DEFAULT = {"enabled": False, "ops": []}
+
+
+def default_config() -> dict:
+    """A ready experiment: 300 training digits and a wide MLP overfit within seconds."""
+    return {
+        "schema": SCHEMA,
+        "name": "digits, wide MLP",
+        "data": {"source": "builtin", "name": "digits", "train_size": 300, "val_fraction": 0.3,
+                 "test_fraction": 0.0, "standardize": True, "seed": 0},
+        "model": {"layers": [
+            {"type": "dense", "units": 256, "activation": "relu"},
+            {"type": "dense", "units": 256, "activation": "relu"},
+            {"type": "dense"},
+        ]},
+        "regularization": {"l1": 0.0, "l2": 0.0, "l1_method": "proximal", "apply_to_bias": False,
+                           "dropout_scaling": "inverted"},
+        "early_stopping": {"enabled": False, "monitor": "val_loss", "patience": 10, "min_delta": 0.0,
+                           "restore_best_weights": True, "start_from_epoch": 0},
+        "augmentation": {"enabled": False, "ops": [
+            {"op": "hflip", "p": 0.5}, {"op": "rotate", "degrees": 15, "p": 1.0},
+        ]},
+        "training": {"optimizer": "adam", "lr": 0.001, "batch_size": 32, "epochs": 60, "seed": 0},
+    }
+
+
+def _validate_data(data) -> dict:
+    from ..data import DataError, source_options  # lazy: the data layer imports Pillow
+    from ..data.options import validate
+
+    if not isinstance(data, dict) or "source" not in data:
+        raise ConfigError("data.source: missing; use one of builtin, csv, images, npz, idx")
+    try:
+        return validate(data, source_options(data["source"], data.get("name")), "data.")
+    except DataError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _validate_augmentation(aug) -> dict:
+    from ..data import DataError, Pipeline
+
+    try:
+        return Pipeline.from_config(aug).to_config()
+    except DataError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _validate_model(model) -> dict:
+    if not isinstance(model, dict) or set(model) - {"layers"}:
+        raise ConfigError("model: must be an object with one key, layers (a list of layer objects)")
+    layers = normalized_layers(model.get("layers"), None)
+    for spec in layers:  # keep saved files short: no empty overrides, no unknown output size
+        for key in ("l1", "l2", "units"):
+            if key in spec and spec[key] is None:
+                del spec[key]
+    return {"layers": layers}
+
+
+def validate_config(cfg: dict) -> dict:
+    """A normalized deep copy of ``cfg``; raises ConfigError naming the first bad key."""
+    if not isinstance(cfg, dict):
+        raise ConfigError(f"the config must be a JSON object, got {type(cfg).__name__}")
+    allowed = ("schema", "name", "data", "model", "regularization", "early_stopping",
+               "augmentation", "training")
+    unknown = [k for k in cfg if k not in allowed]
+    if unknown:
+        raise ConfigError(f"{unknown[0]}: unknown key; allowed keys are {', '.join(allowed)}")
+    schema = cfg.get("schema", SCHEMA)
+    if schema != SCHEMA:
+        raise ConfigError(f"schema: this version reads schema {SCHEMA}, got {schema!r}; "
+                          "a newer Regularization Studio wrote this file")
+    for key in ("data", "model"):
+        if key not in cfg:
+            raise ConfigError(f"{key}: missing; every config needs a data and a model section")
+    name = cfg.get("name", "experiment")
+    if not isinstance(name, str):
+        raise ConfigError(f"name: must be a text, got {name!r}")
+    try:
+        return {
+            "schema": SCHEMA,
+            "name": name,
+            "data": _validate_data(cfg["data"]),
+            "model": _validate_model(cfg["model"]),
+            "regularization": check_section("regularization", cfg.get("regularization", {}),
+                                            REGULARIZATION_OPTIONS),
+            "early_stopping": check_section("early_stopping", cfg.get("early_stopping", {}),
+                                            EARLY_STOPPING_OPTIONS),
+            "augmentation": _validate_augmentation(cfg.get("augmentation", AUGMENTATION_DEFAULT)),
+            "training": check_section("training", cfg.get("training", {}), TRAINING_OPTIONS),
+        }
+    except ConfigError:
+        raise
+    except (ValueError, ModelSpecError) as exc:
+        raise ConfigError(str(exc)) from None
+
+
+_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _tokens(path: str) -> list:
+    tokens = [m.group(1) if m.group(1) is not None else int(m.group(2)) for m in _TOKEN.finditer(path)]
+    if not tokens:
+        raise KeyError(f"empty config path {path!r}")
+    return tokens
+
+
+def get_path(cfg: dict, path: str):
+    """Value at a dotted path such as ``"model.layers[1].rate"``."""
+    node = cfg
+    for token in _tokens(path):
+        node = node[token]
+    return node
+
+
+def set_path(cfg: dict, path: str, value) -> dict:
+    """A deep copy of ``cfg`` with the value at ``path`` replaced (created for a missing dict key)."""
+    new = copy.deepcopy(cfg)
+    tokens = _tokens(path)
+    node = new
+    for token in tokens[:-1]:
+        node = node[token]
+    node[tokens[-1]] = copy.deepcopy(value)
+    return new
