@@ -1,0 +1,642 @@
+"""MainWindow: panels in docks editing one ExperimentState, plots in the centre, one worker."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt, QThread, QTimer, Signal
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
+                               QTabWidget, QToolBar, QVBoxLayout, QWidget)
+
+from . import settings
+from .actions import create_actions
+from .dialogs.about import ABOUT, GUIDE, TextDialog
+from .dialogs.error import show_error
+from .panels.augmentation_panel import AugmentationPanel
+from .panels.data_panel import DataPanel
+from .panels.model_panel import ModelPanel
+from .panels.regularization_panel import RegularizationPanel
+from .panels.training_panel import TrainingPanel
+from .plots.loss_plot import LossPlot
+from .plots.predictions_plot import PredictionsPlot
+from .plots.runs_plot import RunsPanel
+from .plots.weights_plot import WeightsPlot
+from .state import ExperimentState, live_key, section_of
+from .worker import TrainingWorker, start_worker
+
+FILE_FILTER = "Experiments (*.regstudio *.json);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    """The Regularization Studio window.
+
+    Signals
+    -------
+    run_started(), run_stopped(str reason)
+    """
+
+    run_started = Signal()
+    run_stopped = Signal(str)
+
+    def __init__(self, state: ExperimentState | None = None, restore: bool = True):
+        super().__init__()
+        self.setObjectName("main_window")
+        self.state = state or ExperimentState(parent=self)
+        self.worker: TrainingWorker | None = None
+        self.thread: QThread | None = None
+        self.run_count = 0
+        self.last_run: dict | None = None
+        self._paused = False
+        self._start_block = ""
+        self.actions = create_actions(self)
+        self._build_central()
+        self._build_docks()
+        self._build_menus()
+        self._build_toolbar()
+        self._connect()
+        self._poll = QTimer(self)
+        self._poll.setInterval(60)
+        self._poll.timeout.connect(self._on_poll)
+        self.status_label = QLabel("ready")
+        self.statusBar().addPermanentWidget(self.status_label)
+        self.resize(1400, 860)
+        if restore:
+            self._restore_settings()
+        self._update_title()
+        self._update_actions()
+        QTimer.singleShot(0, self.data_panel.reload)
+
+    # ------------------------------------------------------------------ construction
+    def _build_central(self) -> None:
+        central = QWidget()
+        lay = QVBoxLayout(central)
+        lay.setContentsMargins(4, 4, 4, 4)
+        self.banner = QLabel("")
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner.hide()
+        lay.addWidget(self.banner)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("plot_tabs")
+        self.loss_plot = LossPlot()
+        self.weights_plot = WeightsPlot()
+        self.predictions_plot = PredictionsPlot()
+        self.tabs.addTab(self.loss_plot, "Loss")
+        self.tabs.addTab(self.weights_plot, "Weights")
+        self.tabs.addTab(self.predictions_plot, "Predictions")
+        lay.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+
+    def _dock(self, widget: QWidget, title: str, name: str,
+              area=Qt.DockWidgetArea.LeftDockWidgetArea) -> QDockWidget:
+        from PySide6.QtWidgets import QScrollArea
+
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{name}")
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(widget)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        dock.setWidget(scroll)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_docks(self) -> None:
+        s = self.state
+        self.data_panel = DataPanel(s)
+        self.model_panel = ModelPanel(s)
+        self.reg_panel = RegularizationPanel(s)
+        self.aug_panel = AugmentationPanel(s)
+        self.training_panel = TrainingPanel(s, self.actions)
+        self.runs_panel = RunsPanel()
+        L, R = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        self.docks = {
+            "data": self._dock(self.data_panel, "1 · Data", "data", L),
+            "model": self._dock(self.model_panel, "2 · Model", "model", L),
+            "regularization": self._dock(self.reg_panel, "3 · Regularization", "regularization", L),
+            "augmentation": self._dock(self.aug_panel, "4 · Augmentation", "augmentation", L),
+            "training": self._dock(self.training_panel, "Training", "training", R),
+            "runs": self._dock(self.runs_panel, "Runs", "runs", R),
+        }
+        d = self.docks
+        self.tabifyDockWidget(d["data"], d["model"])
+        self.tabifyDockWidget(d["model"], d["regularization"])
+        self.tabifyDockWidget(d["regularization"], d["augmentation"])
+        d["regularization"].raise_()
+        self.resizeDocks([d["regularization"], d["training"]], [430, 300],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([d["training"], d["runs"]], [520, 240], Qt.Orientation.Vertical)
+
+    def _build_menus(self) -> None:
+        a = self.actions
+        mb = self.menuBar()
+        m = mb.addMenu("&File")
+        for key in ("new", "open", "save", "save_as"):
+            m.addAction(a[key])
+        self.recent_menu = m.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        m.addSeparator()
+        m.addAction(a["export_plot"])
+        m.addAction(a["export_history"])
+        m.addSeparator()
+        m.addAction(a["quit"])
+        m = mb.addMenu("&Edit")
+        m.addAction(a["undo"])
+        m.addAction(a["redo"])
+        m = mb.addMenu("&Training")
+        for key in ("start", "pause", "stop", "step", "reset"):
+            m.addAction(a[key])
+        self.view_menu = m = mb.addMenu("&View")
+        m.addAction(a["log_y"])
+        m.addSeparator()
+        for dock in self.docks.values():
+            m.addAction(dock.toggleViewAction())
+        m = mb.addMenu("&Help")
+        m.addAction(a["guide"])
+        m.addAction(a["about"])
+
+    def _build_toolbar(self) -> None:
+        tb = QToolBar("Training")
+        tb.setObjectName("toolbar_training")
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for key in ("start", "pause", "stop", "step", "reset"):
+            tb.addAction(self.actions[key])
+        tb.addSeparator()
+        tb.addAction(self.actions["undo"])
+        tb.addAction(self.actions["redo"])
+        tb.addSeparator()
+        tb.addAction(self.actions["log_y"])
+        self.addToolBar(tb)
+
+    def _connect(self) -> None:
+        a, s = self.actions, self.state
+        a["new"].triggered.connect(self.new_experiment)
+        a["open"].triggered.connect(lambda: self.open_file())
+        a["save"].triggered.connect(self.save)
+        a["save_as"].triggered.connect(self.save_as)
+        a["export_plot"].triggered.connect(lambda: self.export_plot())
+        a["export_history"].triggered.connect(lambda: self.export_history())
+        a["quit"].triggered.connect(self.close)
+        a["undo"].triggered.connect(s.undo_stack.undo)
+        a["redo"].triggered.connect(s.undo_stack.redo)
+        s.undo_stack.canUndoChanged.connect(self._on_undo_changed)
+        s.undo_stack.canRedoChanged.connect(self._on_undo_changed)
+        a["start"].triggered.connect(self.start)
+        a["pause"].toggled.connect(self.set_paused)
+        a["stop"].triggered.connect(self.stop)
+        a["step"].triggered.connect(self.step)
+        a["reset"].triggered.connect(self.reset)
+        a["log_y"].toggled.connect(self.loss_plot.set_log_y)
+        a["guide"].triggered.connect(lambda: TextDialog("Guide", GUIDE, self).exec())
+        a["about"].triggered.connect(lambda: TextDialog("About", ABOUT, self).exec())
+        s.changed.connect(self._on_state_changed)
+        s.edited.connect(self._on_edited)
+        s.path_changed.connect(self._on_path_changed)
+        s.dataset_changed.connect(self._on_dataset)
+        self.model_panel.validity_changed.connect(self._on_validity)
+        self.runs_panel.overlay_toggled.connect(self.loss_plot.set_overlay)
+        self.setAcceptDrops(True)
+
+    # ------------------------------------------------------------------ state reactions
+    def _on_path_changed(self, _path: str) -> None:
+        self._update_title()
+
+    def _on_state_changed(self, section: str) -> None:
+        self._update_title()
+
+    def _on_edited(self, path: str, value) -> None:
+        if not self.is_running:
+            return
+        key = live_key(path)
+        if key == "augmentation":
+            self.worker.change("augmentation", self.state.frozen()["augmentation"])
+        elif key is not None:
+            self.worker.change(key, value)
+        elif section_of(path) in ("model", "data"):
+            what = "the network" if section_of(path) == "model" else "the data"
+            if self.confirm("Change while training",
+                            f"This edit changes {what}, so the run cannot continue with it.\n"
+                            "Stop the current run? (No undoes the edit.)"):
+                self.stop()
+            else:
+                QTimer.singleShot(0, self.state.undo_stack.undo)
+        elif section_of(path) in ("training", "early_stopping", "regularization"):
+            self.statusBar().showMessage(f"{path} takes effect at the next Start", 4000)
+
+    def _on_undo_changed(self, _can: bool) -> None:
+        self._update_actions()
+
+    def _on_dataset(self) -> None:
+        self._update_actions()
+
+    def _on_validity(self, reason: str) -> None:
+        self._start_block = reason
+        self._update_actions()
+
+    def confirm(self, title: str, text: str) -> bool:
+        """Ask yes/no (tests replace this)."""
+        return QMessageBox.question(self, title, text) == QMessageBox.StandardButton.Yes
+
+    # ------------------------------------------------------------------ training
+    @property
+    def is_running(self) -> bool:
+        return self.thread is not None and self.worker is not None
+
+    def start(self, step: bool = False) -> bool:
+        if self.is_running:
+            return False
+        reason = self._start_reason()
+        if reason:
+            self.show_banner(reason, error=True)
+            return False
+        try:
+            from regstudio.experiments.config import validate_config
+
+            config = validate_config(self.state.frozen())
+        except Exception as exc:
+            self.show_banner(f"Cannot start: {exc}", error=True)
+            return False
+        self.hide_banner()
+        self.run_count += 1
+        self.loss_plot.clear()
+        self.weights_plot.clear()
+        self.predictions_plot.clear()
+        base_dir = str(Path(self.state.path).parent) if self.state.path else None
+        self.worker = w = TrainingWorker(config, base_dir=base_dir,
+                                         dataset=self.state.dataset_for(self.state.config["data"]))
+        w.epochs.connect(self._on_epochs)
+        w.batch_losses.connect(self.loss_plot.add_batches)
+        w.progress.connect(self._on_progress)
+        w.weights.connect(self.weights_plot.set_snapshot)
+        w.predictions.connect(self.predictions_plot.set_predictions)
+        w.live_change.connect(self._on_live_change)
+        w.run_finished.connect(self._on_run_finished)
+        w.failed.connect(self._on_failed)
+        self._run_config = config
+        self._run_rows: list = []
+        self._paused = False
+        if step:
+            w.step_epochs(1)
+            self._paused = True
+        self.thread = start_worker(w)
+        self.thread.finished.connect(self._on_thread_finished)
+        self._poll.start()
+        self._set_pause_checked(step)
+        self.status_label.setText("starting…" if not step else "stepping one epoch…")
+        self._update_actions()
+        self.run_started.emit()
+        return True
+
+    def set_paused(self, paused: bool) -> None:
+        if not self.is_running or paused == self._paused:
+            return
+        self._paused = paused
+        if paused:
+            self.worker.pause()
+            self.status_label.setText("paused (between batches)")
+        else:
+            self.worker.resume()
+            self.status_label.setText("resumed")
+        self._update_actions()
+
+    def _set_pause_checked(self, checked: bool) -> None:
+        a = self.actions["pause"]
+        a.blockSignals(True)
+        a.setChecked(checked)
+        a.setText("&Resume" if checked else "&Pause")
+        a.blockSignals(False)
+
+    def pause(self) -> None:
+        self._set_pause_checked(True)
+        self.set_paused(True)
+
+    def resume(self) -> None:
+        self._set_pause_checked(False)
+        self.set_paused(False)
+
+    def stop(self) -> None:
+        if self.is_running:
+            self.worker.request_stop()
+            self.status_label.setText("stopping…")
+
+    def step(self) -> None:
+        if not self.is_running:
+            self.start(step=True)
+            return
+        self.worker.step_epochs(1)
+        self._paused = True
+        self._set_pause_checked(True)
+        self.status_label.setText("stepping one epoch…")
+
+    def reset(self) -> None:
+        self.stop_and_wait()
+        self.loss_plot.clear()
+        self.weights_plot.clear()
+        self.predictions_plot.clear()
+        self.training_panel.set_progress(0, 1, "ready: next Start begins from fresh weights")
+        self.status_label.setText("ready")
+
+    def stop_and_wait(self, timeout_ms: int = 5000) -> bool:
+        """Stop the run and join the thread (close, reset, tests)."""
+        if self.thread is None:
+            return True
+        self.worker.request_stop()
+        ok = self.thread.wait(timeout_ms)
+        if ok:
+            self._on_thread_finished()
+        return ok
+
+    def _on_poll(self) -> None:
+        if self.worker is not None:
+            self.worker.poll()
+
+    def _on_epochs(self, rows: list) -> None:
+        self._run_rows.extend(rows)
+        self.loss_plot.add_epochs(rows)
+        self.weights_plot.add_norms(rows)
+
+    def _on_progress(self, p: dict) -> None:
+        eta = p.get("eta_seconds", float("nan"))
+        eta_text = "" if eta != eta else f" · ETA {int(eta) // 60}:{int(eta) % 60:02d}"
+        text = (f"epoch {p['epoch']}/{p['epochs']} · batch {p['batch']}/{p['n_batches']} · "
+                f"{p['samples_per_second']:,.0f} samples/s{eta_text}")
+        if not self._paused:
+            self.status_label.setText(text)
+        self.training_panel.set_progress(p["epoch"], p["epochs"], f"epoch {p['epoch']}/{p['epochs']}")
+
+    def _on_live_change(self, change: dict) -> None:
+        self.loss_plot.add_change(change)
+        self.statusBar().showMessage(
+            f"epoch {change['epoch']}: {change['key']} changed while training", 5000)
+
+    def _on_run_finished(self, info: dict) -> None:
+        reason = info.get("reason", "completed")
+        self.loss_plot.set_stopped(reason, info["summary"].get("stopped_epoch"))
+        history = info.get("history") or self._run_rows
+        self.last_run = {"config": self._run_config, "history": history, **info}
+        best = info.get("best_epoch")
+        label = f"#{self.run_count} {self._describe_run(self._run_config)}"
+        self.runs_panel.add_run(f"run{self.run_count}", label, history, info)
+        text = {"completed": "finished", "early_stopping": "stopped early (patience ran out)",
+                "cancelled": "stopped", "diverged": "diverged"}.get(reason, reason)
+        msg = f"Run {text}" + (f"; lowest validation loss at epoch {best}" if best else "")
+        self.status_label.setText(msg)
+        if reason == "diverged":
+            self.show_banner("The loss became infinite or NaN, so training stopped. "
+                             "Try a lower learning rate (÷10) or a weaker penalty (smaller "
+                             "alpha). " + (info.get("message") or ""), error=True)
+        self.run_stopped.emit(reason)
+
+    def _on_failed(self, message: str, details: str) -> None:
+        self.show_banner(f"Training failed: {message}", error=True)
+        self._failure_details = details
+        self.status_label.setText("training failed")
+        self.run_stopped.emit("error")
+
+    def _on_thread_finished(self) -> None:
+        if self.thread is None:
+            return
+        self.thread.wait()
+        self._poll.stop()
+        self.thread = None
+        self.worker = None
+        self._paused = False
+        self._set_pause_checked(False)
+        self._update_actions()
+
+    @staticmethod
+    def _describe_run(cfg: dict) -> str:
+        r = cfg.get("regularization", {})
+        parts = []
+        if r.get("l2"):
+            parts.append(f"L2 {r['l2']:g}")
+        if r.get("l1"):
+            parts.append(f"L1 {r['l1']:g}")
+        drops = [lay.get("rate") for lay in cfg.get("model", {}).get("layers", [])
+                 if lay.get("type") == "dropout"]
+        if drops:
+            parts.append("dropout " + "/".join(f"{d:g}" for d in drops))
+        if cfg.get("early_stopping", {}).get("enabled"):
+            parts.append("early stop")
+        if cfg.get("augmentation", {}).get("enabled"):
+            parts.append("augment")
+        return ", ".join(parts) or "no regularization"
+
+    def _start_reason(self) -> str:
+        if self._start_block:
+            return self._start_block
+        if self.state.dataset_error:
+            return f"Fix the data first: {self.state.dataset_error}"
+        return ""
+
+    def _update_actions(self) -> None:
+        a = self.actions
+        running = self.is_running
+        reason = self._start_reason()
+        a["start"].setEnabled(not running and not reason)
+        a["start"].setToolTip(f"Cannot start: {reason}" if reason else
+                              "Start training the network from fresh weights (Ctrl+R, F5)")
+        self.training_panel.set_blocked_reason(f"Cannot start: {reason}" if reason else "")
+        a["pause"].setEnabled(running)
+        a["stop"].setEnabled(running)
+        a["step"].setEnabled(running or not reason)
+        a["undo"].setEnabled(self.state.undo_stack.canUndo())
+        a["redo"].setEnabled(self.state.undo_stack.canRedo())
+        a["export_history"].setEnabled(self.last_run is not None)
+
+    # ------------------------------------------------------------------ messages
+    def show_banner(self, text: str, error: bool = False) -> None:
+        color = "#fdecea" if error else "#e8f4fd"
+        border = "#e74c3c" if error else "#3498db"
+        self.banner.setStyleSheet(f"QLabel#banner {{ background: {color}; color: #222; "
+                                  f"border: 1px solid {border}; padding: 6px; }}")
+        self.banner.setText(text)
+        self.banner.show()
+
+    def hide_banner(self) -> None:
+        self.banner.hide()
+        self.banner.setText("")
+
+    # ------------------------------------------------------------------ files
+    def _update_title(self) -> None:
+        name = Path(self.state.path).name if self.state.path else "untitled"
+        self.setWindowTitle(f"{name}[*] — Regularization Studio")
+        self.setWindowModified(self.state.is_modified)
+
+    def _maybe_save(self) -> bool:
+        if not self.state.is_modified:
+            return True
+        ans = QMessageBox.question(
+            self, "Unsaved changes", "Save the changes to the experiment first?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel)
+        if ans == QMessageBox.StandardButton.Save:
+            return self.save()
+        return ans == QMessageBox.StandardButton.Discard
+
+    def new_experiment(self) -> None:
+        if not self._maybe_save():
+            return
+        self.stop_and_wait()
+        from regstudio.experiments.config import default_config
+
+        self.state.replace(default_config())
+
+    def open_file(self, path: str | None = None) -> bool:
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Open experiment",
+                                                  settings.read("last_dir"), FILE_FILTER)
+            if not path:
+                return False
+        try:
+            with open(path, encoding="utf-8") as fh:
+                raw = json.load(fh)
+            from regstudio.experiments.config import validate_config
+
+            config = validate_config(raw)
+        except Exception as exc:
+            show_error(self, "Cannot open", f"{Path(path).name}: {exc}")
+            return False
+        self.stop_and_wait()
+        self.state.replace(config, path=str(path))
+        settings.add_recent(str(path))
+        settings.write("last_dir", str(Path(path).parent))
+        return True
+
+    def save(self) -> bool:
+        if not self.state.path:
+            return self.save_as()
+        return self.save_to(self.state.path)
+
+    def save_as(self) -> bool:
+        path, _ = QFileDialog.getSaveFileName(self, "Save experiment",
+                                              self.state.path or settings.read("last_dir"),
+                                              FILE_FILTER)
+        if not path:
+            return False
+        if not Path(path).suffix:
+            path += ".regstudio"
+        return self.save_to(path)
+
+    def save_to(self, path: str) -> bool:
+        """Atomic write: a temp file in the same folder, then os.replace."""
+        try:
+            atomic_write_text(path, self.state.to_json() + "\n")
+        except OSError as exc:
+            show_error(self, "Cannot save", f"{path}: {exc}")
+            return False
+        self.state.mark_saved(str(path))
+        settings.add_recent(str(path))
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        files = settings.read("recent_files")
+        for p in files:
+            act = self.recent_menu.addAction(p)
+            act.triggered.connect(lambda _c=False, p=p: self.open_file(p))
+        if not files:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    def export_plot(self, path: str | None = None) -> bool:
+        import pyqtgraph.exporters as exporters
+
+        widget = self.tabs.currentWidget()
+        scene = widget.export_scene() if hasattr(widget, "export_scene") else widget.scene()
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export plot", "plot.png",
+                                                  "PNG image (*.png);;SVG drawing (*.svg)")
+            if not path:
+                return False
+        exp = (exporters.SVGExporter if path.lower().endswith(".svg")
+               else exporters.ImageExporter)(scene)
+        exp.export(path)
+        return True
+
+    def export_history(self, path: str | None = None) -> bool:
+        if self.last_run is None:
+            return False
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export history", "history.csv",
+                                                  "CSV (*.csv)")
+            if not path:
+                return False
+        write_history_csv(path, self.last_run["history"])
+        return True
+
+    # ------------------------------------------------------------------ drag and drop
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        urls = event.mimeData().urls()
+        if urls:
+            path = urls[0].toLocalFile()
+            if path.endswith((".regstudio", ".json")):
+                self.open_file(path)
+            else:
+                self.data_panel.use_path(path)
+                self.docks["data"].raise_()
+
+    # ------------------------------------------------------------------ settings / close
+    def _restore_settings(self) -> None:
+        geom = settings.read("geometry")
+        if isinstance(geom, QByteArray | bytes) and geom:
+            self.restoreGeometry(geom)
+        ws = settings.read("window_state")
+        if isinstance(ws, QByteArray | bytes) and ws:
+            self.restoreState(ws)
+        self.actions["log_y"].setChecked(settings.read("log_y"))
+
+    def _save_settings(self) -> None:
+        settings.write("geometry", self.saveGeometry())
+        settings.write("window_state", self.saveState())
+        settings.write("log_y", self.actions["log_y"].isChecked())
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.stop_and_wait()
+        try:
+            self._save_settings()
+        except Exception:
+            pass
+        super().closeEvent(event)
+
+
+def atomic_write_text(path: str, text: str) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".regstudio", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+HISTORY_COLUMNS = ("epoch", "train_loss", "data_loss", "penalty", "val_loss", "train_acc",
+                   "val_acc", "train_r2", "val_r2", "lr", "seconds")
+
+
+def write_history_csv(path: str, history: list[dict]) -> None:
+    cols = [c for c in HISTORY_COLUMNS if any(c in r for r in history)]
+    lines = []
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(cols)
+    for r in history:
+        w.writerow([r.get(c, "") for c in cols])
+    lines.append(buf.getvalue())
+    atomic_write_text(path, "".join(lines))

@@ -1,0 +1,58 @@
+"""Training panel: optimizer, learning rate, batch size, epochs, seed; run controls; progress."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QGridLayout, QLabel, QProgressBar, QToolButton, QVBoxLayout,
+                               QWidget)
+
+from .forms import OptionForm
+
+LABELS = {"optimizer": "Optimizer", "lr": "Learning rate", "momentum": "Momentum",
+          "batch_size": "Batch size", "epochs": "Epochs", "seed": "Seed",
+          "weight_decay": "Weight decay (AdamW)"}
+
+
+def training_options() -> dict:
+    from regstudio.experiments.config import TRAINING_OPTIONS
+
+    return dict(TRAINING_OPTIONS)
+
+
+class TrainingPanel(QWidget):
+    def __init__(self, state, actions: dict, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.state = state
+        lay = QVBoxLayout(self)
+        self.form = OptionForm(state, "training.", training_options(), LABELS)
+        lay.addWidget(self.form)
+        buttons = QGridLayout()
+        for i, key in enumerate(("start", "pause", "stop", "step", "reset")):
+            b = QToolButton()
+            b.setDefaultAction(actions[key])
+            b.setToolButtonStyle(b.toolButtonStyle().ToolButtonTextBesideIcon)
+            b.setObjectName(f"button_{key}")
+            buttons.addWidget(b, i // 3, i % 3)
+        lay.addLayout(buttons)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("training_progress")
+        self.progress.setFormat("ready")
+        self.progress.setValue(0)
+        lay.addWidget(self.progress)
+        self.reason = QLabel("")
+        self.reason.setWordWrap(True)
+        self.reason.setObjectName("start_reason")
+        lay.addWidget(self.reason)
+        lay.addStretch(1)
+        state.changed.connect(self._on_changed)
+
+    def _on_changed(self, section: str) -> None:
+        if section in ("training", "all"):
+            self.form.refresh()
+
+    def set_progress(self, epoch: int, epochs: int, text: str) -> None:
+        self.progress.setRange(0, max(1, epochs))
+        self.progress.setValue(min(epoch, epochs))
+        self.progress.setFormat(text)
+
+    def set_blocked_reason(self, text: str) -> None:
+        self.reason.setText(f"<span style='color:#c0392b'>{text}</span>" if text else "")

@@ -1,0 +1,172 @@
+"""Predictions view: decision regions (two features), fitted curve (one feature, regression),
+confusion matrix and a strip of misclassified samples (images / many features)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
+
+CLASS_COLORS = np.array([(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
+                         (148, 103, 189), (140, 86, 75), (227, 119, 194), (127, 127, 127),
+                         (188, 189, 34), (23, 190, 207)], np.float32)
+
+
+class PredictionsPlot(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.title = QLabel("Start training to see what the network predicts.")
+        lay.addWidget(self.title)
+        self.stack = QStackedWidget()
+        lay.addWidget(self.stack, 1)
+        # regions / curve / scatter share one plot
+        self.glw = pg.GraphicsLayoutWidget()
+        self.plot = self.glw.addPlot()
+        self.plot.addLegend(offset=(-5, 5))
+        self.regions = pg.ImageItem(axisOrder="row-major")
+        self.plot.addItem(self.regions)
+        self.train_pts = pg.ScatterPlotItem(size=7, pen=pg.mkPen("k", width=0.5), name="training")
+        self.val_pts = pg.ScatterPlotItem(size=8, brush=None, pen=pg.mkPen("k", width=1.5),
+                                          symbol="o", name="validation")
+        self.curve = self.plot.plot([], [], pen=pg.mkPen("#d62728", width=3), name="network")
+        self.plot.addItem(self.train_pts)
+        self.plot.addItem(self.val_pts)
+        self.stack.addWidget(self.glw)
+        # confusion matrix + misclassified strip
+        conf = QWidget()
+        cl = QVBoxLayout(conf)
+        self.cm_glw = pg.GraphicsLayoutWidget()
+        self.cm_plot = self.cm_glw.addPlot()
+        self.cm_plot.setLabel("left", "true class")
+        self.cm_plot.setLabel("bottom", "predicted class")
+        self.cm_plot.invertY(True)
+        self.cm_plot.setAspectLocked(True)
+        self.cm_image = pg.ImageItem(axisOrder="row-major")
+        self.cm_image.setColorMap(pg.colormap.get("CET-L12") if hasattr(pg, "colormap") else None)
+        self.cm_plot.addItem(self.cm_image)
+        self.cm_texts: list = []
+        cl.addWidget(self.cm_glw, 1)
+        cl.addWidget(QLabel("Misclassified samples (true → predicted):"))
+        self.strip = QHBoxLayout()
+        strip_w = QWidget()
+        strip_w.setLayout(self.strip)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(strip_w)
+        scroll.setFixedHeight(96)
+        cl.addWidget(scroll)
+        self.stack.addWidget(conf)
+        self.last: dict | None = None
+
+    def export_scene(self):
+        return (self.glw if self.stack.currentIndex() == 0 else self.cm_glw).scene()
+
+    def clear(self) -> None:
+        self.regions.clear()
+        self.train_pts.clear()
+        self.val_pts.clear()
+        self.curve.setData([], [])
+        self.cm_image.clear()
+        self.last = None
+        self.title.setText("Start training to see what the network predicts.")
+
+    def set_predictions(self, p: dict) -> None:
+        self.last = p
+        kind = p["kind"]
+        if kind == "regions":
+            self.stack.setCurrentIndex(0)
+            self._regions(p)
+        elif kind == "curve":
+            self.stack.setCurrentIndex(0)
+            self._curve(p)
+        elif kind == "confusion":
+            self.stack.setCurrentIndex(1)
+            self._confusion(p)
+        else:
+            self.stack.setCurrentIndex(0)
+            self.regions.clear()
+            self.curve.setData([], [])
+            self.train_pts.setData(p["true"], p["pred"], brush=(31, 119, 180, 160))
+            self.val_pts.clear()
+            self.plot.setLabel("bottom", "true value")
+            self.plot.setLabel("left", "predicted")
+            self.title.setText("Validation: predicted vs true (on the diagonal is perfect)")
+
+    def _regions(self, p: dict) -> None:
+        cls, conf = p["classes"], p["confidence"]
+        k = max(1, p["n_classes"])
+        colors = CLASS_COLORS[np.arange(k) % len(CLASS_COLORS)]
+        # lighten towards white where the network is unsure
+        w = (0.25 + 0.45 * np.clip((conf - 1 / k) / (1 - 1 / k + 1e-9), 0, 1))[..., None]
+        rgb = (255 * (1 - w) + colors[cls] * w).astype(np.uint8)
+        self.regions.setImage(rgb, autoLevels=False, levels=(0, 255))
+        x, y, wdt, hgt = p["rect"]
+        self.regions.setRect(x, y, wdt, hgt)
+        self.curve.setData([], [])
+        Xt, yt = p["train"]
+        Xv, yv = p["val"]
+        self.train_pts.setData(Xt[:, 0], Xt[:, 1],
+                               brush=[pg.mkBrush(*CLASS_COLORS[int(c) % 10]) for c in yt])
+        self.val_pts.setData(Xv[:, 0], Xv[:, 1],
+                             pen=[pg.mkPen(*CLASS_COLORS[int(c) % 10], width=2) for c in yv],
+                             brush=None)
+        self.plot.setLabel("bottom", "feature 1 (standardized)")
+        self.plot.setLabel("left", "feature 2 (standardized)")
+        self.title.setText("Decision regions: filled dots = training, rings = validation; pale "
+                           "colour = unsure. A wiggly border hugging single points is overfitting.")
+
+    def _curve(self, p: dict) -> None:
+        self.regions.clear()
+        self.curve.setData(p["x"], p["y"])
+        xt, yt = p["train"]
+        xv, yv = p["val"]
+        self.train_pts.setData(xt, yt, brush=(31, 119, 180, 200))
+        self.val_pts.setData(xv, yv, pen=pg.mkPen("#d62728", width=1.5), brush=None)
+        self.plot.setLabel("bottom", "x (standardized)")
+        self.plot.setLabel("left", "y (standardized)")
+        self.title.setText("Fitted curve (red) through training dots and validation rings. "
+                           "A curve chasing every training dot is overfitting.")
+
+    def _confusion(self, p: dict) -> None:
+        cm = p["matrix"].astype(np.float32)
+        rows = cm.sum(1, keepdims=True)
+        frac = cm / np.maximum(rows, 1)
+        self.cm_image.setImage(frac, levels=(0, 1), autoLevels=False)
+        for t in self.cm_texts:
+            self.cm_plot.removeItem(t)
+        self.cm_texts = []
+        k = cm.shape[0]
+        if k <= 12:
+            for i in range(k):
+                for j in range(k):
+                    t = pg.TextItem(f"{int(cm[i, j])}", anchor=(0.5, 0.5),
+                                    color="w" if frac[i, j] > 0.5 else "k")
+                    t.setPos(j + 0.5, i + 0.5)
+                    self.cm_plot.addItem(t)
+                    self.cm_texts.append(t)
+        acc = np.trace(cm) / max(1, cm.sum())
+        self.title.setText(f"Confusion matrix on the {p['split']} set: accuracy {acc:.1%} "
+                           "(rows: true class, columns: predicted)")
+        while self.strip.count():
+            item = self.strip.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        imgs = p.get("wrong_images")
+        if imgs is not None:
+            from ..panels.data_panel import array_to_pixmap
+
+            names = p["classes"]
+            for img, t, pr in zip(imgs, p["wrong_true"], p["wrong_pred"], strict=False):
+                box = QLabel()
+                box.setPixmap(array_to_pixmap(img, max(1, 56 // max(img.shape[:2]))))
+                box.setToolTip(f"true {names[int(t)]}, predicted {names[int(pr)]}")
+                cap = QLabel(f"{names[int(t)]}→{names[int(pr)]}")
+                w = QWidget()
+                v = QVBoxLayout(w)
+                v.setContentsMargins(2, 2, 2, 2)
+                v.addWidget(box)
+                v.addWidget(cap)
+                self.strip.addWidget(w)
+        self.strip.addStretch(1)

@@ -1,0 +1,54 @@
+"""UI preferences only (never experiment data): one table of defaults over QSettings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QSettings
+
+ORG, APP = "RegularizationStudio", "regstudio"
+SETTINGS_VERSION = 1
+_DEFAULTS: dict[str, Any] = {
+    "version": SETTINGS_VERSION,
+    "geometry": None,
+    "window_state": None,
+    "recent_files": [],
+    "log_y": False,
+    "last_dir": "",
+}
+MAX_RECENT = 8
+
+
+def _settings() -> QSettings:
+    return QSettings(ORG, APP)
+
+
+def read(key: str) -> Any:
+    if key not in _DEFAULTS:
+        raise KeyError(f"unknown UI setting {key!r} (known: {', '.join(_DEFAULTS)})")
+    s = _settings()
+    value = s.value(key, _DEFAULTS[key])
+    default = _DEFAULTS[key]
+    if isinstance(default, bool):
+        return value in (True, "true", "1", 1)
+    if isinstance(default, list):
+        if value is None:
+            return []
+        return [value] if isinstance(value, str) else list(value)
+    return value
+
+
+def write(key: str, value: Any) -> None:
+    if key not in _DEFAULTS:
+        raise KeyError(f"unknown UI setting {key!r} (known: {', '.join(_DEFAULTS)})")
+    s = _settings()
+    s.setValue("version", SETTINGS_VERSION)
+    s.setValue(key, value)
+
+
+def add_recent(path: str) -> list[str]:
+    files = [p for p in read("recent_files") if p != path]
+    files.insert(0, path)
+    files = files[:MAX_RECENT]
+    write("recent_files", files)
+    return files

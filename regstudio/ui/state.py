@@ -1,0 +1,242 @@
+"""ExperimentState: the one experiment config the panels edit, with undo/redo.
+
+The panels never keep their own copy of a value: they read from the state, write back with
+:meth:`ExperimentState.set`, and refresh themselves when :attr:`changed` names their section
+(blocking their own signals while they do, so an update never loops back as an edit).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+# Keys the trainer accepts while it runs (TrainingControl.change); anything else in
+# "model" or "data" changes the network or its input and needs a reset.
+LIVE_KEYS = ("regularization.l1", "regularization.l2", "training.lr")
+_LIVE_RATE = re.compile(r"^model\.layers\[(\d+)\]\.rate$")
+
+
+def section_of(path: str) -> str:
+    """``"model.layers[1].rate"`` -> ``"model"``."""
+    return re.split(r"[.\[]", path, maxsplit=1)[0]
+
+
+def live_key(path: str) -> str | None:
+    """The TrainingControl.change key for an edit of ``path``, or None if it needs a reset."""
+    if path in LIVE_KEYS or _LIVE_RATE.match(path):
+        return path
+    if section_of(path) == "augmentation":
+        return "augmentation"
+    return None
+
+
+def _config_module():
+    from regstudio.experiments import config as cfgmod  # noqa: PLC0415 (core, imported late)
+
+    return cfgmod
+
+
+def get_path(cfg: dict, path: str, default: Any = None) -> Any:
+    try:
+        return _config_module().get_path(cfg, path)
+    except (KeyError, IndexError, TypeError):
+        return default
+    except Exception as exc:  # ConfigError for a missing key
+        if type(exc).__name__ == "ConfigError":
+            return default
+        raise
+
+
+def set_path(cfg: dict, path: str, value: Any) -> dict:
+    return _config_module().set_path(cfg, path, value)
+
+
+class _SetCommand(QUndoCommand):
+    """Replace the whole config (old -> new); consecutive edits of one key merge."""
+
+    _IDS: dict[str, int] = {}
+
+    def __init__(self, state: ExperimentState, old: dict, new: dict, path: str, text: str):
+        super().__init__(text)
+        self._state, self._old, self._new, self.path = state, old, new, path
+        self._id = self._IDS.setdefault(path, len(self._IDS) + 1)
+
+    def id(self) -> int:  # noqa: A003 (Qt API)
+        return self._id
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802
+        if not isinstance(other, _SetCommand) or other.path != self.path or not self.path:
+            return False
+        self._new = other._new
+        return True
+
+    def redo(self) -> None:
+        self._state._apply(self._new, self.path)
+
+    def undo(self) -> None:
+        self._state._apply(self._old, self.path)
+
+
+class ExperimentState(QObject):
+    """Holds the current experiment config (a plain JSON-compatible dict).
+
+    Signals
+    -------
+    changed(str)
+        Section that changed: ``"data"``, ``"model"``, ``"regularization"``, ``"early_stopping"``,
+        ``"augmentation"``, ``"training"``, ``"name"`` or ``"all"`` (a new config was loaded).
+    edited(str, object)
+        ``(path, new value)`` for single-value edits (the main window forwards live ones).
+    path_changed(str)
+        The project file path (``""`` when unsaved).
+    """
+
+    changed = Signal(str)
+    edited = Signal(str, object)
+    path_changed = Signal(str)
+    dataset_changed = Signal()
+
+    def __init__(self, config: dict | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.undo_stack = QUndoStack(self)
+        self._config: dict = copy.deepcopy(config) if config is not None else self._default()
+        self._path = ""
+        self.dataset = None          # the Dataset loaded for config["data"], or None
+        self.dataset_error = ""      # why it could not be loaded ("" when fine)
+        self._dataset_key = None
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
+
+    def _on_clean_changed(self, _clean: bool) -> None:
+        self.path_changed.emit(self._path)
+
+    @staticmethod
+    def _default() -> dict:
+        return _config_module().default_config()
+
+    # -- reading -------------------------------------------------------------------------
+    @property
+    def config(self) -> dict:
+        """The live dict: read only. Use :meth:`frozen` for a copy to hand to a thread."""
+        return self._config
+
+    def frozen(self) -> dict:
+        return copy.deepcopy(self._config)
+
+    def get(self, path: str, default: Any = None) -> Any:
+        return get_path(self._config, path, default)
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def is_modified(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    # -- writing -------------------------------------------------------------------------
+    def set(self, path: str, value: Any, text: str | None = None) -> None:
+        """Set one value (undoable). No-op when the value is unchanged."""
+        if self.get(path, _MISSING) == value:
+            return
+        new = set_path(self._config, path, value)
+        self.undo_stack.push(_SetCommand(self, self._config, new, path, text or f"Set {path}"))
+
+    def set_section(self, section: str, value: Any, text: str | None = None) -> None:
+        """Replace a whole section (e.g. the layer list) as one undoable step."""
+        if self._config.get(section) == value:
+            return
+        new = copy.deepcopy(self._config)
+        new[section] = copy.deepcopy(value)
+        self.undo_stack.push(_SetCommand(self, self._config, new, "", text or f"Edit {section}"))
+
+    def replace(self, config: dict, path: str = "") -> None:
+        """Load a whole new config (New / Open): clears the undo history."""
+        self._config = copy.deepcopy(config)
+        self.undo_stack.clear()
+        self.undo_stack.setClean()
+        self._path = path
+        self.path_changed.emit(path)
+        self.changed.emit("all")
+
+    def mark_saved(self, path: str) -> None:
+        self._path = path
+        self.undo_stack.setClean()
+        self.path_changed.emit(path)
+
+    # -- the data set of the current config (loaded in the GUI thread; small sets) ------
+    def base_dir(self) -> str | None:
+        import os
+
+        return os.path.dirname(self._path) if self._path else None
+
+    def reload_dataset(self, force: bool = False) -> None:
+        """Load ``config["data"]`` (cached by value); sets dataset / dataset_error."""
+        data_cfg = copy.deepcopy(self._config.get("data", {}))
+        key = (json.dumps(data_cfg, sort_keys=True, default=str), self.base_dir())
+        if key == self._dataset_key and not force:
+            return
+        self._dataset_key = key
+        try:
+            from regstudio.data import load_dataset
+
+            self.dataset = load_dataset(data_cfg, base_dir=self.base_dir())
+            self.dataset_error = ""
+        except Exception as exc:  # DataError and friends: shown in the Data panel
+            self.dataset = None
+            self.dataset_error = str(exc) or type(exc).__name__
+        self.dataset_changed.emit()
+
+    def dataset_for(self, data_cfg: dict):
+        """The loaded dataset if it was loaded from exactly ``data_cfg``, else None."""
+        if self.dataset is None or self._dataset_key is None:
+            return None
+        same = json.dumps(data_cfg, sort_keys=True, default=str) == self._dataset_key[0]
+        return self.dataset if same else None
+
+    def to_json(self) -> str:
+        return json.dumps(self._config, indent=2)
+
+    def _apply(self, config: dict, path: str) -> None:
+        old = self._config
+        self._config = config
+        if path:
+            self.changed.emit(section_of(path))
+            self.edited.emit(path, get_path(config, path))
+            return
+        for section in sorted(set(old) | set(config)):
+            a, b = old.get(section), config.get(section)
+            if a == b:
+                continue
+            self.changed.emit(section)
+            for p in _changed_paths(section, a, b):
+                self.edited.emit(p, copy.deepcopy(get_path(config, p)) if p != section
+                                 else copy.deepcopy(b))
+
+
+def _changed_paths(section: str, a: Any, b: Any) -> list[str]:
+    """Finest paths worth reporting: per key of a dict section; per dropout rate when only
+    rates of an otherwise identical layer stack changed; else the section itself."""
+    if section == "model" and isinstance(a, dict) and isinstance(b, dict):
+        la, lb = a.get("layers", []), b.get("layers", [])
+        strip = [{k: v for k, v in x.items() if k != "rate"} for x in la]
+        if len(la) == len(lb) and strip == [{k: v for k, v in x.items() if k != "rate"}
+                                            for x in lb] and a.keys() == b.keys():
+            return [f"model.layers[{i}].rate" for i, (x, y) in enumerate(zip(la, lb, strict=True))
+                    if x.get("rate") != y.get("rate")]
+        return [section]
+    if section in ("regularization", "training", "early_stopping") and isinstance(a, dict) \
+            and isinstance(b, dict):
+        return [f"{section}.{k}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+    return [section]
+
+
+class _Missing:
+    pass
+
+
+_MISSING = _Missing()

@@ -1,0 +1,279 @@
+"""TrainingWorker: runs ``regstudio.experiments.training.train`` in a QThread.
+
+The worker is a parent-less QObject moved to a QThread (``started -> run``, ``done -> quit``,
+``finished -> deleteLater``). It never touches a widget. It turns the engine's events into
+throttled Qt signals carrying copies: curves at most 30 times a second, weight snapshots and
+predictions at most 5 times a second, and the last value of each always arrives.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
+
+from .throttle import Throttle, concat, keep_last
+
+CURVE_HZ = 30.0
+SNAPSHOT_HZ = 5.0
+
+
+class TrainingWorker(QObject):
+    """Consumes engine events in the training thread and emits throttled signals.
+
+    Signals
+    -------
+    epochs(list)        new epoch metric dicts since the last emission (never drops one)
+    progress(dict)      epoch, batch, n_batches, samples_per_second, loss, eta_seconds
+    batch_losses(list)  (x, loss) pairs, x = epoch - 1 + batch / n_batches
+    weights(object)     {"epoch": int, "weights": {name: ndarray}}
+    predictions(object) {"kind": "regions" | "curve" | "confusion", ...} computed here
+    live_change(dict)   epoch, batch, key, old, new
+    run_finished(dict)  reason, best_epoch, message, summary, history
+    failed(str, str)    message, traceback text
+    done()              always last; the thread quits on it
+    """
+
+    epochs = Signal(object)
+    progress = Signal(object)
+    batch_losses = Signal(object)
+    weights = Signal(object)
+    predictions = Signal(object)
+    live_change = Signal(object)
+    run_finished = Signal(object)
+    failed = Signal(str, str)
+    done = Signal()
+
+    def __init__(self, config: dict, base_dir: str | None = None, dataset: Any = None,
+                 train_fn: Callable | None = None, control: Any = None):
+        super().__init__(None)
+        self.config = config
+        self.base_dir = base_dir
+        self.dataset = dataset
+        self._train_fn = train_fn
+        if control is None:
+            from regstudio.engine import TrainingControl
+
+            control = TrainingControl()
+        self.control = control
+        self._t_epochs = Throttle(self.epochs.emit, CURVE_HZ, concat)
+        self._t_progress = Throttle(self.progress.emit, CURVE_HZ, keep_last)
+        self._t_batches = Throttle(self.batch_losses.emit, CURVE_HZ, concat)
+        self._t_weights = Throttle(self.weights.emit, SNAPSHOT_HZ, keep_last)
+        self._t_preds = Throttle(self.predictions.emit, SNAPSHOT_HZ, keep_last)
+        self._throttles = (self._t_epochs, self._t_progress, self._t_batches,
+                           self._t_weights, self._t_preds)
+        self._last_pred = -float("inf")
+        self._model = None
+        self._epochs_total = int(config.get("training", {}).get("epochs", 0) or 0)
+        self._t0 = time.monotonic()
+
+    # -- control (thread-safe; called from the GUI thread) -----------------------------
+    def request_stop(self) -> None:
+        self.control.stop()
+
+    def pause(self) -> None:
+        self.control.pause()
+
+    def resume(self) -> None:
+        self.control.resume()
+
+    def step_epochs(self, n: int = 1) -> None:
+        self.control.step_epochs(n)
+
+    def change(self, key: str, value: Any) -> None:
+        self.control.change(key, value)
+
+    def poll(self) -> None:
+        """Emit what the throttles hold back once their interval passed (GUI timer)."""
+        for t in (self._t_epochs, self._t_progress, self._t_batches, self._t_weights):
+            t.poll()
+
+    # -- the work (training thread) ---------------------------------------------------
+    @Slot()
+    def run(self) -> None:
+        self._t0 = time.monotonic()
+        try:
+            train = self._train_fn
+            if train is None:
+                from regstudio.experiments.training import train
+
+                if self.dataset is None:
+                    from regstudio.experiments.build import load_data
+
+                    self.dataset = load_data(self.config, base_dir=self.base_dir)
+            result = train(self.config, base_dir=self.base_dir, on_event=self._on_event,
+                           control=self.control, dataset=self.dataset)
+            self._finish(result)
+        except Exception as exc:  # reported in the window; the app carries on
+            for t in self._throttles:
+                t.flush()
+            self.failed.emit(_one_line(exc), traceback.format_exc())
+        finally:
+            self.done.emit()
+
+    def _finish(self, result: Any) -> None:
+        model = getattr(result, "model", None)
+        dataset = getattr(result, "dataset", None) or self.dataset
+        if model is not None and dataset is not None:
+            try:
+                self._t_preds.offer(compute_predictions(model, dataset))
+            except Exception:  # a view that cannot be drawn is no reason to lose the run
+                pass
+        for t in self._throttles:
+            t.flush()
+        summary = dict(getattr(result, "summary", {}) or {})
+        self.run_finished.emit({
+            "reason": summary.get("stop_reason", "completed"),
+            "best_epoch": summary.get("best_epoch"),
+            "message": summary.get("message", ""),
+            "summary": summary,
+            "history": [dict(h) for h in (getattr(result, "history", None) or [])],
+            "changes": [_event_dict(c) for c in (getattr(result, "changes", None) or [])],
+        })
+
+    def _on_event(self, event: Any) -> None:
+        kind = type(event).__name__
+        if kind == "BatchProgress":
+            done_epochs = event.epoch - 1 + event.batch / max(1, event.n_batches)
+            elapsed = time.monotonic() - self._t0
+            left = max(0.0, self._epochs_total - done_epochs)
+            eta = elapsed / done_epochs * left if done_epochs > 0 else float("nan")
+            self._t_progress.offer({
+                "epoch": event.epoch, "batch": event.batch, "n_batches": event.n_batches,
+                "samples_per_second": float(event.samples_per_second),
+                "loss": float(event.loss), "eta_seconds": eta, "epochs": self._epochs_total,
+            })
+            self._t_batches.offer([(done_epochs, float(event.loss))])
+        elif kind == "EpochEnd":
+            self._t_epochs.offer([_copy_metrics(event.metrics)])
+        elif kind == "WeightsSnapshot":
+            weights = {k: np.array(v, dtype=np.float32, copy=True)
+                       for k, v in event.weights.items()}
+            self._t_weights.offer({"epoch": event.epoch, "weights": weights})
+            self._maybe_predict(event.weights)
+        elif kind == "LiveChange":
+            self._t_epochs.flush()
+            self.live_change.emit(_event_dict(event))
+        elif kind == "Finished":
+            for t in (self._t_epochs, self._t_progress, self._t_batches, self._t_weights):
+                t.flush()
+
+    def _maybe_predict(self, weights: dict) -> None:
+        """Predictions of the current weights, by a shadow model built once in this thread
+        (the trainer's own model is not reachable from an event)."""
+        now = time.monotonic()
+        if self.dataset is None or now - self._last_pred < 1.0 / SNAPSHOT_HZ:
+            return
+        self._last_pred = now
+        try:
+            if self._model is None:
+                from regstudio.experiments.build import build
+
+                self._model = build(self.config, base_dir=self.base_dir,
+                                    dataset=self.dataset).model
+            self._model.set_weights(weights)
+            self._t_preds.offer(compute_predictions(self._model, self.dataset))
+        except Exception:
+            self._last_pred = float("inf")  # this view cannot be drawn; don't retry per epoch
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def _copy_metrics(metrics: dict) -> dict:
+    out = {}
+    for k, v in metrics.items():
+        if k == "layers":
+            out[k] = [dict(layer) for layer in v]
+        elif isinstance(v, np.generic):
+            out[k] = v.item()
+        else:
+            out[k] = v
+    return out
+
+
+def _event_dict(ev: Any) -> dict:
+    if isinstance(ev, dict):
+        return dict(ev)
+    return {k: getattr(ev, k) for k in ("epoch", "batch", "key", "old", "new")}
+
+
+# -- predictions: asked of the model in the training thread, shipped as small copies -------
+GRID = 120
+
+
+def compute_predictions(model: Any, dataset: Any) -> dict:
+    """What the Predictions view draws, for the dataset's shape. Runs in the worker thread."""
+    train, val = dataset.train, dataset.val
+    Xtr = np.asarray(train.X)
+    if dataset.task == "regression" and Xtr.ndim == 2 and Xtr.shape[1] == 1:
+        lo, hi = float(Xtr.min()), float(Xtr.max())
+        pad = 0.05 * (hi - lo or 1.0)
+        xs = np.linspace(lo - pad, hi + pad, 300, dtype=np.float32)[:, None]
+        ys = np.asarray(model.predict(xs), dtype=np.float32).reshape(-1)
+        return {"kind": "curve", "x": xs[:, 0].copy(), "y": ys.copy(),
+                "train": (Xtr[:, 0].copy(), np.asarray(train.y, np.float32).reshape(-1).copy()),
+                "val": (np.asarray(val.X)[:, 0].copy(),
+                        np.asarray(val.y, np.float32).reshape(-1).copy())}
+    if dataset.task == "classification" and Xtr.ndim == 2 and Xtr.shape[1] == 2:
+        Xall = np.concatenate([Xtr, np.asarray(val.X)]) if len(val.X) else Xtr
+        (x0, y0), (x1, y1) = Xall.min(0), Xall.max(0)
+        px, py = 0.1 * (x1 - x0 or 1), 0.1 * (y1 - y0 or 1)
+        gx = np.linspace(x0 - px, x1 + px, GRID, dtype=np.float32)
+        gy = np.linspace(y0 - py, y1 + py, GRID, dtype=np.float32)
+        mx, my = np.meshgrid(gx, gy)
+        grid = np.stack([mx.ravel(), my.ravel()], 1)
+        probs = _as_probs(model.predict(grid))
+        cls = probs.argmax(1).reshape(GRID, GRID).astype(np.int32)
+        conf = probs.max(1).reshape(GRID, GRID).astype(np.float32)
+        return {"kind": "regions", "classes": cls, "confidence": conf,
+                "rect": (float(gx[0]), float(gy[0]), float(gx[-1] - gx[0]), float(gy[-1] - gy[0])),
+                "n_classes": probs.shape[1],
+                "train": (Xtr.copy(), np.asarray(train.y).copy()),
+                "val": (np.asarray(val.X).copy(), np.asarray(val.y).copy())}
+    if dataset.task == "classification":
+        split = val if len(val.X) else train
+        probs = _as_probs(model.predict(split.X))
+        pred = probs.argmax(1)
+        y = np.asarray(split.y).reshape(-1)
+        k = probs.shape[1]
+        cm = np.bincount(y * k + pred, minlength=k * k).reshape(k, k).astype(np.int64)
+        wrong = np.flatnonzero(pred != y)[:24]
+        images = getattr(split, "images", None)
+        return {"kind": "confusion", "matrix": cm,
+                "classes": [str(c) for c in (dataset.classes or range(k))],
+                "wrong_images": None if images is None else np.asarray(images)[wrong].copy(),
+                "wrong_true": y[wrong].copy(), "wrong_pred": pred[wrong].copy(),
+                "split": "validation" if split is val else "training"}
+    split = val if len(val.X) else train
+    pred = np.asarray(model.predict(split.X), dtype=np.float32).reshape(-1)
+    return {"kind": "scatter", "true": np.asarray(split.y, np.float32).reshape(-1).copy(),
+            "pred": pred.copy()}
+
+
+def _as_probs(out) -> np.ndarray:
+    p = np.asarray(out, dtype=np.float32)
+    if p.ndim == 1 or p.shape[1] == 1:  # sigmoid output: P(class 1)
+        p = p.reshape(-1, 1)
+        p = np.concatenate([1 - p, p], axis=1)
+    return p
+
+
+def start_worker(worker: TrainingWorker) -> QThread:
+    """Move ``worker`` to a new QThread, wire the lifecycle, start it; returns the thread."""
+    thread = QThread()
+    thread.setObjectName("regstudio-training")
+    worker.moveToThread(thread)
+    thread.started.connect(worker.run)
+    # Direct: QThread.quit is thread-safe, and the GUI thread may be blocked in wait().
+    worker.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+    thread.finished.connect(worker.deleteLater)
+    thread.start()
+    return thread
