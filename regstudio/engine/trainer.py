@@ -106,8 +106,13 @@ class Trainer:
         """Train for ``self.epochs`` epochs (or until stopped); returns the History callback.
 
         ``on_event(event)`` is called in this thread between batches. The run's end
-        state is in ``self.stop_reason`` and ``self.best_epoch``.
+        state is in ``self.stop_reason`` and ``self.best_epoch``. Overflow on the way to
+        divergence is expected and detected, so NumPy's warnings about it are silenced.
         """
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._fit(X, y, X_val, y_val, on_event, control)
+
+    def _fit(self, X, y, X_val, y_val, on_event, control) -> History:
         emit = on_event or (lambda event: None)
         model, loss, penalty = self.model, self.loss, self.penalty
         params, grads = model.params, model.grads

@@ -1,0 +1,73 @@
+"""The command line as a user runs it: real subprocesses, real files."""
+
+import csv
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "regstudio", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, timeout=120)
+
+
+@pytest.fixture
+def config_file(tmp_path, moons_config):
+    path = tmp_path / "moons.json"
+    path.write_text(json.dumps(moons_config))
+    return path
+
+
+def test_train_writes_history_summary_and_model(config_file, tmp_path):
+    out = tmp_path / "out"
+    proc = run("train", config_file, "--out", out, "--epochs", 4)
+    assert proc.returncode == 0, proc.stderr
+    assert sum(line.startswith("epoch ") for line in proc.stdout.splitlines()) == 4
+    rows = list(csv.DictReader((out / "history.csv").open()))
+    assert [r["epoch"] for r in rows] == ["1", "2", "3", "4"]
+    assert set(rows[0]) == {"epoch", "train_loss", "data_loss", "penalty", "val_loss", "train_acc",
+                            "val_acc", "lr", "seconds"}
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["stop_reason"] == "completed" and summary["stopped_epoch"] == 4
+    assert 1 <= summary["best_epoch"] <= 4
+    assert summary["best_val_loss"] == pytest.approx(min(float(r["val_loss"]) for r in rows))
+    assert [layer["name"] for layer in summary["layers"]] == ["dense_0", "dense_1"]
+    with np.load(out / "model.npz", allow_pickle=False) as model:
+        assert model["dense_0.W"].shape == (2, 32)
+
+
+def test_train_refuses_to_overwrite_results(config_file, tmp_path):
+    out = tmp_path / "out"
+    assert run("train", config_file, "--out", out, "--epochs", 1).returncode == 0
+    before = (out / "history.csv").read_text()
+    proc = run("train", config_file, "--out", out, "--epochs", 2)
+    assert proc.returncode == 2
+    assert "already holds history.csv" in proc.stderr and "--force" in proc.stderr
+    assert (out / "history.csv").read_text() == before
+    assert run("train", config_file, "--out", out, "--epochs", 2, "--force").returncode == 0
+
+
+@pytest.mark.parametrize("content,message", [
+    ("{not json", "not valid JSON at line 1"),
+    ('{"data": {"source": "builtin", "name": "moons"}, "model": {"layers": [{"type": "dense"}]},'
+     ' "training": {"lr": -1}}', "training.lr: must be a number in"),
+    ('{"data": {"source": "csv", "path": "missing.csv", "target": "y"},'
+     ' "model": {"layers": [{"type": "dense"}]}}', "missing.csv"),
+    ('{"data": {"source": "builtin", "name": "moons"}, "model": {"layers": [{"type": "dense"}]},'
+     ' "optimiser": {}}', "optimiser: unknown key"),
+])
+def test_bad_input_prints_one_line_and_exits_2(tmp_path, content, message):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    proc = run("train", path, "--out", tmp_path / "out")
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_missing_config_file(tmp_path):
+    proc = run("train", tmp_path / "nope.json", "--out", tmp_path / "out")
+    assert proc.returncode == 2 and "no such file" in proc.stderr
