@@ -1,6 +1,8 @@
 """Data layer: built-in sets, the user's files, splits, standardisation, augmentation. NumPy +
 Pillow only."""
 
+from . import augment
+from .augment import OPS, OpSpec, Pipeline
 from .batching import minibatches
 from .builtin import BUILTINS, BuiltinSpec
 from .dataset import Dataset, Split
@@ -8,5 +10,5 @@ from .errors import DataError
 from .options import Option
 from .sources import SOURCES, load_dataset, source_options
 
-__all__ = ["BUILTINS", "SOURCES", "BuiltinSpec", "DataError", "Dataset", "Option", "Split",
-           "load_dataset", "minibatches", "source_options"]
+__all__ = ["BUILTINS", "OPS", "SOURCES", "BuiltinSpec", "DataError", "Dataset", "OpSpec", "Option",
+           "Pipeline", "Split", "augment", "load_dataset", "minibatches", "source_options"]
