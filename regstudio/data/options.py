@@ -44,6 +44,7 @@ class Option:
         """Return ``value`` normalised to this option's kind, or raise DataError naming ``key``."""
         if value is None and self.default is None:
             return None
+        got = value
         ok = _KIND_CHECKS[self.kind](value)
         if ok and self.kind == "choice":
             ok = value in self.choices
@@ -52,7 +53,7 @@ class Option:
             ok = (self.low is None or value >= self.low) and (
                 self.high is None or value <= self.high)
         if not ok:
-            raise DataError(f"{key} must be {self.describe()} (got {value!r})")
+            raise DataError(f"{key} must be {self.describe()} (got {got!r})")
         return str(value) if self.kind == "path" else value
 
 
