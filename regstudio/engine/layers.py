@@ -178,7 +178,13 @@ class Conv2D(Layer):
         xp = self._padded(x)
         m = n * self._oh * self._ow
         col = self._buffer("col", (n, self._oh, self._ow, k, k, c))
-        np.copyto(col, patches_view(xp, k, k, self.stride, self._oh, self._ow))
+        if c < 8:  # few channels: one strided block copy per kernel tap is faster
+            s, oh, ow = self.stride, self._oh, self._ow
+            for i in range(k):
+                for j in range(k):
+                    col[:, :, :, i, j, :] = xp[:, i : i + s * (oh - 1) + 1 : s, j : j + s * (ow - 1) + 1 : s, :]
+        else:
+            np.copyto(col, patches_view(xp, k, k, self.stride, self._oh, self._ow))
         col2 = col.reshape(m, k * k * c)
         z = self._buffer("z", (m, f))
         np.matmul(col2, self.params["W"].reshape(k * k * c, f), out=z)
@@ -236,34 +242,32 @@ class MaxPool2D(Layer):
     def get_config(self):
         return {"type": self.kind, "size": self.size}
 
-    def forward(self, x, training):
+    def _windows(self, x):
+        """The s*s strided views x[:, i::s, j::s], one per offset in the window."""
         s = self.size
-        n = x.shape[0]
-        oh, ow, c = self.output_shape
-        windows = x[:, : oh * s, : ow * s, :].reshape(n, oh, s, ow, s, c)
-        out = windows.max(axis=(2, 4))
-        if training:
-            # Route the gradient to the first maximum of each window (ties broken like argmax).
-            taken = np.zeros((n, oh, 1, ow, 1, c), dtype=bool)
-            mask = np.empty(windows.shape, dtype=bool)
-            peak = out[:, :, None, :, None, :]
-            for i in range(s):
-                for j in range(s):
-                    hit = windows[:, :, i : i + 1, :, j : j + 1, :] == peak
-                    hit &= ~taken
-                    mask[:, :, i : i + 1, :, j : j + 1, :] = hit
-                    taken |= hit
-            self._mask = mask
+        oh, ow, _ = self.output_shape
+        return [x[:, i : i + s * oh : s, j : j + s * ow : s, :] for i in range(s) for j in range(s)]
+
+    def forward(self, x, training):
+        views = self._windows(x)
+        out = self._buffer("out", (x.shape[0], *self.output_shape))
+        np.maximum(views[0], views[1], out=out)
+        for view in views[2:]:
+            np.maximum(out, view, out=out)
+        self._x, self._out = x, out
         return out
 
     def backward(self, dy):
-        s = self.size
         n = dy.shape[0]
-        oh, ow, c = self.output_shape
-        h, w, _ = self.input_shape
-        dx = self._buffer("dx", (n, h, w, c), zero=(h, w) != (oh * s, ow * s))
-        view = dx[:, : oh * s, : ow * s, :].reshape(n, oh, s, ow, s, c)
-        np.multiply(self._mask, dy[:, :, None, :, None, :], out=view)
+        dx = self._buffer("dx", (n, *self.input_shape), zero=True)
+        taken = np.zeros(dy.shape, dtype=bool)
+        hit = np.empty(dy.shape, dtype=bool)
+        # Each window's gradient goes to its first maximum (ties broken like argmax).
+        for view, dview in zip(self._windows(self._x), self._windows(dx), strict=True):
+            np.equal(view, self._out, out=hit)
+            hit &= ~taken
+            np.multiply(dy, hit, out=dview)
+            taken |= hit
         return dx
 
 
