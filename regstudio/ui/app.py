@@ -77,9 +77,18 @@ def render_to_image(widget):
 
     img = QImage(max(1, widget.width()), max(1, widget.height()), QImage.Format.Format_ARGB32)
     img.fill(0xFFFFFFFF)
-    from PySide6.QtWidgets import QWidget
+    from PySide6.QtWidgets import QGraphicsView, QWidget
 
-    QWidget.render(widget, img)
+    if isinstance(widget, QGraphicsView):
+        from PySide6.QtGui import QPainter
+
+        painter = QPainter(img)
+        try:
+            widget.render(painter)
+        finally:
+            painter.end()
+    else:
+        QWidget.render(widget, img)
     return img
 
 
@@ -131,6 +140,8 @@ def self_test_gui() -> list[str]:
             window.tabs.setCurrentIndex(i)
             app.processEvents()
             img = render_to_image(window.tabs.currentWidget())
+            if os.environ.get("REGSTUDIO_SELFTEST_DIR"):
+                img.save(os.path.join(os.environ["REGSTUDIO_SELFTEST_DIR"], f"tab{i}.png"))
             if img.isNull() or img.width() < 50 or _is_blank(img):
                 failures.append(f"plot {window.tabs.tabText(i)} did not render")
         window.close()

@@ -217,7 +217,7 @@ def compute_predictions(model: Any, dataset: Any) -> dict:
         lo, hi = float(Xtr.min()), float(Xtr.max())
         pad = 0.05 * (hi - lo or 1.0)
         xs = np.linspace(lo - pad, hi + pad, 300, dtype=np.float32)[:, None]
-        ys = np.asarray(model.predict(xs), dtype=np.float32).reshape(-1)
+        ys = np.asarray(_predict(model, xs), dtype=np.float32).reshape(-1)
         return {"kind": "curve", "x": xs[:, 0].copy(), "y": ys.copy(),
                 "train": (Xtr[:, 0].copy(), np.asarray(train.y, np.float32).reshape(-1).copy()),
                 "val": (np.asarray(val.X)[:, 0].copy(),
@@ -230,7 +230,7 @@ def compute_predictions(model: Any, dataset: Any) -> dict:
         gy = np.linspace(y0 - py, y1 + py, GRID, dtype=np.float32)
         mx, my = np.meshgrid(gx, gy)
         grid = np.stack([mx.ravel(), my.ravel()], 1)
-        probs = _as_probs(model.predict(grid))
+        probs = _as_probs(_predict(model, grid))
         cls = probs.argmax(1).reshape(GRID, GRID).astype(np.int32)
         conf = probs.max(1).reshape(GRID, GRID).astype(np.float32)
         return {"kind": "regions", "classes": cls, "confidence": conf,
@@ -240,7 +240,7 @@ def compute_predictions(model: Any, dataset: Any) -> dict:
                 "val": (np.asarray(val.X).copy(), np.asarray(val.y).copy())}
     if dataset.task == "classification":
         split = val if len(val.X) else train
-        probs = _as_probs(model.predict(split.X))
+        probs = _as_probs(_predict(model, split.X))
         pred = probs.argmax(1)
         y = np.asarray(split.y).reshape(-1)
         k = probs.shape[1]
@@ -253,9 +253,15 @@ def compute_predictions(model: Any, dataset: Any) -> dict:
                 "wrong_true": y[wrong].copy(), "wrong_pred": pred[wrong].copy(),
                 "split": "validation" if split is val else "training"}
     split = val if len(val.X) else train
-    pred = np.asarray(model.predict(split.X), dtype=np.float32).reshape(-1)
+    pred = np.asarray(_predict(model, split.X), dtype=np.float32).reshape(-1)
     return {"kind": "scatter", "true": np.asarray(split.y, np.float32).reshape(-1).copy(),
             "pred": pred.copy()}
+
+
+def _predict(model: Any, X: np.ndarray) -> np.ndarray:
+    """Model outputs (probabilities / standardized values); ``outputs`` is the engine's name."""
+    fn = getattr(model, "predict", None) or model.outputs
+    return fn(X)
 
 
 def _as_probs(out) -> np.ndarray:

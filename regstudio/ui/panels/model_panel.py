@@ -168,7 +168,7 @@ class ModelPanel(QWidget):
                         item.setForeground(QBrush(QColor("#c0392b")))
                         tip = info.error
                     else:
-                        shape = "×".join(str(d) for d in info.output_shape)
+                        shape = "×".join(str(d) for d in (info.output_shape or ())) or "?"
                         text += f"   → {shape}   {info.n_params:,} params"
                 item.setText(text)
                 item.setToolTip(tip or "Select to edit; drag to reorder")

@@ -52,6 +52,8 @@ class LossPlot(pg.GraphicsLayoutWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        # GraphicsLayoutWidget copies ci.clear onto the instance: that would remove the plots.
+        vars(self).pop("clear", None)
         self.setObjectName("loss_plot")
         self.loss = self.addPlot(row=0, col=0)
         self.loss.setLabel("left", "loss")

@@ -1,0 +1,229 @@
+"""Drive the real window offscreen: build, regularize, train, pause, resume, stop, close."""
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+
+def set_small(window, epochs=400):
+    s = window.state
+    s.set("training.epochs", epochs)
+    s.set("early_stopping.enabled", False)
+
+
+def wait_epochs(qtbot, window, n, timeout=20000):
+    qtbot.waitUntil(lambda: len(window.loss_plot.rows) >= n, timeout=timeout)
+
+
+def test_default_experiment_ready(window):
+    assert window.state.dataset is not None, window.state.dataset_error
+    assert window.actions["start"].isEnabled()
+    assert "params" in window.model_panel.list.item(0).text()
+    assert "trainable parameters" in window.model_panel.total.text()
+
+
+def test_build_model_pick_l2_start_pause_resume_stop(qtbot, window):
+    mp = window.model_panel
+    mp.apply_preset("Small MLP (32 units)")
+    mp.list.setCurrentRow(0)
+    mp.insert_layer("dropout")
+    layers = window.state.config["model"]["layers"]
+    assert [lay["type"] for lay in layers] == ["dense", "dropout", "dense"]
+    assert "parameters" in mp.total.text() and not mp.reason
+    # edit units through the layer editor widget
+    widget = mp.editor if mp.list.currentRow() == 0 else None
+    mp.list.setCurrentRow(0)
+    spin = mp.editor.editors["units"][0]
+    spin.setValue(48)
+    assert window.state.get("model.layers[0].units") == 48
+    # pick L2 with the radio button
+    window.reg_panel.kind_buttons["l2"].click()
+    assert window.state.get("regularization.l2") > 0
+    assert window.state.get("regularization.l1") == 0
+    assert "weight_decay" in window.reg_panel.converter.text()
+    del widget
+    set_small(window)
+    with qtbot.waitSignal(window.run_started, timeout=2000):
+        window.actions["start"].trigger()
+    wait_epochs(qtbot, window, 2)
+    assert window.actions["stop"].isEnabled() and not window.actions["start"].isEnabled()
+    window.actions["pause"].trigger()
+    assert window.worker.control.paused
+    qtbot.wait(300)
+    n_paused = len(window.loss_plot.rows)
+    qtbot.wait(400)
+    assert len(window.loss_plot.rows) <= n_paused + 1  # at most the epoch in flight
+    window.actions["pause"].trigger()  # resume
+    assert not window.worker.control.paused
+    wait_epochs(qtbot, window, n_paused + 2)
+    t0 = time.monotonic()
+    with qtbot.waitSignal(window.run_stopped, timeout=3000) as blocker:
+        window.actions["stop"].trigger()
+    qtbot.waitUntil(lambda: window.thread is None, timeout=3000)
+    elapsed = time.monotonic() - t0
+    assert blocker.args == ["cancelled"]
+    assert elapsed < 1.0, f"stop took {elapsed:.3f} s"
+    assert window.runs_panel.list.count() == 1
+    assert window.actions["start"].isEnabled()
+    # penalty shown apart from the data loss
+    assert window.loss_plot.rows[-1]["penalty"] > 0
+
+
+def test_stop_answers_quickly(qtbot, window):
+    set_small(window)
+    window.start()
+    wait_epochs(qtbot, window, 1)
+    t0 = time.monotonic()
+    window.stop()
+    qtbot.waitUntil(lambda: window.thread is None, timeout=3000)
+    assert time.monotonic() - t0 < 0.2 + 0.1  # 200 ms target plus event-loop slack
+
+
+def test_live_change_is_marked(qtbot, window):
+    set_small(window)
+    window.start()
+    wait_epochs(qtbot, window, 1)
+    with qtbot.waitSignal(window.worker.live_change, timeout=5000):
+        window.reg_panel.set_kind("l2")
+    qtbot.waitUntil(lambda: len(window.loss_plot.change_lines) == 1, timeout=3000)
+    window.stop_and_wait()
+
+
+def test_step_one_epoch(qtbot, window):
+    set_small(window)
+    window.actions["step"].trigger()
+    wait_epochs(qtbot, window, 1)
+    qtbot.wait(300)
+    assert len(window.loss_plot.rows) == 1
+    assert window.actions["pause"].isChecked()
+    window.stop_and_wait()
+
+
+def test_training_error_becomes_message(qtbot, window, monkeypatch):
+    import regstudio.experiments.training as training
+
+    def boom(*a, **k):
+        raise RuntimeError("engine exploded on purpose")
+
+    monkeypatch.setattr(training, "train", boom)
+    with qtbot.waitSignal(window.run_stopped, timeout=5000) as blocker:
+        window.start()
+    assert blocker.args == ["error"]
+    qtbot.waitUntil(lambda: window.thread is None, timeout=3000)
+    assert "engine exploded on purpose" in window.banner.text()
+    assert window.banner.isVisible()
+    assert window.actions["start"].isEnabled()
+
+
+def test_close_mid_training_joins_thread(qtbot, window):
+    set_small(window)
+    window.start()
+    wait_epochs(qtbot, window, 1)
+    thread = window.thread
+    window.close()
+    assert window.thread is None
+    assert thread is not None
+
+
+def test_impossible_stack_disables_start(qtbot, window):
+    window.state.set_section("data", {"source": "builtin", "name": "moons", "train_size": 100,
+                                      "val_fraction": 0.3, "seed": 0})
+    qtbot.waitUntil(lambda: window.state.dataset is not None
+                    and window.state.dataset.name.startswith("moons"), timeout=3000)
+    window.model_panel.apply_preset("Small CNN (images)")
+    assert not window.actions["start"].isEnabled()
+    assert "Cannot start" in window.actions["start"].toolTip()
+    assert any("⚠" in window.model_panel.list.item(i).text()
+               for i in range(window.model_panel.list.count()))
+    window.state.undo_stack.undo()
+    assert window.actions["start"].isEnabled()
+
+
+def test_undo_redo_model_edits(window):
+    mp = window.model_panel
+    before = json.dumps(window.state.config["model"])
+    mp.insert_layer("dropout", at=1)
+    mp.move_layer(+1, index=0)
+    assert json.dumps(window.state.config["model"]) != before
+    window.actions["undo"].trigger()
+    window.actions["undo"].trigger()
+    assert json.dumps(window.state.config["model"]) == before
+    window.actions["redo"].trigger()
+    assert window.state.config["model"]["layers"][1]["type"] == "dropout"
+
+
+def test_augmentation_preview_changes(qtbot, window):
+    ap = window.aug_panel
+    ap.update_preview()
+    before = ap.last_preview.copy()
+    ap.op_widgets["invert"]["check"].setChecked(True)
+    qtbot.waitUntil(lambda: ap.last_preview is not None
+                    and not np.array_equal(ap.last_preview, before), timeout=2000)
+    assert any(op["op"] == "invert" for op in window.state.config["augmentation"]["ops"])
+    shown = ap.last_preview.copy()
+    ap.reshuffle()
+    assert ap.last_preview.shape == shown.shape
+
+
+def test_tabular_data_says_augmentation_does_not_apply(qtbot, window):
+    window.state.set_section("data", {"source": "builtin", "name": "moons", "train_size": 100,
+                                      "val_fraction": 0.3, "seed": 0})
+    qtbot.waitUntil(lambda: window.aug_panel.na.isVisible(), timeout=3000)
+    assert "does not apply" in window.aug_panel.na.text()
+
+
+def test_bad_csv_shows_message(qtbot, window, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,label\n1,2,x\n3,oops\n")
+    window.data_panel.use_path(str(bad))
+    qtbot.waitUntil(lambda: window.data_panel.error.isVisible(), timeout=3000)
+    assert "Cannot load the data" in window.data_panel.error.text()
+    assert not window.actions["start"].isEnabled()
+    window.state.undo_stack.undo()
+    qtbot.waitUntil(lambda: not window.data_panel.error.isVisible(), timeout=3000)
+
+
+def test_save_open_roundtrip(window, tmp_path):
+    window.state.set("regularization.l2", 0.003)
+    path = tmp_path / "exp.regstudio"
+    assert window.save_to(str(path))
+    assert not window.state.is_modified
+    window.state.set("regularization.l2", 0.0)
+    assert window.open_file(str(path))
+    assert window.state.get("regularization.l2") == pytest.approx(0.003)
+    assert not list(tmp_path.glob(".tmp-*"))
+
+
+def test_export_history_and_plot(qtbot, window, tmp_path):
+    set_small(window, epochs=3)
+    window.start()
+    qtbot.waitUntil(lambda: window.thread is None, timeout=20000)
+    assert window.export_history(str(tmp_path / "h.csv"))
+    lines = (tmp_path / "h.csv").read_text().splitlines()
+    assert lines[0].startswith("epoch,train_loss,data_loss,penalty,val_loss")
+    assert len(lines) == 4
+    assert window.export_plot(str(tmp_path / "p.png"))
+    assert (tmp_path / "p.png").stat().st_size > 1000
+    # every view rendered something after the run
+    assert window.predictions_plot.last is not None
+    assert window.predictions_plot.last["kind"] == "confusion"
+    assert window.weights_plot.weights
+
+
+def test_regions_for_two_features(qtbot, window):
+    window.state.set_section("data", {"source": "builtin", "name": "moons", "train_size": 100,
+                                      "val_fraction": 0.3, "seed": 0})
+    qtbot.waitUntil(lambda: window.state.dataset is not None
+                    and window.state.dataset.name.startswith("moons"), timeout=3000)
+    set_small(window, epochs=3)
+    window.start()
+    qtbot.waitUntil(lambda: window.thread is None, timeout=20000)
+    assert window.predictions_plot.last["kind"] == "regions"
+
+
+def test_self_test_gui():
+    from regstudio.ui.app import self_test_gui
+
+    assert self_test_gui() == []
