@@ -43,7 +43,7 @@ def _fill() -> Option:
 
 def _amount(default: float, what: str) -> Option:
     return Option(default, "float", 0.0, 1.0,
-                  help=f"The {what} factor is drawn from [1 - amount, 1 + amount].")
+                  help=f"How far the {what} factor strays from 1: drawn from [1 - f, 1 + f].")
 
 
 def _sym(rng: np.random.Generator, limit: float, n: int) -> np.ndarray:

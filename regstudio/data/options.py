@@ -58,7 +58,7 @@ class Option:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:g}"
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 _KIND_CHECKS = {
