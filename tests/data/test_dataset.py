@@ -132,3 +132,14 @@ def test_source_options_drive_gui_and_defaults():
     assert all(isinstance(o, Option) and o.help for o in table.values())
     assert source_options("builtin", "digits")["val_fraction"].default == 0.3
     assert source_options("images")["color"].choices == ("rgb", "grayscale")
+
+
+def test_data_layer_imports_no_qt_and_no_other_layers():
+    import subprocess
+    import sys
+
+    code = ("import sys, regstudio.data; bad = [m for m in sys.modules if m.split('.')[0] in "
+            "('PySide6', 'pyqtgraph', 'torch') or m.startswith(('regstudio.engine', "
+            "'regstudio.experiments', 'regstudio.ui'))]; print(bad); sys.exit(bool(bad))")
+    root = __import__("pathlib").Path(__file__).resolve().parents[2]
+    assert subprocess.run([sys.executable, "-c", code], cwd=root).returncode == 0
