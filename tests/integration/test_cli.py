@@ -71,3 +71,15 @@ def test_bad_input_prints_one_line_and_exits_2(tmp_path, content, message):
 def test_missing_config_file(tmp_path):
     proc = run("train", tmp_path / "nope.json", "--out", tmp_path / "out")
     assert proc.returncode == 2 and "no such file" in proc.stderr
+
+
+def test_sweep_writes_one_row_per_value_in_order(config_file, tmp_path):
+    out = tmp_path / "sweep"
+    proc = run("sweep", config_file, "--param", "regularization.l2", "--values", "1e-3,1e-5,1e-4",
+               "--workers", "2", "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.DictReader((out / "sweep.csv").open()))
+    assert [float(r["value"]) for r in rows] == [1e-3, 1e-5, 1e-4]
+    assert all(r["param"] == "regularization.l2" and int(r["best_epoch"]) >= 1 for r in rows)
+    proc = run("sweep", config_file, "--param", "regularization.l2", "--values", "1e-3", "--out", out)
+    assert proc.returncode == 2 and "sweep.csv exists" in proc.stderr
