@@ -1,80 +1,82 @@
-"""One option of a config section: its default, type, range and help, used both to
-validate config values (with messages naming the key) and to build GUI widgets."""
+"""One option of a config section: default, type, range and help. The same table
+validates config values (messages name the key) and builds the GUI's widgets."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 from numbers import Integral, Real
+from pathlib import Path
+
+_KIND_CHECKS = {
+    "int": lambda v: isinstance(v, Integral) and not isinstance(v, bool),
+    "float": lambda v: isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v),
+    "bool": lambda v: isinstance(v, bool),
+    "choice": lambda v: isinstance(v, str | int | float | bool),
+    "str": lambda v: isinstance(v, str),
+    "path": lambda v: isinstance(v, str | Path) and str(v) != "",
+}
+KINDS = tuple(_KIND_CHECKS)
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 @dataclass(frozen=True)
 class Option:
+    """An option; ``None`` is accepted when the default is ``None`` or ``nullable`` is set."""
+
     default: object
-    kind: str  # "int" | "float" | "bool" | "choice" | "str" | "path"
+    kind: str  # one of KINDS
     low: float | None = None
     high: float | None = None
     choices: tuple = ()
     help: str = ""
     log: bool = False  # suggest a logarithmic slider
-    nullable: bool = False  # None allowed (e.g. "inherit the global value")
+    nullable: bool = False
 
     def describe(self) -> str:
-        return describe(self)
+        """The allowed values in words, for error messages."""
+        if self.kind == "choice":
+            return "one of " + ", ".join(str(c) for c in self.choices)
+        if self.kind in ("int", "float"):
+            noun = "an integer" if self.kind == "int" else "a number"
+            if self.low is not None and self.high is not None:
+                return f"{noun} from {_fmt(self.low)} to {_fmt(self.high)}"
+            if self.low is not None:
+                return f"{noun} >= {_fmt(self.low)}"
+            if self.high is not None:
+                return f"{noun} <= {_fmt(self.high)}"
+            return noun
+        return {"bool": "true or false", "str": "a text", "path": "a file or folder path"}[self.kind]
+
+    def check(self, value: object, key: str, error: type[Exception] = ValueError) -> object:
+        """``value`` normalised to this option's kind, or ``error`` naming ``key``."""
+        if value is None and (self.default is None or self.nullable):
+            return None
+        given = value
+        if self.kind == "int" and isinstance(value, float) and value.is_integer():
+            value = int(value)  # 300.0 from a JSON writer is 300
+        ok = _KIND_CHECKS[self.kind](value)
+        if ok and self.kind == "choice":
+            ok = value in self.choices
+        if ok and self.kind in ("int", "float"):
+            value = int(value) if self.kind == "int" else float(value)
+            ok = (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
+        if not ok:
+            raise error(f"{key} must be {self.describe()} (got {given!r})")
+        return str(value) if self.kind == "path" else value
 
 
-def describe(option) -> str:
-    """The allowed values of an option, as an error message says them."""
-    kind = option.kind
-    if kind == "choice":
-        return "one of " + ", ".join(repr(c) for c in option.choices)
-    if kind in ("int", "float"):
-        noun = "an integer" if kind == "int" else "a number"
-        if option.low is not None and option.high is not None:
-            return f"{noun} in [{option.low:g}, {option.high:g}]"
-        if option.low is not None:
-            return f"{noun} >= {option.low:g}"
-        return noun
-    return {"bool": "true or false", "str": "a text", "path": "a file path"}.get(kind, kind)
-
-
-def check_value(key: str, value, option):
-    """Return ``value`` converted to the option's type, or raise ``ValueError`` naming ``key``."""
-    if value is None and getattr(option, "nullable", False):
-        return None
-    kind = option.kind
-    ok = True
-    if kind == "bool":
-        ok = isinstance(value, bool)
-    elif kind == "int":
-        ok = isinstance(value, Integral) and not isinstance(value, bool)
-        if not ok and isinstance(value, float) and value.is_integer():
-            value, ok = int(value), True
-    elif kind == "float":
-        ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
-    elif kind == "choice":
-        ok = value in option.choices
-    elif kind in ("str", "path"):
-        ok = isinstance(value, str) and (kind == "str" or value != "")
-    if ok and kind in ("int", "float"):
-        value = int(value) if kind == "int" else float(value)
-        ok = (option.low is None or value >= option.low) and (option.high is None or value <= option.high)
-    if not ok:
-        raise ValueError(f"{key}: must be {describe(option)}, got {value!r}")
-    return value
-
-
-def check_section(prefix: str, values: dict, table: dict) -> dict:
-    """Validate a dict against a table of options: unknown keys are errors, missing ones
-    take their defaults. Returns a new dict in the table's key order.
-
-    Works with any option object that has ``default``, ``kind``, ``low``, ``high``
-    and ``choices`` (the data layer's options too)."""
+def validate(values: dict, table: dict[str, Option], prefix: str,
+             error: type[Exception] = ValueError) -> dict:
+    """Check ``values`` against ``table``: unknown keys and bad values raise ``error`` naming
+    ``prefix + key``; missing keys take their defaults. Returns a new dict with every key."""
     if not isinstance(values, dict):
-        raise ValueError(f"{prefix}: must be an object with keys {', '.join(table)}, got {values!r}")
+        raise error(f"{prefix.rstrip('.')} must be a mapping of keys to values (got {values!r})")
     unknown = [k for k in values if k not in table]
     if unknown:
-        raise ValueError(
-            f"{prefix}.{unknown[0]}: unknown key; allowed keys are {', '.join(table)}"
-        )
-    return {k: check_value(f"{prefix}.{k}", values.get(k, opt.default), opt) for k, opt in table.items()}
+        raise error(f"{prefix}{unknown[0]} is not a known key here (known: {', '.join(table)})")
+    return {k: opt.check(values[k], prefix + k, error) if k in values else opt.default
+            for k, opt in table.items()}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..options import Option, check_section
+from ..options import Option, validate
 from .activations import ACTIVATIONS
 from .layers import DTYPE, LAYER_TYPES, Conv2D, Dense, Dropout, Layer
 
@@ -67,10 +67,10 @@ def _normalize_layer(i: int, spec, n_outputs: int | None, is_last: bool) -> dict
     key = f"model.layers[{i}]"
     if not isinstance(spec, dict) or spec.get("type") not in LAYER_OPTIONS:
         kind = spec.get("type") if isinstance(spec, dict) else spec
-        raise ModelSpecError(f"{key}.type: must be one of {', '.join(LAYER_OPTIONS)}, got {kind!r}")
+        raise ModelSpecError(f"{key}.type must be one of {', '.join(LAYER_OPTIONS)} (got {kind!r})")
     body = {k: v for k, v in spec.items() if k != "type"}
     try:
-        out = {"type": spec["type"], **check_section(key, body, LAYER_OPTIONS[spec["type"]])}
+        out = {"type": spec["type"], **validate(body, LAYER_OPTIONS[spec["type"]], f"{key}.")}
     except ValueError as exc:
         raise ModelSpecError(str(exc)) from None
     if not is_last:

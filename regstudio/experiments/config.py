@@ -13,7 +13,7 @@ import copy
 import re
 
 from ..engine.model import ModelSpecError, normalized_layers
-from ..options import Option, check_section
+from ..options import Option, validate
 
 SCHEMA = 1
 
@@ -139,7 +139,7 @@ def validate_config(cfg: dict) -> dict:
                "augmentation", "training")
     unknown = [k for k in cfg if k not in allowed]
     if unknown:
-        raise ConfigError(f"{unknown[0]}: unknown key; allowed keys are {', '.join(allowed)}")
+        raise ConfigError(f"{unknown[0]} is not a known key here (known: {', '.join(allowed)})")
     schema = cfg.get("schema", SCHEMA)
     if schema != SCHEMA:
         raise ConfigError(f"schema: this version reads schema {SCHEMA}, got {schema!r}; "
@@ -156,12 +156,12 @@ def validate_config(cfg: dict) -> dict:
             "name": name,
             "data": _validate_data(cfg["data"]),
             "model": _validate_model(cfg["model"]),
-            "regularization": check_section("regularization", cfg.get("regularization", {}),
-                                            REGULARIZATION_OPTIONS),
-            "early_stopping": check_section("early_stopping", cfg.get("early_stopping", {}),
-                                            EARLY_STOPPING_OPTIONS),
+            "regularization": validate(cfg.get("regularization", {}), REGULARIZATION_OPTIONS,
+                                       "regularization."),
+            "early_stopping": validate(cfg.get("early_stopping", {}), EARLY_STOPPING_OPTIONS,
+                                       "early_stopping."),
             "augmentation": _validate_augmentation(cfg.get("augmentation", AUGMENTATION_DEFAULT)),
-            "training": check_section("training", cfg.get("training", {}), TRAINING_OPTIONS),
+            "training": validate(cfg.get("training", {}), TRAINING_OPTIONS, "training."),
         }
     except ConfigError:
         raise

@@ -60,7 +60,7 @@ def test_cancel_stops_the_pool_and_leaves_no_processes(sweep_config):
 def test_bad_parameter_and_values_are_clear(sweep_config):
     with pytest.raises(ConfigError, match="--param: regularization.l9 is not a key"):
         Sweep(sweep_config, "regularization.l9", VALUES, "serial")
-    with pytest.raises(ConfigError, match="regularization.l2: must be a number in"):
+    with pytest.raises(ConfigError, match="regularization.l2 must be a number from"):
         Sweep(sweep_config, "regularization.l2", [-1.0], "serial")
     with pytest.raises(ConfigError, match="'abc' is not a number"):
         parse_values("1e-3,abc")

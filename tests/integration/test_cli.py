@@ -53,11 +53,11 @@ def test_train_refuses_to_overwrite_results(config_file, tmp_path):
 @pytest.mark.parametrize("content,message", [
     ("{not json", "not valid JSON at line 1"),
     ('{"data": {"source": "builtin", "name": "moons"}, "model": {"layers": [{"type": "dense"}]},'
-     ' "training": {"lr": -1}}', "training.lr: must be a number in"),
+     ' "training": {"lr": -1}}', "training.lr must be a number from"),
     ('{"data": {"source": "csv", "path": "missing.csv", "target": "y"},'
      ' "model": {"layers": [{"type": "dense"}]}}', "missing.csv"),
     ('{"data": {"source": "builtin", "name": "moons"}, "model": {"layers": [{"type": "dense"}]},'
-     ' "optimiser": {}}', "optimiser: unknown key"),
+     ' "optimiser": {}}', "optimiser is not a known key"),
 ])
 def test_bad_input_prints_one_line_and_exits_2(tmp_path, content, message):
     path = tmp_path / "bad.json"
