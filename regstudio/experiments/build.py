@@ -109,6 +109,9 @@ def build(config: dict, base_dir: str | Path | None = None, dataset=None) -> Bui
     decay = slice(None) if reg["apply_to_bias"] else model.weights
     batches = None
     live = {}
+    if cfg["augmentation"]["enabled"] and dataset.train.images is None:
+        raise ConfigError("augmentation.enabled: these data are a table, and augmentation works on "
+                          "images only; set it to false")
     if dataset.train.images is not None:
         from ..data import Pipeline
 
