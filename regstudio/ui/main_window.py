@@ -128,7 +128,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(d["model"], d["regularization"])
         self.tabifyDockWidget(d["regularization"], d["augmentation"])
         d["regularization"].raise_()
-        self.resizeDocks([d["regularization"], d["training"]], [430, 300],
+        self.resizeDocks([d["regularization"], d["training"]], [400, 360],
                          Qt.Orientation.Horizontal)
         self.resizeDocks([d["training"], d["runs"]], [520, 240], Qt.Orientation.Vertical)
 

@@ -18,8 +18,8 @@ from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 
 from .throttle import Throttle, concat, keep_last
 
-CURVE_HZ = 30.0
-SNAPSHOT_HZ = 5.0
+CURVE_HZ = 10.0  # <= 30 Hz; 10 keeps repaint cost (GIL + 2 cores) low, see bench_gui.py
+SNAPSHOT_HZ = 4.0
 
 
 class TrainingWorker(QObject):

@@ -40,6 +40,7 @@ class LogSlider(QWidget):
         self._lo10, self._hi10 = math.log10(low), math.log10(high)
         self.steps = round((self._hi10 - self._lo10) * 20)
         self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setMinimumWidth(90)
         self.slider.setRange(-1 if allow_zero else 0, self.steps)
         self.spin = QDoubleSpinBox()
         self.spin.setDecimals(decimals)

@@ -174,13 +174,18 @@ class RegularizationPanel(QWidget):
     def _refresh_dropout(self) -> None:
         layers = self.state.config.get("model", {}).get("layers", [])
         idx = [i for i, lay in enumerate(layers) if lay.get("type") == "dropout"]
-        if [s.property("layer") for s in self.drop_spins] == idx:
+        if getattr(self, "_drop_built", False) and [s.property("layer") for s in self.drop_spins] == idx:
             for s in self.drop_spins:
                 with signals_blocked(s):
                     s.setValue(float(layers[s.property("layer")].get("rate", 0.5)))
             return
+        self._drop_built = True
         while self.drop_layout.rowCount():
-            self.drop_layout.takeRow(0)
+            row = self.drop_layout.takeRow(0)
+            for item in (row.labelItem, row.fieldItem):
+                w = item.widget() if item is not None else None
+                if w is not None and w not in (self.add_dropout, self.drop_form):
+                    w.deleteLater()
         for s in self.drop_spins:
             s.deleteLater()
         self.drop_spins = []

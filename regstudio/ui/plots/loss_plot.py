@@ -57,12 +57,10 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.setObjectName("loss_plot")
         self.loss = self.addPlot(row=0, col=0)
         self.loss.setLabel("left", "loss")
-        self.loss.showGrid(x=True, y=True, alpha=0.2)
         self.legend = self.loss.addLegend(offset=(-10, 10))
         self.metric = self.addPlot(row=1, col=0)
         self.metric.setLabel("bottom", "epoch")
         self.metric.setLabel("left", "accuracy")
-        self.metric.showGrid(x=True, y=True, alpha=0.2)
         self.metric.setXLink(self.loss)
         self.metric_legend = self.metric.addLegend(offset=(-10, -10))
         self.ci.layout.setRowStretchFactor(0, 3)
@@ -85,7 +83,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.best_line = pg.InfiniteLine(angle=90, movable=False,
                                          pen=pg.mkPen("#2ca02c", width=2),
                                          label="overfitting starts: epoch {value:.0f}",
-                                         labelOpts={"position": 0.92, "color": "#2ca02c",
+                                         labelOpts={"position": 0.55, "color": "#2ca02c",
                                                     "fill": (255, 255, 255, 200)})
         self.best_dot = pg.ScatterPlotItem(size=12, brush="#2ca02c", pen="w", symbol="o")
         self.stop_line = pg.InfiniteLine(angle=90, movable=False,
@@ -117,6 +115,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.loss.addItem(self.hint, ignoreBounds=True)
         self.hint.setPos(0.5, 0.5)
         self.loss.setRange(xRange=(0, 1), yRange=(0, 1))
+        self.metric.getAxis("left").enableAutoSIPrefix(False)
         self._proxy = pg.SignalProxy(self.loss.scene().sigMouseMoved, rateLimit=30,
                                      slot=self._on_mouse)
         self.rows: list[dict] = []
@@ -137,6 +136,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.rows = []
         self.best_epoch = None
         self.hint.show()
+        self.loss.setRange(xRange=(0, 1), yRange=(0, 1))
 
     def set_log_y(self, on: bool) -> None:
         self.loss.setLogMode(y=on)
@@ -144,7 +144,10 @@ class LossPlot(pg.GraphicsLayoutWidget):
     def add_epochs(self, rows: list[dict]) -> None:
         if not rows:
             return
-        self.hint.hide()
+        if self.hint.isVisible():
+            self.hint.hide()
+            self.loss.enableAutoRange()
+            self.metric.enableAutoRange()
         self.rows.extend(rows)
         ep = [r["epoch"] for r in rows]
 

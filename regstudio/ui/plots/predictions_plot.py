@@ -59,6 +59,7 @@ class PredictionsPlot(QWidget):
         cl.addWidget(scroll)
         self.stack.addWidget(conf)
         self.last: dict | None = None
+        self._dirty = False
 
     def export_scene(self):
         return (self.glw if self.stack.currentIndex() == 0 else self.cm_glw).scene()
@@ -72,8 +73,16 @@ class PredictionsPlot(QWidget):
         self.last = None
         self.title.setText("Start training to see what the network predicts.")
 
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._dirty and self.last is not None:
+            self.set_predictions(self.last)
+
     def set_predictions(self, p: dict) -> None:
         self.last = p
+        self._dirty = not self.isVisible()  # hidden tab: draw when shown
+        if self._dirty:
+            return
         kind = p["kind"]
         if kind == "regions":
             self.stack.setCurrentIndex(0)
@@ -134,18 +143,21 @@ class PredictionsPlot(QWidget):
         rows = cm.sum(1, keepdims=True)
         frac = cm / np.maximum(rows, 1)
         self.cm_image.setImage(frac, levels=(0, 1), autoLevels=False)
-        for t in self.cm_texts:
-            self.cm_plot.removeItem(t)
-        self.cm_texts = []
         k = cm.shape[0]
-        if k <= 12:
-            for i in range(k):
-                for j in range(k):
-                    t = pg.TextItem(f"{int(cm[i, j])}", anchor=(0.5, 0.5),
-                                    color="w" if frac[i, j] > 0.5 else "k")
-                    t.setPos(j + 0.5, i + 0.5)
-                    self.cm_plot.addItem(t)
-                    self.cm_texts.append(t)
+        if len(self.cm_texts) != (k * k if k <= 12 else 0):
+            for t in self.cm_texts:
+                self.cm_plot.removeItem(t)
+            self.cm_texts = []
+            if k <= 12:
+                for i in range(k):
+                    for j in range(k):
+                        t = pg.TextItem("", anchor=(0.5, 0.5))
+                        t.setPos(j + 0.5, i + 0.5)
+                        self.cm_plot.addItem(t)
+                        self.cm_texts.append(t)
+        for n, t in enumerate(self.cm_texts):
+            i, j = divmod(n, k)
+            t.setText(f"{int(cm[i, j])}", color="w" if frac[i, j] > 0.5 else "k")
         acc = np.trace(cm) / max(1, cm.sum())
         self.title.setText(f"Confusion matrix on the {p['split']} set: accuracy {acc:.1%} "
                            "(rows: true class, columns: predicted)")

@@ -131,7 +131,13 @@ class WeightsPlot(QWidget):
                 self.levels[k] = float(np.abs(W).max() or 1.0)
         self._redraw()
 
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self._redraw()
+
     def _redraw(self) -> None:
+        if not self.isVisible():  # hidden tab: drawn when shown
+            return
         name = self.layer.currentText()
         W = self.weights.get(name)
         if W is None:
@@ -158,7 +164,8 @@ class WeightsPlot(QWidget):
 
     def add_norms(self, rows: list[dict]) -> None:
         self.rows.extend(rows)
-        self._redraw_norms()
+        if self.isVisible():
+            self._redraw_norms()
 
     def _redraw_norms(self) -> None:
         name = self.layer.currentText().rsplit(".", 1)[0]

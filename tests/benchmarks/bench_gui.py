@@ -1,0 +1,112 @@
+"""GUI benchmark (not collected by pytest): run with
+``QT_QPA_PLATFORM=offscreen python tests/benchmarks/bench_gui.py [--epochs N]``.
+
+1. Throughput: samples/s of ``train()`` headless vs the same config with the main window open
+   and streaming every view (target: GUI >= 0.9 x headless).
+2. Event-loop latency of the main thread while training: a 10 ms QTimer probe records how late
+   each tick fires (target: p95 < 50 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def config(epochs: int) -> dict:
+    from regstudio.experiments.config import default_config
+
+    cfg = default_config()
+    cfg["training"]["epochs"] = epochs
+    cfg["early_stopping"]["enabled"] = False
+    cfg["data"]["train_size"] = 1000
+    return cfg
+
+
+def samples_per_second(history: list[dict], n_train: int) -> float:
+    secs = sum(r["seconds"] for r in history)
+    return n_train * len(history) / secs
+
+
+def headless(epochs: int) -> float:
+    from regstudio.engine import set_threads
+    from regstudio.experiments.training import train
+
+    set_threads(max(1, (os.cpu_count() or 2) - 1))  # same BLAS threads as the GUI
+    t0 = time.perf_counter()
+    result = train(config(epochs))
+    wall = time.perf_counter() - t0
+    n = len(result.dataset.train.X)
+    return n * len(result.history) / wall
+
+
+def with_gui(epochs: int) -> tuple[float, list[float]]:
+    import numpy as np
+    import pyqtgraph as pg
+    from PySide6.QtCore import QTimer
+
+    from regstudio.ui.app import _app, _limit_blas_threads
+    from regstudio.ui.main_window import MainWindow
+
+    app = _app()
+    pg.setConfigOptions(antialias=True, background="w", foreground="k")
+    _limit_blas_threads()
+    win = MainWindow(restore=False)
+    win.resize(1400, 860)
+    win.show()
+    win.state.replace(config(epochs))
+    win.state.reload_dataset()
+    app.processEvents()
+    lat: list[float] = []
+    probe = QTimer()
+    probe.setInterval(10)
+    last = [time.perf_counter()]
+
+    def tick():
+        now = time.perf_counter()
+        lat.append(max(0.0, now - last[0] - 0.010))
+        last[0] = now
+
+    probe.timeout.connect(tick)
+    probe.start()
+    from PySide6.QtCore import QEventLoop
+
+    loop = QEventLoop()
+    check = QTimer()
+    check.setInterval(20)
+    check.timeout.connect(lambda: None if win.is_running else loop.quit())
+    t0 = time.perf_counter()
+    win.start()
+    check.start()
+    loop.exec()  # a real event loop, as in the app (no busy processEvents polling)
+    wall = time.perf_counter() - t0
+    probe.stop()
+    n = len(win.state.dataset.train.X)
+    rows = len(win.loss_plot.rows)
+    win.close()
+    return n * rows / wall, list(np.asarray(lat) * 1000)
+
+
+def main() -> None:
+    import numpy as np
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--epochs", type=int, default=40)
+    args = ap.parse_args()
+    h = headless(args.epochs)
+    g, lat = with_gui(args.epochs)
+    h2 = headless(args.epochs)  # again, to average out warm-up and noise
+    hs = (h + h2) / 2
+    print(f"headless train():        {hs:10,.0f} samples/s  ({h:,.0f} / {h2:,.0f})")
+    print(f"window open, streaming:  {g:10,.0f} samples/s")
+    print(f"ratio GUI / headless:    {g / hs:10.2f}   (target >= 0.90)")
+    print(f"event-loop latency:      p50 {np.percentile(lat, 50):.1f} ms, "
+          f"p95 {np.percentile(lat, 95):.1f} ms, max {np.max(lat):.1f} ms over {len(lat)} ticks "
+          f"(target p95 < 50 ms)")
+
+
+if __name__ == "__main__":
+    main()
