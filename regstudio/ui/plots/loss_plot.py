@@ -191,6 +191,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
     def set_stopped(self, reason: str, epoch: int | None) -> None:
         if reason == "early_stopping" and epoch:
             self.stop_line.setValue(epoch)
+            self.stop_line.label.setFormat(f"early stop: epoch {int(epoch)}")
             self.stop_line.show()
 
     def set_overlay(self, run_id: str, label: str, rows: list[dict] | None) -> None:
@@ -215,6 +216,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         i = int(np.nanargmin(np.where(ok, v, np.inf)))
         self.best_epoch = int(x[i])
         self.best_line.setValue(x[i])
+        self.best_line.label.setFormat(f"lowest val loss, overfitting after: epoch {int(x[i])}")
         self.best_dot.setData([x[i]], [v[i]])
         show = len(v) > i + 1  # once the curve has turned up (or flattened) after the minimum
         self.best_line.setVisible(show)
