@@ -259,9 +259,12 @@ class MaxPool2D(Layer):
 
     def backward(self, dy):
         n = dy.shape[0]
-        dx = self._buffer("dx", (n, *self.input_shape), zero=True)
-        taken = np.zeros(dy.shape, dtype=bool)
+        s = self.size
+        oh, ow, _ = self.output_shape
+        h, w, _ = self.input_shape
+        dx = self._buffer("dx", (n, *self.input_shape), zero=(h, w) != (oh * s, ow * s))
         hit = np.empty(dy.shape, dtype=bool)
+        taken = np.zeros(dy.shape, dtype=bool)
         # Each window's gradient goes to its first maximum (ties broken like argmax).
         for view, dview in zip(self._windows(self._x), self._windows(dx), strict=True):
             np.equal(view, self._out, out=hit)
