@@ -250,10 +250,23 @@ class MaxPool2D(Layer):
 
     def forward(self, x, training):
         views = self._windows(x)
-        out = self._buffer("out", (x.shape[0], *self.output_shape))
-        np.maximum(views[0], views[1], out=out)
-        for view in views[2:]:
-            np.maximum(out, view, out=out)
+        shape = (x.shape[0], *self.output_shape)
+        out = self._buffer("out", shape)
+        if self.size == 2:
+            # Pairwise maxima; the comparisons double as the argmax for backward
+            # (strict '>' keeps the first maximum on ties, like argmax).
+            top, bottom = self._buffer("top", shape), self._buffer("bottom", shape)
+            np.maximum(views[0], views[1], out=top)
+            np.maximum(views[2], views[3], out=bottom)
+            np.maximum(top, bottom, out=out)
+            if training:
+                self._right_top = np.greater(views[1], views[0])
+                self._right_bottom = np.greater(views[3], views[2])
+                self._lower = np.greater(bottom, top)
+        else:
+            np.maximum(views[0], views[1], out=out)
+            for view in views[2:]:
+                np.maximum(out, view, out=out)
         self._x, self._out = x, out
         return out
 
@@ -263,10 +276,21 @@ class MaxPool2D(Layer):
         oh, ow, _ = self.output_shape
         h, w, _ = self.input_shape
         dx = self._buffer("dx", (n, *self.input_shape), zero=(h, w) != (oh * s, ow * s))
+        dxs = self._windows(dx)
+        if s == 2:
+            lower = self._buffer("g_lower", dy.shape)
+            upper = self._buffer("g_upper", dy.shape)
+            np.multiply(dy, self._lower, out=lower)
+            np.subtract(dy, lower, out=upper)
+            np.multiply(upper, self._right_top, out=dxs[1])
+            np.subtract(upper, dxs[1], out=dxs[0])
+            np.multiply(lower, self._right_bottom, out=dxs[3])
+            np.subtract(lower, dxs[3], out=dxs[2])
+            return dx
         hit = np.empty(dy.shape, dtype=bool)
         taken = np.zeros(dy.shape, dtype=bool)
         # Each window's gradient goes to its first maximum (ties broken like argmax).
-        for view, dview in zip(self._windows(self._x), self._windows(dx), strict=True):
+        for view, dview in zip(self._windows(self._x), dxs, strict=True):
             np.equal(view, self._out, out=hit)
             hit &= ~taken
             np.multiply(dy, hit, out=dview)
