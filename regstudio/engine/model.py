@@ -149,6 +149,7 @@ class Sequential:
                  layer_specs: list[dict] | None = None, dtype=DTYPE):
         self.layers = layers
         self.dtype = np.dtype(dtype).type
+        self.head = lambda outputs: outputs
         for layer in layers:
             layer.dtype = self.dtype
         self.input_shape = tuple(input_shape)
@@ -223,6 +224,14 @@ class Sequential:
         if not parts:
             return np.zeros((0, *self.output_shape), self.dtype)
         return np.concatenate(parts)
+
+    def predict(self, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+        """What a user reads: class probabilities or regression values (standardized units).
+
+        ``head`` maps raw outputs through the loss's link (softmax, sigmoid); the
+        builder sets it from the loss, the default is the identity.
+        """
+        return self.head(self.outputs(X, batch_size))
 
     # -- weights ------------------------------------------------------------------------
     def parameters(self) -> list[tuple[str, np.ndarray]]:

@@ -133,7 +133,10 @@ class Trainer:
             seen = 0
             for batch, idx in enumerate(minibatches(n, self.batch_size, rng), start=1):
                 if control is not None:
-                    if not control.wait_if_paused():
+                    waited = time.perf_counter()
+                    running = control.wait_if_paused()
+                    started += time.perf_counter() - waited  # time paused is not training time
+                    if not running:
                         self.stop_reason = "cancelled"
                         break
                     for key, value in control.take_changes():

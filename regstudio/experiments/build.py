@@ -92,6 +92,7 @@ def build(config: dict, base_dir: str | Path | None = None, dataset=None) -> Bui
                                        seed=training["seed"], dropout_scaling=reg["dropout_scaling"])
     except ModelSpecError as exc:
         raise ConfigError(str(exc)) from None
+    model.head = loss.predict
     overrides = {
         layer.name: {"l1": spec.get("l1"), "l2": spec.get("l2")}
         for layer, spec in zip(model.layers, cfg["model"]["layers"], strict=True)

@@ -69,10 +69,10 @@ def _fmt(value) -> str:
     return str(value)
 
 
-def save_model(path: str | Path, model: Sequential, config: dict, n_outputs: int | None = None) -> None:
-    """Weights by name plus a JSON header (config, shapes) in one ``.npz``; no pickle."""
+def save_model(path: str | Path, model: Sequential, config: dict, task: str = "classification") -> None:
+    """Weights by name plus a JSON header (config, shapes, task) in one ``.npz``; no pickle."""
     meta = {"format": MODEL_FORMAT, "config": config, "input_shape": list(model.input_shape),
-            "n_outputs": int(n_outputs if n_outputs is not None else model.output_shape[-1])}
+            "n_outputs": int(model.output_shape[-1]), "task": task}
     arrays = {name: view for name, view in model.parameters()}
     arrays["__meta__"] = np.array(json.dumps(_json_safe(meta)))
     buffer = io.BytesIO()
@@ -94,6 +94,10 @@ def load_model(path: str | Path) -> tuple[Sequential, dict]:
     model = Sequential.from_config(cfg["model"]["layers"], tuple(meta["input_shape"]), meta["n_outputs"],
                                    dropout_scaling=cfg["regularization"]["dropout_scaling"])
     model.set_weights(weights)
+    if meta.get("task") == "classification":
+        from ..engine.losses import SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy
+
+        model.head = (SigmoidBinaryCrossEntropy() if meta["n_outputs"] == 1 else SoftmaxCrossEntropy()).predict
     return model, cfg
 
 
@@ -108,5 +112,5 @@ def write_run(out_dir: str | Path, result, force: bool = False) -> list[Path]:
                               "folder or pass --force to replace them")
     atomic_write(targets[0], history_csv(result.history))
     atomic_write(targets[1], dumps(result.summary))
-    save_model(targets[2], result.model, result.config)
+    save_model(targets[2], result.model, result.config, result.dataset.task)
     return targets

@@ -218,10 +218,19 @@ def compute_predictions(model: Any, dataset: Any) -> dict:
         pad = 0.05 * (hi - lo or 1.0)
         xs = np.linspace(lo - pad, hi + pad, 300, dtype=np.float32)[:, None]
         ys = np.asarray(_predict(model, xs), dtype=np.float32).reshape(-1)
-        return {"kind": "curve", "x": xs[:, 0].copy(), "y": ys.copy(),
-                "train": (Xtr[:, 0].copy(), np.asarray(train.y, np.float32).reshape(-1).copy()),
-                "val": (np.asarray(val.X)[:, 0].copy(),
-                        np.asarray(val.y, np.float32).reshape(-1).copy())}
+        # Back to the data's own units (the model sees standardized x and y).
+        mean, std = float(np.ravel(dataset.x_mean)[0]), float(np.ravel(dataset.x_std)[0])
+
+        def x_units(x):
+            return (np.asarray(x, np.float32)[:, 0] * std + mean).astype(np.float32)
+
+        def y_units(y):
+            return np.asarray(dataset.inverse_y(np.asarray(y, np.float32).reshape(-1, 1)),
+                              np.float32).reshape(-1)
+
+        return {"kind": "curve", "x": x_units(xs), "y": y_units(ys),
+                "train": (x_units(Xtr), y_units(train.y)),
+                "val": (x_units(val.X), y_units(val.y))}
     if dataset.task == "classification" and Xtr.ndim == 2 and Xtr.shape[1] == 2:
         Xall = np.concatenate([Xtr, np.asarray(val.X)]) if len(val.X) else Xtr
         (x0, y0), (x1, y1) = Xall.min(0), Xall.max(0)

@@ -66,3 +66,13 @@ def test_summary_reports_best_epoch_and_stop(moons_config):
     assert s["best_val_loss"] == min(losses)
     # restore_best_weights (default true): the final validation loss is the best one
     assert s["final"]["val_loss"] == pytest.approx(s["best_val_loss"], rel=1e-5)
+
+
+def test_predict_gives_probabilities_for_classes(moons_config, tmp_path):
+    result = train(moons_config)
+    proba = result.model.predict(result.dataset.val.X)
+    assert proba.shape == (len(result.dataset.val.X), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    save_model(tmp_path / "m.npz", result.model, result.config, "classification")
+    loaded, _ = load_model(tmp_path / "m.npz")
+    np.testing.assert_allclose(loaded.predict(result.dataset.val.X), proba, rtol=1e-6)

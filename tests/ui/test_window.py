@@ -13,6 +13,13 @@ def set_small(window, epochs=400):
     s.set("early_stopping.enabled", False)
 
 
+def use_digits(qtbot, window):
+    window.state.set_section("data", {"source": "builtin", "name": "digits", "train_size": 300,
+                                      "val_fraction": 0.3, "seed": 0})
+    qtbot.waitUntil(lambda: window.state.dataset is not None
+                    and window.state.dataset.name.startswith("digits"), timeout=5000)
+
+
 def wait_epochs(qtbot, window, n, timeout=20000):
     qtbot.waitUntil(lambda: len(window.loss_plot.rows) >= n, timeout=timeout)
 
@@ -155,6 +162,7 @@ def test_undo_redo_model_edits(window):
 
 
 def test_augmentation_preview_changes(qtbot, window):
+    use_digits(qtbot, window)
     ap = window.aug_panel
     ap.update_preview()
     before = ap.last_preview.copy()
@@ -197,6 +205,7 @@ def test_save_open_roundtrip(window, tmp_path):
 
 
 def test_export_history_and_plot(qtbot, window, tmp_path):
+    use_digits(qtbot, window)
     set_small(window, epochs=3)
     window.start()
     qtbot.waitUntil(lambda: window.thread is None, timeout=20000)
