@@ -9,11 +9,15 @@ import numpy as np
 
 @dataclass(frozen=True)
 class BatchProgress:
+    """Sent at most every ``Trainer.progress_seconds`` and after each epoch's last batch;
+    ``recent_losses`` holds the loss of every batch since the previous one, this one last."""
+
     epoch: int
     batch: int  # 1-based within the epoch
     n_batches: int
     samples_per_second: float
     loss: float  # data loss + penalty of this batch
+    recent_losses: tuple = ()
 
 
 @dataclass(frozen=True)

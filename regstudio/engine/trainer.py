@@ -77,6 +77,7 @@ class Trainer:
         self.task = task
         self.stop_training = False
         self.changes: list[LiveChange] = []
+        self.progress_seconds = 0.02  # BatchProgress at most 50 times a second
 
     # -- live changes -------------------------------------------------------------------
     def _apply(self, key: str, value, epoch: int, batch: int, emit) -> None:
@@ -127,6 +128,8 @@ class Trainer:
         self.stop_reason, message = "completed", ""
         self.callbacks.on_train_begin()
         emit(WeightsSnapshot(0, model.get_weights()))
+        recent: list[float] = []
+        last_progress = -np.inf
         for epoch in range(1, self.epochs + 1):
             started = time.perf_counter()
             sums = np.zeros(3)  # data loss, penalty, correct predictions or squared error
@@ -162,8 +165,13 @@ class Trainer:
                 sums[0] += data_loss * len(idx)
                 sums[1] += pen * len(idx)
                 seen += len(idx)
-                elapsed = time.perf_counter() - started
-                emit(BatchProgress(epoch, batch, n_batches, seen / max(elapsed, 1e-9), data_loss + pen))
+                recent.append(data_loss + pen)
+                now = time.perf_counter()
+                if now - last_progress >= self.progress_seconds or batch == n_batches:
+                    last_progress = now
+                    emit(BatchProgress(epoch, batch, n_batches, seen / max(now - started, 1e-9),
+                                       data_loss + pen, tuple(recent)))
+                    recent.clear()
             if self.stop_reason == "cancelled":
                 break
             if self.stop_reason == "diverged" or not np.isfinite(params).all():

@@ -264,6 +264,7 @@ class MainWindow(QMainWindow):
         self.hide_banner()
         self.run_count += 1
         self.loss_plot.clear()
+        self.loss_plot.set_epoch_range(config["training"]["epochs"])
         self.weights_plot.clear()
         self.predictions_plot.clear()
         base_dir = str(Path(self.state.path).parent) if self.state.path else None

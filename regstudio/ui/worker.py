@@ -18,8 +18,8 @@ from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 
 from .throttle import Throttle, concat, keep_last
 
-CURVE_HZ = 10.0  # <= 30 Hz; 10 keeps repaint cost (GIL + 2 cores) low, see bench_gui.py
-SNAPSHOT_HZ = 4.0
+CURVE_HZ = 5.0  # <= 30 Hz; painting holds the GIL, so fewer repaints train faster (bench_gui.py)
+SNAPSHOT_HZ = 2.0
 
 
 class TrainingWorker(QObject):
@@ -148,7 +148,10 @@ class TrainingWorker(QObject):
                 "samples_per_second": float(event.samples_per_second),
                 "loss": float(event.loss), "eta_seconds": eta, "epochs": self._epochs_total,
             })
-            self._t_batches.offer([(done_epochs, float(event.loss))])
+            losses = event.recent_losses or (event.loss,)
+            step = 1.0 / max(1, event.n_batches)
+            first = done_epochs - step * (len(losses) - 1)
+            self._t_batches.offer([(first + i * step, float(v)) for i, v in enumerate(losses)])
         elif kind == "EpochEnd":
             self._t_epochs.offer([_copy_metrics(event.metrics)])
         elif kind == "WeightsSnapshot":

@@ -73,7 +73,9 @@ class LossPlot(pg.GraphicsLayoutWidget):
             return GrowingCurve(plot.plot([], [], name=name,
                                           pen=pg.mkPen(color, width=width, style=style)))
 
-        self.batch = curve(self.loss, (31, 119, 180, 70), "training loss per batch", width=1)
+        # thousands of faint points: antialiasing them costs more than it shows
+        self.batch = GrowingCurve(self.loss.plot([], [], name="training loss per batch", antialias=False,
+                                                 pen=pg.mkPen((31, 119, 180, 70), width=1)))
         self.train = curve(self.loss, TRAIN, "training loss (data + penalty)")
         self.val = curve(self.loss, VAL, "validation loss")
         self.data = curve(self.loss, DATA, "training data loss", Qt.PenStyle.DashLine)
@@ -138,6 +140,11 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.hint.show()
         self.loss.setRange(xRange=(0, 1), yRange=(0, 1))
 
+    def set_epoch_range(self, epochs: int) -> None:
+        """Fix the epoch axis to the whole run: the axes then need no redraw as curves grow
+        (repainting axes is most of the GUI's cost while training)."""
+        self._epochs = max(1, int(epochs))
+
     def set_log_y(self, on: bool) -> None:
         self.loss.setLogMode(y=on)
 
@@ -146,8 +153,14 @@ class LossPlot(pg.GraphicsLayoutWidget):
             return
         if self.hint.isVisible():
             self.hint.hide()
-            self.loss.enableAutoRange()
-            self.metric.enableAutoRange()
+            self.loss.enableAutoRange(axis="y")
+            self.metric.enableAutoRange(axis="y")
+            epochs = getattr(self, "_epochs", None)
+            if epochs:
+                self.loss.disableAutoRange(axis="x")
+                self.loss.setXRange(0, epochs, padding=0.02)
+            else:
+                self.loss.enableAutoRange(axis="x")
         self.rows.extend(rows)
         ep = [r["epoch"] for r in rows]
 
