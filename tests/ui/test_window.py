@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 
-def set_small(window, epochs=400):
+def set_small(window, epochs=20000):
     s = window.state
     s.set("training.epochs", epochs)
     s.set("early_stopping.enabled", False)
