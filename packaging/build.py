@@ -1,6 +1,8 @@
 """Build the one-folder bundle from a clean clone, in one command.
 
-    python packaging/build.py              # -> dist/regstudio/ and dist/regstudio-<version>-<os>-<arch>.tar.gz
+    python packaging/build.py
+
+writes dist/regstudio/ and dist/regstudio-<version>-<os>-<arch>.tar.gz (.zip on Windows).
 
 By default the build runs in its own virtual environment, build/venv, created on
 first use with the app, its runtime dependencies and PyInstaller from PyPI, so
@@ -46,7 +48,8 @@ def version() -> str:
 
 
 def platform_tag() -> str:
-    system = {"linux": "linux", "darwin": "macos", "win32": "windows"}.get(sys.platform, sys.platform)
+    names = {"linux": "linux", "darwin": "macos", "win32": "windows"}
+    system = names.get(sys.platform, sys.platform)
     machine = platform.machine().lower().replace("amd64", "x86_64").replace("aarch64", "arm64")
     return f"{system}-{machine}"
 

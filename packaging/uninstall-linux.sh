@@ -58,6 +58,8 @@ if [ -d "$HICOLOR" ]; then
     for dir in "$HICOLOR"/*/apps; do
         remove "$dir/regstudio.png"
         remove "$dir/regstudio.svg"
+        # folders left empty (the install made them); rmdir never removes anything else
+        rmdir "$dir" 2>/dev/null && rmdir "${dir%/apps}" 2>/dev/null || true
     done
 fi
 remove "$OPT"
