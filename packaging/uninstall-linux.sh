@@ -86,5 +86,7 @@ if [ "$removed" = 0 ]; then
     echo "Regularization Studio was not installed in $OPT; nothing removed"
 else
     echo "Regularization Studio removed ($removed items)."
-    [ "$PURGE" = 1 ] || echo "Settings in $CONFIG/RegularizationStudio were kept (use --purge to remove them)."
+    if [ "$PURGE" = 0 ] && [ -d "$CONFIG/RegularizationStudio" ]; then
+        echo "Settings in $CONFIG/RegularizationStudio were kept (use --purge to remove them)."
+    fi
 fi
