@@ -128,7 +128,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(d["model"], d["regularization"])
         self.tabifyDockWidget(d["regularization"], d["augmentation"])
         d["regularization"].raise_()
-        self.resizeDocks([d["regularization"], d["training"]], [400, 360],
+        self.resizeDocks([d["regularization"], d["training"]], [400, 430],
                          Qt.Orientation.Horizontal)
         self.resizeDocks([d["training"], d["runs"]], [520, 240], Qt.Orientation.Vertical)
 
@@ -591,6 +591,13 @@ class MainWindow(QMainWindow):
         geom = settings.read("geometry")
         if isinstance(geom, QByteArray | bytes) and geom:
             self.restoreGeometry(geom)
+        else:  # first start: most of the screen, centred, so no panel needs scrolling
+            screen = self.screen().availableGeometry() if self.screen() else None
+            if screen is not None and screen.width() > 0:
+                w = min(max(1400, int(screen.width() * 0.92)), screen.width())
+                h = min(max(860, int(screen.height() * 0.92)), screen.height())
+                self.resize(w, h)
+                self.move(screen.x() + (screen.width() - w) // 2, screen.y() + (screen.height() - h) // 2)
         ws = settings.read("window_state")
         if isinstance(ws, QByteArray | bytes) and ws:
             self.restoreState(ws)
