@@ -60,7 +60,7 @@ class WeightsPlot(QWidget):
         self.glw = pg.GraphicsLayoutWidget()
         lay.addWidget(self.glw, 1)
         self.map_plot = self.glw.addPlot(row=0, col=0, rowspan=2)
-        self.map_plot.setTitle("weights (blue < 0 < red; fixed scale per layer)")
+        self.map_plot.setTitle("weights: blue &lt; 0 &lt; red")
         self.map_plot.setLabel("left", "input")
         self.map_plot.setLabel("bottom", "unit")
         self.map_plot.invertY(True)
@@ -84,7 +84,7 @@ class WeightsPlot(QWidget):
         self.l2c = GrowingCurve(self.norm_plot.plot([], [], pen=pg.mkPen("#1f77b4", width=2),
                                                     name="L2 norm / max"))
         self.spc = GrowingCurve(self.norm_plot.plot([], [], pen=pg.mkPen("#2ca02c", width=2),
-                                                    name="sparsity (share |w|<1e-3)"))
+                                                    name="share |w| &lt; 1e-3"))
         self.glw.ci.layout.setColumnStretchFactor(0, 3)
         self.glw.ci.layout.setColumnStretchFactor(1, 2)
         self.weights: dict = {}
@@ -125,6 +125,10 @@ class WeightsPlot(QWidget):
             self.layer.addItems(names)
             if cur in names:
                 self.layer.setCurrentText(cur)
+            elif self.image_shape is None and len(names) > 1:
+                # tables: a first layer with few inputs is a thin strip; show the widest matrix
+                widest = max(names, key=lambda k: min(self.weights[k].shape[0], self.weights[k].shape[-1]))
+                self.layer.setCurrentText(widest)
             self.layer.blockSignals(False)
         for k, W in self.weights.items():
             if k not in self.levels:  # fixed for the whole run: set from the first snapshot
