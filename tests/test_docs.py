@@ -5,7 +5,11 @@ from pathlib import Path
 import pytest
 
 from regstudio.engine.model import LAYER_OPTIONS
-from regstudio.experiments.config import EARLY_STOPPING_OPTIONS, REGULARIZATION_OPTIONS, TRAINING_OPTIONS
+from regstudio.experiments.config import (
+    EARLY_STOPPING_OPTIONS,
+    REGULARIZATION_OPTIONS,
+    TRAINING_OPTIONS,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

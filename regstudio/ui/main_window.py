@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-import csv
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QThread, QTimer, Signal
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
-                               QTabWidget, QToolBar, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from regstudio.experiments.export import atomic_write, history_csv
 
 from . import settings
 from .actions import create_actions
@@ -527,7 +535,7 @@ class MainWindow(QMainWindow):
     def save_to(self, path: str) -> bool:
         """Atomic write: a temp file in the same folder, then os.replace."""
         try:
-            atomic_write_text(path, self.state.to_json() + "\n")
+            atomic_write(path, self.state.to_json() + "\n")
         except OSError as exc:
             show_error(self, "Cannot save", f"{path}: {exc}")
             return False
@@ -568,7 +576,7 @@ class MainWindow(QMainWindow):
                                                   "CSV (*.csv)")
             if not path:
                 return False
-        write_history_csv(path, self.last_run["history"])
+        atomic_write(path, history_csv(self.last_run["history"]))
         return True
 
     # ------------------------------------------------------------------ drag and drop
@@ -617,34 +625,3 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def atomic_write_text(path: str, text: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".regstudio", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-HISTORY_COLUMNS = ("epoch", "train_loss", "data_loss", "penalty", "val_loss", "train_acc",
-                   "val_acc", "train_r2", "val_r2", "lr", "seconds")
-
-
-def write_history_csv(path: str, history: list[dict]) -> None:
-    cols = [c for c in HISTORY_COLUMNS if any(c in r for r in history)]
-    lines = []
-    import io
-
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(cols)
-    for r in history:
-        w.writerow([r.get(c, "") for c in cols])
-    lines.append(buf.getvalue())
-    atomic_write_text(path, "".join(lines))

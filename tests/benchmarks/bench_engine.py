@@ -4,7 +4,8 @@
 
 (a) MLP 784-256-256-10, ReLU, batch 128, SGD momentum, L2 1e-4, dropout 0.25
 (b) the same without regularization
-(c) small CNN on 28x28x1: Conv(16,3,same)-ReLU-Pool2-Conv(32,3,same)-ReLU-Pool2-Dense(128)-Dropout(0.25)-Dense(10), batch 64
+(c) small CNN on 28x28x1: Conv(16,3,same)-ReLU-Pool2-Conv(32,3,same)-ReLU-Pool2-Dense(128)-
+    Dropout(0.25)-Dense(10), batch 64
 Prints samples/s for each engine and the ratio regstudio/PyTorch (> 1: we are faster), and
 the MLP step time against the bare matrix products it contains.
 """
@@ -99,7 +100,7 @@ def matmul_floor(case, X):
     """Time of the bare matrix products of one MLP epoch: 3 per dense layer (forward, dW, dx)."""
     rng = np.random.default_rng(0)
     sizes = [784, 256, 256, 10]
-    Ws = [rng.standard_normal((a, b)).astype(np.float32) for a, b in zip(sizes, sizes[1:])]
+    Ws = [rng.standard_normal((a, b)).astype(np.float32) for a, b in zip(sizes, sizes[1:], strict=False)]
     b = case["batch"]
     acts = [np.empty((b, s), np.float32) for s in sizes]
     acts[0][...] = X[:b]

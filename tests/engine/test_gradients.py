@@ -5,7 +5,7 @@ import pytest
 
 from regstudio.engine import PenaltyPlan, Sequential, get_loss
 from regstudio.engine.gradcheck import model_gradient_error, numerical_gradient, relative_error
-from regstudio.engine.regularizers import L1, L2, L1L2
+from regstudio.engine.regularizers import L1, L1L2, L2
 
 TOL = 1e-6
 

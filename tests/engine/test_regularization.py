@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from regstudio.engine import PenaltyPlan, Sequential
-from regstudio.engine.regularizers import L1, L2, L1L2
+from regstudio.engine.regularizers import L1, L1L2, L2
 
 
 def model(**kw):

@@ -84,5 +84,5 @@ def test_mlp_training_step_matches_pytorch_with_l2(rng):
     model.backward(dout)
     plan.add_grad(model.params, model.grads)
     got = {name: model.grads[part] for name, part in model.slices.items()}
-    for t, name in zip(tW, ("dense_0.W", "dense_0.b", "dense_1.W", "dense_1.b")):
+    for t, name in zip(tW, ("dense_0.W", "dense_0.b", "dense_1.W", "dense_1.b"), strict=True):
         np.testing.assert_allclose(got[name], t.grad.numpy().ravel(), atol=1e-12)

@@ -6,8 +6,16 @@ import numpy as np
 import pytest
 
 from regstudio.engine import (
-    SGD, BatchProgress, EpochEnd, Finished, LiveChange, Sequential, SoftmaxCrossEntropy, Trainer,
-    TrainingControl, WeightsSnapshot,
+    SGD,
+    BatchProgress,
+    EpochEnd,
+    Finished,
+    LiveChange,
+    Sequential,
+    SoftmaxCrossEntropy,
+    Trainer,
+    TrainingControl,
+    WeightsSnapshot,
 )
 
 

@@ -2,7 +2,13 @@
 
 import pytest
 
-from regstudio.experiments.config import ConfigError, default_config, get_path, set_path, validate_config
+from regstudio.experiments.config import (
+    ConfigError,
+    default_config,
+    get_path,
+    set_path,
+    validate_config,
+)
 
 
 def test_default_config_is_valid_and_fills_defaults():

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QGridLayout, QLabel, QProgressBar, QToolButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QToolButton, QVBoxLayout, QWidget
 
 from .forms import OptionForm
 
