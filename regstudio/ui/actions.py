@@ -36,6 +36,8 @@ ACTIONS: dict[str, ActionSpec] = {
                               "Save the plot shown in the Plots area as PNG or SVG"),
     "export_history": ActionSpec("Export &history CSV…", ("Ctrl+Shift+E",), "text-csv",
                                  "Save the metrics of the last run, one row per epoch"),
+    "export_model": ActionSpec("Export &model (.npz)…", ("Ctrl+Shift+M",), "document-save-as",
+                               "Save the last run's final weights and config as .npz (loads without pickle)"),
     "quit": ActionSpec("&Quit", (SK.Quit, "Ctrl+Q"), "application-exit", "Close the window"),
     "undo": ActionSpec("&Undo", (SK.Undo,), "edit-undo", "Undo the last edit of the experiment"),
     "redo": ActionSpec("&Redo", (SK.Redo, "Ctrl+Y"), "edit-redo", "Redo"),

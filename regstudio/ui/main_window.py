@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from regstudio.experiments.export import atomic_write, history_csv
+from regstudio.experiments.export import atomic_write, history_csv, save_model
 
 from . import settings
 from .actions import create_actions
@@ -151,6 +151,7 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         m.addAction(a["export_plot"])
         m.addAction(a["export_history"])
+        m.addAction(a["export_model"])
         m.addSeparator()
         m.addAction(a["quit"])
         m = mb.addMenu("&Edit")
@@ -189,6 +190,7 @@ class MainWindow(QMainWindow):
         a["save_as"].triggered.connect(self.save_as)
         a["export_plot"].triggered.connect(lambda: self.export_plot())
         a["export_history"].triggered.connect(lambda: self.export_history())
+        a["export_model"].triggered.connect(lambda: self.export_model())
         a["quit"].triggered.connect(self.close)
         a["undo"].triggered.connect(s.undo_stack.undo)
         a["redo"].triggered.connect(s.undo_stack.redo)
@@ -457,6 +459,7 @@ class MainWindow(QMainWindow):
         a["undo"].setEnabled(self.state.undo_stack.canUndo())
         a["redo"].setEnabled(self.state.undo_stack.canRedo())
         a["export_history"].setEnabled(self.last_run is not None)
+        a["export_model"].setEnabled(self.last_run is not None and self.last_run.get("model") is not None)
 
     # ------------------------------------------------------------------ messages
     def show_banner(self, text: str, error: bool = False) -> None:
@@ -577,6 +580,23 @@ class MainWindow(QMainWindow):
             if not path:
                 return False
         atomic_write(path, history_csv(self.last_run["history"]))
+        return True
+
+    def export_model(self, path: str | None = None) -> bool:
+        """The last run's final weights (after any restore) and its config, as .npz."""
+        run = self.last_run
+        if run is None or run.get("model") is None:
+            return False
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export model", "model.npz", "NumPy archive (*.npz)")
+            if not path:
+                return False
+        try:
+            save_model(path, run["model"], run["config"], run.get("task", "classification"))
+        except OSError as exc:
+            show_error(self, "Cannot export the model", f"{path}: {exc}")
+            return False
+        self.statusBar().showMessage(f"Saved {path}", 4000)
         return True
 
     # ------------------------------------------------------------------ drag and drop

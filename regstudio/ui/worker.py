@@ -134,6 +134,10 @@ class TrainingWorker(QObject):
             "summary": summary,
             "history": [dict(h) for h in (getattr(result, "history", None) or [])],
             "changes": [_event_dict(c) for c in (getattr(result, "changes", None) or [])],
+            # the model is no longer touched by this thread: the window may export it
+            "model": model,
+            "config": getattr(result, "config", self.config),
+            "task": getattr(dataset, "task", "classification"),
         })
 
     def _on_event(self, event: Any) -> None:

@@ -213,6 +213,11 @@ def test_export_history_and_plot(qtbot, window, tmp_path):
     lines = (tmp_path / "h.csv").read_text().splitlines()
     assert lines[0].startswith("epoch,train_loss,data_loss,penalty,val_loss")
     assert len(lines) == 4
+    assert window.export_model(str(tmp_path / "m.npz"))
+    from regstudio.experiments.export import load_model
+
+    model, cfg = load_model(tmp_path / "m.npz")
+    assert cfg["data"]["name"] == "digits" and model.output_shape == (10,)
     assert window.export_plot(str(tmp_path / "p.png"))
     assert (tmp_path / "p.png").stat().st_size > 1000
     # every view rendered something after the run
