@@ -197,6 +197,7 @@ class Trainer:
                 break
         self.callbacks.on_train_end()
         self.best_epoch = overfitting_point([r["val_loss"] for r in self.history.rows])
+        self.stop_message = message
         emit(Finished(self.stop_reason, self.best_epoch, message))
         return self.history
 

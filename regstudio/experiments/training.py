@@ -51,6 +51,7 @@ def summarize(trainer, dataset, seconds: float) -> dict:
         "best_val_loss": rows[best - 1]["val_loss"] if best else None,
         "stopped_epoch": rows[-1]["epoch"] if rows else 0,
         "stop_reason": trainer.stop_reason,
+        "message": trainer.stop_message,
         "final": final,
         "layers": trainer.model.layer_norms(),
         "n_params": trainer.model.n_params(),
