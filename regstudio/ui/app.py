@@ -9,6 +9,8 @@ import traceback
 
 from .settings import APP, ORG
 
+_STARTED = time.perf_counter()  # module import: close to process start when the GUI is launched
+
 
 def _limit_blas_threads() -> None:
     """While the window is open the UI thread keeps a core: max(1, cores - 1) BLAS threads."""
@@ -36,7 +38,14 @@ def _app():
         QApplication.setOrganizationName(ORG)
         QApplication.setApplicationName(APP)
         QApplication.setApplicationDisplayName("Regularization Studio")
+        # Wayland app_id / X11 class -> regstudio.desktop, so docks show our icon
+        QApplication.setDesktopFileName("regstudio")
         app = QApplication(sys.argv[:1])
+        from PySide6.QtGui import QIcon
+
+        from regstudio.resources import resource_path
+
+        app.setWindowIcon(QIcon(str(resource_path("icons", "regstudio.svg"))))
     return app
 
 
@@ -68,6 +77,15 @@ def run_gui(project_path: str | None = None) -> int:
     window.show()
     if project_path:
         window.open_file(project_path)
+    if os.environ.get("REGSTUDIO_EXIT_AFTER_SHOW"):  # start-up timing (packaging/measure.py)
+        from PySide6.QtCore import QTimer
+
+        def shown():
+            ms = (time.perf_counter() - _STARTED) * 1000
+            print(f"regstudio: window shown after {ms:.0f} ms", file=sys.stderr, flush=True)
+            app.quit()
+
+        QTimer.singleShot(0, shown)
     return app.exec()
 
 
