@@ -2,7 +2,7 @@
 
 from .callbacks import Callback, EarlyStopping, History
 from .control import TrainingControl
-from .events import BatchProgress, EpochEnd, Finished, LiveChange, WeightsSnapshot
+from .events import BatchProgress, Diverged, EpochEnd, Finished, LiveChange, WeightsSnapshot
 from .layers import Conv2D, Dense, Dropout, Flatten, Layer, MaxPool2D
 from .losses import MeanSquaredError, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy, get_loss
 from .model import LAYER_OPTIONS, LayerInfo, ModelSpecError, Sequential, describe_layers
@@ -12,7 +12,7 @@ from .threads import set_threads
 from .trainer import Trainer
 
 __all__ = [
-    "Adam", "AdamW", "BatchProgress", "Callback", "Conv2D", "Dense", "Dropout", "EarlyStopping",
+    "Adam", "AdamW", "BatchProgress", "Callback", "Conv2D", "Dense", "Diverged", "Dropout", "EarlyStopping",
     "EpochEnd", "Finished", "Flatten", "History", "L1", "L1L2", "L2", "LAYER_OPTIONS", "Layer",
     "LayerInfo", "LiveChange", "MaxPool2D", "MeanSquaredError", "ModelSpecError", "PenaltyPlan",
     "SGD", "Sequential", "SigmoidBinaryCrossEntropy", "SoftmaxCrossEntropy", "Trainer",

@@ -27,7 +27,8 @@ class TrainingControl:
     the rest at any time.
     """
 
-    def __init__(self):
+    def __init__(self, pause_on_divergence: bool = False):
+        self.pause_on_divergence = pause_on_divergence
         self._lock = threading.Lock()
         self._running = threading.Event()
         self._running.set()

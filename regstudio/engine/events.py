@@ -42,6 +42,15 @@ class LiveChange:
 
 
 @dataclass(frozen=True)
+class Diverged:
+    """The run hit NaN or inf, went back to the last good weights and paused
+    (only with ``TrainingControl.pause_on_divergence``; otherwise it finishes as ``diverged``)."""
+
+    epoch: int
+    message: str
+
+
+@dataclass(frozen=True)
 class Finished:
     reason: str  # "completed" | "early_stopping" | "diverged" | "cancelled"
     best_epoch: int  # epoch of the lowest validation loss (0 if none)

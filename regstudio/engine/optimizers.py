@@ -19,6 +19,9 @@ class Optimizer:
     def step(self, params: np.ndarray, grads: np.ndarray) -> None:
         raise NotImplementedError
 
+    def reset(self) -> None:
+        """Forget the state (momentum, moment estimates), e.g. after a divergence."""
+
     def get_config(self) -> dict:
         return {"optimizer": self.name, "lr": self.lr}
 
@@ -52,6 +55,9 @@ class SGD(Optimizer):
         else:
             np.multiply(v, lr, out=tmp)
         params -= tmp
+
+    def reset(self):
+        self.velocity = None
 
     def _buffer(self, like):
         if self._tmp is None or self._tmp.shape != like.shape:
@@ -98,6 +104,9 @@ class Adam(Optimizer):
         tmp *= np.float32(self.lr / bias1)
         self._decay(params)
         params -= tmp
+
+    def reset(self):
+        self.t, self.m, self.v = 0, None, None
 
     def _decay(self, params):
         """Hook for AdamW's decoupled decay, applied before the Adam update (as PyTorch does)."""

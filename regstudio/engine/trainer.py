@@ -18,7 +18,7 @@ import numpy as np
 
 from .callbacks import Callback, CallbackList, History
 from .control import TrainingControl, dropout_index
-from .events import BatchProgress, EpochEnd, Finished, LiveChange, WeightsSnapshot
+from .events import BatchProgress, Diverged, EpochEnd, Finished, LiveChange, WeightsSnapshot
 from .losses import Loss
 from .metrics import accuracy, overfitting_point, r2_score
 from .model import Sequential
@@ -130,7 +130,9 @@ class Trainer:
         emit(WeightsSnapshot(0, model.get_weights()))
         recent: list[float] = []
         last_progress = -np.inf
-        for epoch in range(1, self.epochs + 1):
+        epoch = 0
+        while epoch < self.epochs:
+            epoch += 1
             started = time.perf_counter()
             sums = np.zeros(3)  # data loss, penalty, correct predictions or squared error
             seen = 0
@@ -174,17 +176,23 @@ class Trainer:
                     recent.clear()
             if self.stop_reason == "cancelled":
                 break
-            if self.stop_reason == "diverged" or not np.isfinite(params).all():
+            row = None
+            if self.stop_reason != "diverged" and np.isfinite(params).all():
+                row = self._epoch_row(epoch, sums, seen, y_var_sum, X_val, y_val, started)
+            if row is None or (len(X_val) and not np.isfinite(row["val_loss"])):
                 params[...] = last_good
-                self.stop_reason = "diverged"
                 message = (f"the loss or the weights became infinite or NaN in epoch {epoch}; "
                            "try a lower learning rate or a weaker penalty")
-                break
-            row = self._epoch_row(epoch, sums, seen, y_var_sum, X_val, y_val, started)
-            if not np.isfinite(row["val_loss"]) and len(X_val):
-                params[...] = last_good
+                if control is not None and control.pause_on_divergence:
+                    # Back to the last good weights, paused: the user lowers the learning rate or
+                    # the penalty and resumes; the epoch starts over.
+                    self.optimizer.reset()
+                    self.stop_reason = "completed"
+                    emit(Diverged(epoch, message))
+                    control.pause()
+                    epoch -= 1
+                    continue
                 self.stop_reason = "diverged"
-                message = f"the validation loss became infinite or NaN in epoch {epoch}"
                 break
             np.copyto(last_good, params)
             self.callbacks.on_epoch_end(epoch, row)

@@ -286,6 +286,7 @@ class MainWindow(QMainWindow):
         w.weights.connect(self.weights_plot.set_snapshot)
         w.predictions.connect(self.predictions_plot.set_predictions)
         w.live_change.connect(self._on_live_change)
+        w.diverged.connect(self._on_diverged)
         w.run_finished.connect(self._on_run_finished)
         w.failed.connect(self._on_failed)
         self._run_config = config
@@ -402,6 +403,16 @@ class MainWindow(QMainWindow):
                              "Try a lower learning rate (÷10) or a weaker penalty (smaller "
                              "alpha). " + (info.get("message") or ""), error=True)
         self.run_stopped.emit(reason)
+
+    def _on_diverged(self, info: dict) -> None:
+        """The engine paused itself on NaN/inf with the last good weights: say what to try."""
+        self._paused = True
+        self._set_pause_checked(True)
+        self._update_actions()
+        self.status_label.setText(f"paused: diverged in epoch {info['epoch']}")
+        self.show_banner(f"Training diverged in epoch {info['epoch']} (the loss became infinite or NaN) "
+                         "and is paused with the last good weights. Lower the learning rate (÷10) or "
+                         "weaken the penalty, then press Resume; or Stop.", error=True)
 
     def _on_failed(self, message: str, details: str) -> None:
         self.show_banner(f"Training failed: {message}", error=True)

@@ -33,6 +33,7 @@ class TrainingWorker(QObject):
     weights(object)     {"epoch": int, "weights": {name: ndarray}}
     predictions(object) {"kind": "regions" | "curve" | "confusion", ...} computed here
     live_change(dict)   epoch, batch, key, old, new
+    diverged(dict)      epoch, message: NaN/inf; last good weights restored, training paused
     run_finished(dict)  reason, best_epoch, message, summary, history
     failed(str, str)    message, traceback text
     done()              always last; the thread quits on it
@@ -44,6 +45,7 @@ class TrainingWorker(QObject):
     weights = Signal(object)
     predictions = Signal(object)
     live_change = Signal(object)
+    diverged = Signal(object)
     run_finished = Signal(object)
     failed = Signal(str, str)
     done = Signal()
@@ -58,7 +60,7 @@ class TrainingWorker(QObject):
         if control is None:
             from regstudio.engine import TrainingControl
 
-            control = TrainingControl()
+            control = TrainingControl(pause_on_divergence=True)
         self.control = control
         self._t_epochs = Throttle(self.epochs.emit, CURVE_HZ, concat)
         self._t_progress = Throttle(self.progress.emit, CURVE_HZ, keep_last)
@@ -163,6 +165,10 @@ class TrainingWorker(QObject):
                        for k, v in event.weights.items()}
             self._t_weights.offer({"epoch": event.epoch, "weights": weights})
             self._maybe_predict(event.weights)
+        elif kind == "Diverged":  # the engine went back to the last good weights and paused
+            for t in self._throttles:
+                t.flush()
+            self.diverged.emit({"epoch": event.epoch, "message": event.message})
         elif kind == "LiveChange":
             self._t_epochs.flush()
             self.live_change.emit(_event_dict(event))

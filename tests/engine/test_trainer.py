@@ -149,3 +149,29 @@ def test_bad_live_keys_are_refused():
     control = TrainingControl()
     with pytest.raises(ValueError, match="cannot change during training"):
         control.change("model.layers[0].units", 5)
+
+
+def test_divergence_can_pause_for_a_fix_and_then_resume(rng):
+    """With pause_on_divergence, the run goes back to the last good weights, pauses, and
+    carries on once the user lowers the learning rate."""
+    from regstudio.engine import Diverged
+
+    X, y = data(rng)
+    X[:, 0] *= 1e4
+    control = TrainingControl(pause_on_divergence=True)
+    t = make(lr=1e6, epochs=3, dropout=0.0)
+    events = []
+
+    def on_event(event):
+        events.append(event)
+        if isinstance(event, Diverged):
+            control.change("training.lr", 1e-6)
+            threading.Timer(0.1, control.resume).start()
+
+    worker = threading.Thread(target=t.fit, args=(X, y, X[:40], y[:40], on_event, control))
+    worker.start()
+    worker.join(20)
+    assert not worker.is_alive()
+    assert any(isinstance(e, Diverged) for e in events)
+    assert t.stop_reason == "completed" and [r["epoch"] for r in t.history.rows] == [1, 2, 3]
+    assert np.isfinite(t.model.params).all()

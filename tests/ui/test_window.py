@@ -241,3 +241,19 @@ def test_self_test_gui():
     from regstudio.ui.app import self_test_gui
 
     assert self_test_gui() == []
+
+
+def test_divergence_pauses_and_says_what_to_try(qtbot, window):
+    set_small(window, epochs=50)
+    window.state.set("training.optimizer", "sgd")
+    window.state.set("training.lr", 10.0)
+    window.state.set("training.momentum", 0.99)
+    window.start()
+    qtbot.waitUntil(lambda: window.worker is not None and window.worker.control.paused
+                    and window.actions["pause"].isChecked(), timeout=20000)
+    assert "Lower the learning rate" in window.banner.text()
+    window.state.set("training.lr", 1e-4)  # the live change reaches the paused run
+    window.actions["pause"].trigger()  # resume
+    wait_epochs(qtbot, window, 2)
+    window.stop()
+    qtbot.waitUntil(lambda: window.thread is None, timeout=5000)
