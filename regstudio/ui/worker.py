@@ -2,8 +2,10 @@
 
 The worker is a parent-less QObject moved to a QThread (``started -> run``, ``done -> quit``,
 ``finished -> deleteLater``). It never touches a widget. It turns the engine's events into
-throttled Qt signals carrying copies: curves at most 30 times a second, weight snapshots and
-predictions at most 5 times a second, and the last value of each always arrives.
+throttled Qt signals carrying copies: curves 3 times a second, weight snapshots and
+predictions once a second (the architecture's caps are 30 and 5), and the last value of each
+always arrives. Repainting pyqtgraph items holds the GIL, so each repaint per second costs
+the training thread about 3%: at these rates the window trains at 0.9x headless speed.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from .throttle import Throttle, concat, keep_last
 
-CURVE_HZ = 5.0  # <= 30 Hz; painting holds the GIL, so fewer repaints train faster (bench_gui.py)
-SNAPSHOT_HZ = 2.0
+CURVE_HZ = 3.0  # <= 30 Hz (see the module docstring and tests/benchmarks/bench_gui.py)
+SNAPSHOT_HZ = 1.0  # <= 5 Hz
 
 
 class TrainingWorker(QObject):
