@@ -228,6 +228,9 @@ class MaxPool2D(Layer):
     def __init__(self, size: int = 2, name: str = ""):
         super().__init__(name)
         self.size = int(size)
+        # Set by the model when the layer before is a ReLU convolution: max-pooling commutes
+        # with ReLU, so the ReLU runs here on the 4x smaller pooled output instead.
+        self.relu_after = False
 
     def build(self, input_shape):
         if len(input_shape) != 3:
@@ -263,6 +266,8 @@ class MaxPool2D(Layer):
                 self._right_top = np.greater(views[1], views[0])
                 self._right_bottom = np.greater(views[3], views[2])
                 self._lower = np.greater(bottom, top)
+            if self.relu_after:
+                np.maximum(out, 0, out=out)
         else:
             np.maximum(views[0], views[1], out=out)
             for view in views[2:]:
@@ -277,6 +282,8 @@ class MaxPool2D(Layer):
         h, w, _ = self.input_shape
         dx = self._buffer("dx", (n, *self.input_shape), zero=(h, w) != (oh * s, ow * s))
         dxs = self._windows(dx)
+        if self.relu_after:
+            np.multiply(dy, self._out > 0, out=dy)
         if s == 2:
             lower = self._buffer("g_lower", dy.shape)
             upper = self._buffer("g_upper", dy.shape)

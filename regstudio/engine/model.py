@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..options import Option, validate
-from .activations import ACTIVATIONS
-from .layers import DTYPE, LAYER_TYPES, Conv2D, Dense, Dropout, Layer
+from .activations import ACTIVATIONS, get_activation
+from .layers import DTYPE, LAYER_TYPES, Conv2D, Dense, Dropout, Layer, MaxPool2D
 
 _PENALTY_HELP = "Per-layer override of the global {name} strength (empty = use the global value)."
 _ACT = Option("relu", "choice", choices=tuple(ACTIVATIONS), help="Non-linearity after the layer.")
@@ -138,6 +138,16 @@ def describe_layers(layers: list[dict], input_shape: tuple, n_outputs: int) -> l
     return infos
 
 
+def _fuse_relu_into_pooling(layers: list[Layer]) -> None:
+    """ReLU convolution + 2x2 max-pool: pool first, then ReLU (they commute exactly, values
+    and gradients alike), so the ReLU touches a quarter of the elements."""
+    for conv, pool in zip(layers, layers[1:], strict=False):
+        if (isinstance(conv, Conv2D) and conv.activation_name == "relu"
+                and isinstance(pool, MaxPool2D) and pool.size == 2):
+            conv.activation = get_activation("linear")
+            pool.relu_after = True
+
+
 class Sequential:
     """A stack of layers trained end to end.
 
@@ -159,6 +169,7 @@ class Sequential:
         for layer in layers:
             shape = layer.build(shape)
         self.output_shape = shape
+        _fuse_relu_into_pooling(layers)
         first_with_params = next((i for i, lay in enumerate(layers) if lay.param_shapes), len(layers))
         for i, layer in enumerate(layers):
             layer.needs_input_grad = i > first_with_params

@@ -22,6 +22,10 @@ STACKS = {
     "conv same stride 1 + pool": (
         [{"type": "conv2d", "filters": 3, "kernel": 3, "activation": "tanh"},
          {"type": "maxpool2d", "size": 2}, {"type": "flatten"}, {"type": "dense"}], (6, 6, 2)),
+    "conv relu + pool (fused), dense": (
+        [{"type": "conv2d", "filters": 3, "kernel": 3, "activation": "relu"},
+         {"type": "maxpool2d", "size": 2}, {"type": "dense", "units": 4, "activation": "relu"},
+         {"type": "dense"}], (6, 5, 2)),
     "conv same stride 2, odd size": (
         [{"type": "conv2d", "filters": 2, "kernel": 3, "stride": 2, "activation": "sigmoid"},
          {"type": "dense"}], (7, 5, 1)),

@@ -88,3 +88,25 @@ def test_dropout_evaluation_is_deterministic_and_training_is_not(rng):
 def test_dropout_rejects_unknown_scaling():
     with pytest.raises(ValueError, match="inverted"):
         Dropout(0.5, "scaled")
+
+
+def test_relu_conv_and_pool_fuse_without_changing_values_or_gradients(rng):
+    """The model pools before the ReLU of a ReLU convolution; the result must be identical."""
+    from regstudio.engine import SoftmaxCrossEntropy
+
+    layers = [{"type": "conv2d", "filters": 4, "kernel": 3, "activation": "relu"},
+              {"type": "maxpool2d", "size": 2}, {"type": "dense"}]
+    fused = Sequential.from_config(layers, (8, 8, 2), 3, seed=1, dtype=np.float64)
+    assert fused.layers[1].relu_after and fused.layers[0].get_config()["activation"] == "relu"
+    plain = Sequential.from_config(layers, (8, 8, 2), 3, seed=1, dtype=np.float64)
+    plain.layers[0].activation = __import__("regstudio.engine.activations", fromlist=["ReLU"]).ReLU()
+    plain.layers[1].relu_after = False
+    x = rng.standard_normal((5, 8, 8, 2))
+    x[:, :4, :4, :] = 0.0  # constant patches: ties in the pooling windows
+    y = rng.integers(0, 3, 5)
+    loss = SoftmaxCrossEntropy()
+    for model in (fused, plain):
+        _, d = loss.value_and_grad(model.forward(x, True), y)
+        model.backward(d)
+    np.testing.assert_array_equal(fused.forward(x, False), plain.forward(x, False))
+    np.testing.assert_allclose(fused.grads, plain.grads, rtol=1e-12, atol=1e-15)
