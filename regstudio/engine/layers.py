@@ -347,22 +347,28 @@ class Dropout(Layer):
         self._active = training and p > 0
         if not self._active:
             if self.scaling == "keep_probability" and p > 0:
-                return x * self.dtype(1 - p)
+                return x * self.dtype(1 - self._quantized_rate())
             return x
-        u = self._buffer("u", x.shape)
-        self.rng.random(dtype=self.dtype, out=u)
-        keep = u >= p
-        scale = self.dtype(1 / (1 - p)) if self.scaling == "inverted" else self.dtype(1)
-        mask = np.multiply(keep, scale, out=u)  # reuse the uniform draws' buffer
+        # The mask comes from raw random bits (16 per unit, so the rate is applied in steps
+        # of 1/65536), about 3x cheaper than drawing uniform floats.
+        bits = np.frombuffer(self.rng.bytes(2 * x.size), np.uint16).reshape(x.shape)
+        keep = bits >= round(p * 65536)
+        rate = self._quantized_rate()
+        scale = self.dtype(1 / (1 - rate)) if self.scaling == "inverted" else self.dtype(1)
+        mask = np.multiply(keep, scale, out=self._buffer("mask", x.shape))
         self._mask = mask
         y = self._buffer("y", x.shape)
         np.multiply(x, mask, out=y)
         return y
 
+    def _quantized_rate(self) -> float:
+        """The rate as applied: a multiple of 1/65536 (see forward)."""
+        return round(self.rate * 65536) / 65536
+
     def backward(self, dy):
         if not self._active:
             if self.scaling == "keep_probability" and self.rate > 0:
-                return dy * self.dtype(1 - self.rate)
+                return dy * self.dtype(1 - self._quantized_rate())
             return dy
         dx = self._buffer("dx", dy.shape)
         np.multiply(dy, self._mask, out=dx)
