@@ -68,7 +68,8 @@ def test_dropout_scalings_have_the_same_expected_activation(scaling):
     x = np.ones((2000, 500), np.float32)
     train_mean = layer.forward(x, training=True).mean()
     test_mean = layer.forward(x, training=False).mean()
-    assert test_mean == pytest.approx(1.0 if scaling == "inverted" else 1 - p, abs=1e-7)
+    # the rate is applied in steps of 1/65536
+    assert test_mean == pytest.approx(1.0 if scaling == "inverted" else 1 - p, abs=2e-5)
     # Expected activation in training equals the test-time activation (1e6 draws: SE ~ 6e-4).
     assert train_mean == pytest.approx(test_mean, abs=4e-3)
     kept = layer._mask != 0
