@@ -162,6 +162,7 @@ class MainWindow(QMainWindow):
             m.addAction(a[key])
         self.view_menu = m = mb.addMenu("&View")
         m.addAction(a["log_y"])
+        m.addAction(a["batch_loss"])
         m.addSeparator()
         for dock in self.docks.values():
             m.addAction(dock.toggleViewAction())
@@ -202,6 +203,7 @@ class MainWindow(QMainWindow):
         a["step"].triggered.connect(self.step)
         a["reset"].triggered.connect(self.reset)
         a["log_y"].toggled.connect(self.loss_plot.set_log_y)
+        a["batch_loss"].toggled.connect(self.loss_plot.set_batch_visible)
         a["guide"].triggered.connect(lambda: TextDialog("Guide", GUIDE, self).exec())
         a["about"].triggered.connect(lambda: TextDialog("About", ABOUT, self).exec())
         s.changed.connect(self._on_state_changed)
@@ -641,11 +643,14 @@ class MainWindow(QMainWindow):
         if isinstance(ws, QByteArray | bytes) and ws:
             self.restoreState(ws)
         self.actions["log_y"].setChecked(settings.read("log_y"))
+        self.actions["batch_loss"].setChecked(settings.read("batch_loss"))
+        self.loss_plot.set_batch_visible(settings.read("batch_loss"))
 
     def _save_settings(self) -> None:
         settings.write("geometry", self.saveGeometry())
         settings.write("window_state", self.saveState())
         settings.write("log_y", self.actions["log_y"].isChecked())
+        settings.write("batch_loss", self.actions["batch_loss"].isChecked())
 
     def closeEvent(self, event) -> None:  # noqa: N802
         self.stop_and_wait()

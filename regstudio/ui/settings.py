@@ -14,6 +14,7 @@ _DEFAULTS: dict[str, Any] = {
     "window_state": None,
     "recent_files": [],
     "log_y": False,
+    "batch_loss": True,
     "last_dir": "",
 }
 MAX_RECENT = 8

@@ -257,3 +257,10 @@ def test_divergence_pauses_and_says_what_to_try(qtbot, window):
     wait_epochs(qtbot, window, 2)
     window.stop()
     qtbot.waitUntil(lambda: window.thread is None, timeout=5000)
+
+
+def test_per_batch_loss_can_be_hidden(window):
+    window.actions["batch_loss"].setChecked(True)
+    assert window.loss_plot.batch.item.isVisible()
+    window.actions["batch_loss"].setChecked(False)
+    assert not window.loss_plot.batch.item.isVisible()

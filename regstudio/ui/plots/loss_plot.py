@@ -145,6 +145,10 @@ class LossPlot(pg.GraphicsLayoutWidget):
         (repainting axes is most of the GUI's cost while training)."""
         self._epochs = max(1, int(epochs))
 
+    def set_batch_visible(self, on: bool) -> None:
+        """Show or hide the faint per-batch training loss (it keeps recording either way)."""
+        self.batch.item.setVisible(bool(on))
+
     def set_log_y(self, on: bool) -> None:
         self.loss.setLogMode(y=on)
 
