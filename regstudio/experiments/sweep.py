@@ -72,6 +72,7 @@ def run_point(config: dict, base_dir: str | None = None) -> dict:
         "best_epoch": best,
         "best_val_loss": row.get("val_loss"),
         "train_loss_at_best": row.get("train_loss"),
+        "train_data_loss_at_best": row.get("data_loss"),  # without the penalty: compares with val
         f"{metric}_at_best": row.get(metric),
         "seconds": time.perf_counter() - started,
     }

@@ -32,6 +32,7 @@ from .panels.training_panel import TrainingPanel
 from .plots.loss_plot import LossPlot
 from .plots.predictions_plot import PredictionsPlot
 from .plots.runs_plot import RunsPanel
+from .plots.sweep_view import SweepView
 from .plots.weights_plot import WeightsPlot
 from .state import ExperimentState, live_key, section_of
 from .worker import TrainingWorker, start_worker
@@ -97,6 +98,9 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.loss_plot, "Loss")
         self.tabs.addTab(self.weights_plot, "Weights")
         self.tabs.addTab(self.predictions_plot, "Predictions")
+        self.sweep_view = SweepView(self.state)
+        self.tabs.addTab(self.sweep_view, "Sweep")
+        self.tabs.setTabToolTip(3, "Train once per value of alpha (or a dropout rate) and find the best")
         lay.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
 
@@ -654,6 +658,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802
         self.stop_and_wait()
+        self.sweep_view.stop_and_wait()
         try:
             self._save_settings()
         except Exception:

@@ -1,0 +1,290 @@
+"""The Sweep tab: train once per value of alpha (or a dropout rate, or the training-set size)
+on a local process pool or a Dask cluster, and draw the validation curve as points arrive.
+
+Too weak a penalty overfits (low training loss, high validation loss), too strong underfits
+(both high); the best value sits at the bottom of the validation curve, marked here.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from .loss_plot import TRAIN, VAL
+
+
+class SweepWorker(QObject):
+    """Runs ``experiments.sweep.Sweep`` in a QThread; the pool's processes do the training."""
+
+    point_done = Signal(object)  # {"index", "value", "best_val_loss", ...}
+    finished = Signal(object)  # rows in the order of the values
+    failed = Signal(str)
+    done = Signal()
+
+    def __init__(self, config: dict, param: str, values: list, executor: str, workers: int,
+                 scheduler: str | None, base_dir: str | None):
+        super().__init__(None)
+        self.args = (config, param, values, executor, workers, scheduler, base_dir)
+        self.sweep = None
+
+    @Slot()
+    def run(self) -> None:
+        from regstudio.experiments.sweep import Sweep
+
+        config, param, values, executor, workers, scheduler, base_dir = self.args
+        try:
+            self.sweep = Sweep(config, param, values, executor, workers, scheduler, base_dir)
+            rows = self.sweep.run(lambda i, row: self.point_done.emit({"index": i, **row}))
+            self.finished.emit(rows)
+        except Exception as exc:  # shown in the tab; the app carries on
+            self.failed.emit(f"{type(exc).__name__}: {exc}")
+        finally:
+            self.done.emit()
+
+    def cancel(self) -> None:
+        if self.sweep is not None:
+            self.sweep.cancel()
+
+
+def sweep_parameters(config: dict) -> list[tuple[str, str]]:
+    """(label, config path) of what can be swept in this experiment."""
+    params = [("L2 alpha", "regularization.l2"), ("L1 alpha", "regularization.l1")]
+    for i, layer in enumerate(config.get("model", {}).get("layers", [])):
+        if layer.get("type") == "dropout":
+            params.append((f"dropout rate, layer {i + 1}", f"model.layers[{i}].rate"))
+    params.append(("training-set size", "data.train_size"))
+    return params
+
+
+def grid(low: float, high: float, n: int, log: bool, integer: bool) -> list:
+    """``n`` values from ``low`` to ``high``, evenly spaced on a log or linear scale."""
+    if n == 1:
+        values = [low]
+    elif log:
+        values = list(np.logspace(math.log10(low), math.log10(high), n))
+    else:
+        values = list(np.linspace(low, high, n))
+    if integer:
+        return sorted({int(round(v)) for v in values})
+    return [float(f"{v:.4g}") for v in values]
+
+
+class SweepView(QWidget):
+    """Controls on top, the validation curve below."""
+
+    def __init__(self, state, parent=None):
+        super().__init__(parent)
+        self.state = state
+        self.thread = None
+        self.worker = None
+        self.rows: dict[int, dict] = {}
+        self.started = 0.0
+
+        self.param = QComboBox()
+        self.param.setToolTip("The setting that changes from run to run; everything else stays as in the panels")
+        self.low = QDoubleSpinBox(decimals=6, minimum=0.0, maximum=1e6, value=1e-5)
+        self.high = QDoubleSpinBox(decimals=6, minimum=0.0, maximum=1e6, value=1e-1)
+        self.count = QSpinBox(minimum=1, maximum=64, value=8)
+        self.log = QCheckBox("log scale", checked=True)
+        self.log.setToolTip("Space the values evenly in log10 (usual for alpha)")
+        self.workers = QSpinBox(minimum=1, maximum=256, value=os.cpu_count() or 1)
+        self.workers.setToolTip("Processes on this machine; each point trains with one BLAS thread")
+        self.scheduler = QLineEdit()
+        self.scheduler.setPlaceholderText("tcp://host:8786 (optional: run on a Dask cluster)")
+        self.scheduler.setToolTip("Address of a Dask scheduler; needs the cluster extra (dask[distributed])")
+        self.run_button = QPushButton("Run sweep")
+        self.run_button.setToolTip("Train once per value, in parallel, and draw the validation curve")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setFormat("%v / %m points")
+        self.message = QLabel("Choose a setting and a range, then Run sweep. Too weak a penalty "
+                              "overfits, too strong underfits: the best value is at the bottom of the "
+                              "validation curve.")
+        self.message.setWordWrap(True)
+
+        form = QFormLayout()
+        form.addRow("Parameter", self.param)
+        span = QHBoxLayout()
+        for w in (QLabel("from"), self.low, QLabel("to"), self.high, QLabel("values"), self.count, self.log):
+            span.addWidget(w)
+        form.addRow("Values", span)
+        where = QHBoxLayout()
+        where.addWidget(QLabel("processes"))
+        where.addWidget(self.workers)
+        where.addWidget(self.scheduler, 1)
+        form.addRow("Run on", where)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.progress, 1)
+        form.addRow(buttons)
+
+        self.plot = pg.PlotWidget()
+        self.plot.setLabel("left", "loss at the best epoch")
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
+        self.plot.addLegend(offset=(-10, 10))
+        self.train_curve = self.plot.plot([], [], pen=pg.mkPen(TRAIN, width=2), symbol="o", symbolSize=7,
+                                          symbolBrush=TRAIN, name="training data loss")
+        self.val_curve = self.plot.plot([], [], pen=pg.mkPen(VAL, width=2), symbol="o", symbolSize=7,
+                                        symbolBrush=VAL, name="validation loss")
+        self.best_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#2ca02c", width=2),
+                                         label="best", labelOpts={"position": 0.9, "color": "#2ca02c",
+                                                                  "fill": (255, 255, 255, 200)})
+        self.best_line.hide()
+        self.plot.addItem(self.best_line, ignoreBounds=True)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(self.plot, 1)
+
+        self.param.currentIndexChanged.connect(self._on_param)
+        self.run_button.clicked.connect(self.run)
+        self.cancel_button.clicked.connect(self.cancel)
+        state.changed.connect(lambda _section: self.refresh_parameters())
+        self.refresh_parameters()
+
+    # -- controls -----------------------------------------------------------------------
+    def refresh_parameters(self) -> None:
+        current = self.param.currentData()
+        self.param.blockSignals(True)
+        self.param.clear()
+        for label, path in sweep_parameters(self.state.config):
+            self.param.addItem(label, path)
+        index = self.param.findData(current)
+        self.param.setCurrentIndex(max(0, index))
+        self.param.blockSignals(False)
+        if index < 0:
+            self._on_param()
+
+    def _on_param(self) -> None:
+        path = self.param.currentData() or ""
+        if path.endswith(".rate"):
+            self.low.setValue(0.0), self.high.setValue(0.8), self.count.setValue(9), self.log.setChecked(False)
+        elif path == "data.train_size":
+            self.low.setValue(50), self.high.setValue(800), self.count.setValue(6), self.log.setChecked(True)
+        else:
+            self.low.setValue(1e-5), self.high.setValue(1e-1), self.count.setValue(9), self.log.setChecked(True)
+
+    def values(self) -> list:
+        low, high = self.low.value(), self.high.value()
+        if self.log.isChecked() and low <= 0:
+            raise ValueError("a log scale needs a 'from' value above 0")
+        if high < low:
+            raise ValueError("'to' must not be below 'from'")
+        integer = self.param.currentData() == "data.train_size"
+        return grid(low, high, self.count.value(), self.log.isChecked(), integer)
+
+    # -- running ------------------------------------------------------------------------
+    @property
+    def is_running(self) -> bool:
+        return self.thread is not None
+
+    def run(self) -> bool:
+        if self.is_running:
+            return False
+        from regstudio.experiments.config import validate_config
+
+        from ..worker import start_worker
+
+        try:
+            values = self.values()
+            config = validate_config(self.state.frozen())
+        except Exception as exc:
+            self.message.setText(f"Cannot start the sweep: {exc}")
+            return False
+        scheduler = self.scheduler.text().strip() or None
+        executor = "dask" if scheduler else "process"
+        base_dir = os.path.dirname(self.state.path) if self.state.path else None
+        self.rows.clear()
+        self._redraw()
+        self.plot.setLogMode(x=self.log.isChecked())
+        self.plot.setLabel("bottom", self.param.currentText())
+        self.progress.setRange(0, len(values))
+        self.progress.setValue(0)
+        self.started = time.monotonic()
+        self.message.setText(f"Training {len(values)} networks on "
+                             + (f"the Dask cluster at {scheduler}" if scheduler
+                                else f"{min(self.workers.value(), len(values))} processes") + "…")
+        self.worker = w = SweepWorker(config, self.param.currentData(), values, executor,
+                                      self.workers.value(), scheduler, base_dir)
+        w.point_done.connect(self._on_point)
+        w.finished.connect(self._on_finished)
+        w.failed.connect(lambda text: self.message.setText(f"The sweep failed: {text}"))
+        self.thread = start_worker(w)
+        self.thread.finished.connect(self._on_thread_finished)
+        self.run_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        return True
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            self.message.setText("Cancelling: stopping the worker processes…")
+
+    def stop_and_wait(self) -> None:
+        """Cancel and join (the window is closing)."""
+        if self.thread is not None:
+            self.cancel()
+            self.thread.wait(10000)
+
+    def _on_point(self, row: dict) -> None:
+        self.rows[row["index"]] = row
+        done = len(self.rows)
+        self.progress.setValue(done)
+        total = self.progress.maximum()
+        elapsed = time.monotonic() - self.started
+        eta = elapsed / done * (total - done)
+        self.message.setText(f"{done} of {total} points done · about {eta:.0f} s left")
+        self._redraw()
+
+    def _on_finished(self, rows: list) -> None:
+        best = self.best_row()
+        cancelled = self.worker is not None and self.worker.sweep is not None and self.worker.sweep.cancelled
+        if best is None:
+            self.message.setText("The sweep was cancelled before any point finished." if cancelled
+                                 else "No point finished.")
+            return
+        text = (f"Best {self.param.currentText()}: {best['value']:g} (validation loss "
+                f"{best['best_val_loss']:.4f} at epoch {best['best_epoch']}).")
+        self.message.setText(("Cancelled. " if cancelled else "") + text)
+
+    def _on_thread_finished(self) -> None:
+        self.thread = None
+        self.worker = None
+        self.run_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+
+    # -- drawing ------------------------------------------------------------------------
+    def best_row(self) -> dict | None:
+        finite = [r for r in self.rows.values() if r.get("best_val_loss") is not None
+                  and math.isfinite(r["best_val_loss"])]
+        return min(finite, key=lambda r: r["best_val_loss"]) if finite else None
+
+    def _redraw(self) -> None:
+        rows = sorted(self.rows.values(), key=lambda r: r["value"])
+        if self.log.isChecked():
+            rows = [r for r in rows if r["value"] > 0]
+        x = np.array([r["value"] for r in rows], float)
+        # the training *data* loss: with the penalty added, a strong alpha would dwarf the plot
+        for curve, key in ((self.train_curve, "train_data_loss_at_best"), (self.val_curve, "best_val_loss")):
+            y = np.array([np.nan if r.get(key) is None else r[key] for r in rows], float)
+            curve.setData(x, y, connect="finite")
+        best = self.best_row()
+        if best is None or (self.log.isChecked() and best["value"] <= 0):
+            self.best_line.hide()
+            return
+        self.best_line.setValue(math.log10(best["value"]) if self.log.isChecked() else best["value"])
+        self.best_line.label.setFormat(f"best: {best['value']:g}")
+        self.best_line.show()
+
+
+
