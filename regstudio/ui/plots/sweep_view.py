@@ -270,6 +270,9 @@ class SweepView(QWidget):
         self.message.setText(("Cancelled. " if cancelled else "") + text)
 
     def _on_thread_finished(self) -> None:
+        if self.thread is None:
+            return
+        self.thread.wait()  # let the thread end before its wrapper goes (else Qt aborts)
         self.thread = None
         self.worker = None
         self.run_button.setEnabled(True)
