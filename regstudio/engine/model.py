@@ -8,6 +8,7 @@ small arrays, and "every weight" is one contiguous slice.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -267,6 +268,26 @@ class Sequential:
             if value.shape != self.param_shape(name):
                 raise ValueError(f"{name}: expected shape {self.param_shape(name)}, got {value.shape}")
             self.params[part] = value.reshape(-1)
+
+    def replica(self, seed: int) -> Sequential:
+        """A twin that shares this model's parameters (same flat buffer) but has its own
+        gradients, work buffers and dropout streams: the trainer runs one per batch part."""
+        twin = copy.copy(self)
+        twin.layers = []
+        for layer in self.layers:
+            clone = copy.copy(layer)
+            clone.params, clone.grads, clone._buffers = {}, {}, {}
+            twin.layers.append(clone)
+        twin.grads = np.zeros_like(self.grads)
+        by_name = {layer.name: layer for layer in twin.layers}
+        for name, part in self.slices.items():
+            layer_name, key = name.rsplit(".", 1)
+            shape = self.param_shape(name)
+            by_name[layer_name].params[key] = self.params[part].reshape(shape)
+            by_name[layer_name].grads[key] = twin.grads[part].reshape(shape)
+        for i, (_index, layer) in enumerate(twin.dropout_layers()):
+            layer.rng = np.random.default_rng([seed, i])
+        return twin
 
     def n_params(self) -> int:
         return int(self.params.size)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 
 def default_threads(gui: bool) -> int:
@@ -19,3 +20,28 @@ def set_threads(n: int | None = None, gui: bool = False) -> int:
         return n
     threadpool_limits(limits=n, user_api="blas")
     return n
+
+
+def blas_threads() -> int:
+    """The BLAS thread count in force (1 when it cannot be read)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return 1
+    counts = [pool["num_threads"] for pool in threadpool_info() if pool.get("user_api") == "blas"]
+    return max(counts, default=1)
+
+
+@contextmanager
+def one_blas_thread(active: bool = True):
+    """While ``active``: BLAS on one thread (our own threads split the work instead)."""
+    if not active:
+        yield
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield

@@ -13,6 +13,7 @@ Each epoch yields one metrics row (the ``history.csv`` columns):
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -24,6 +25,7 @@ from .metrics import accuracy, overfitting_point, r2_score
 from .model import Sequential
 from .optimizers import Optimizer
 from .regularizers import PenaltyPlan
+from .threads import one_blas_thread
 
 
 class ArrayBatches:
@@ -64,8 +66,14 @@ class Trainer:
                  l1_method: str = "proximal", overrides: dict | None = None,
                  batch_size: int = 32, epochs: int = 10, seed: int = 0,
                  callbacks: list[Callback] = (), batch_source=None, live_handlers=None,
-                 task: str = "classification"):
+                 task: str = "classification", splits: int = 1, threads: int = 1):
         self.model, self.loss, self.optimizer = model, loss, optimizer
+        # Each batch is computed as `splits` consecutive parts whose gradients are summed, on
+        # replicas that share the parameters; with `threads` > 1 the parts run in parallel
+        # (one BLAS thread each). The numbers depend on `splits`, never on `threads`.
+        self.replicas = [model] + [model.replica([seed, i]) for i in range(1, max(1, int(splits)))]
+        self.threads = max(1, int(threads))
+        self._pool: ThreadPoolExecutor | None = None
         self.reg = {"l1": float(l1), "l2": float(l2), "apply_to_bias": apply_to_bias,
                     "overrides": overrides or {}}
         self.penalty = PenaltyPlan.for_model(model, l1, l2, apply_to_bias, l1_method, overrides)
@@ -93,7 +101,9 @@ class Trainer:
             layer = self.model.layers[index] if index < len(self.model.layers) else None
             if layer is None or layer.kind != "dropout":
                 raise ValueError(f"{key}: layer {index} is not a dropout layer")
-            old, layer.rate = layer.rate, float(value)
+            old = layer.rate
+            for replica in self.replicas:
+                replica.layers[index].rate = float(value)
         elif key in self.live_handlers:
             old = self.live_handlers[key](value)
         else:
@@ -110,12 +120,49 @@ class Trainer:
         state is in ``self.stop_reason`` and ``self.best_epoch``. Overflow on the way to
         divergence is expected and detected, so NumPy's warnings about it are silenced.
         """
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return self._fit(X, y, X_val, y_val, on_event, control)
+        parallel = self.threads > 1 and len(self.replicas) > 1
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"), one_blas_thread(parallel):
+            self._pool = ThreadPoolExecutor(len(self.replicas) - 1) if parallel else None
+            try:
+                return self._fit(X, y, X_val, y_val, on_event, control)
+            finally:
+                if self._pool is not None:
+                    self._pool.shutdown()
+                self._pool = None
+
+    def _forward_backward(self, replica: Sequential, x, y, weight: float) -> tuple[float, float]:
+        """Gradients of ``weight`` x the mean loss over (x, y) into the replica's buffer;
+        returns (summed loss, correct predictions or summed squared error)."""
+        out = replica.forward(x, training=True)
+        value, dout = self.loss.value_and_grad(out, y)
+        if weight != 1.0:
+            dout *= weight
+        replica.backward(dout)
+        if self.task == "classification":
+            metric = accuracy(out, y) * len(y)
+        else:
+            metric = float(np.sum((out - y.reshape(out.shape)) ** 2))
+        return value * len(y), metric
+
+    def _batch(self, xb, yb) -> tuple[float, float]:
+        """Mean data loss of the batch and its metric sum; gradients left in ``model.grads``."""
+        n = len(yb)
+        bounds = np.linspace(0, n, len(self.replicas) + 1).astype(int)
+        parts = [(replica, xb[a:b], yb[a:b], (b - a) / n)
+                 for replica, a, b in zip(self.replicas, bounds[:-1], bounds[1:], strict=True) if b > a]
+        if self._pool is not None and len(parts) > 1:
+            futures = [self._pool.submit(self._forward_backward, *part) for part in parts[1:]]
+            results = [self._forward_backward(*parts[0])] + [f.result() for f in futures]
+        else:
+            results = [self._forward_backward(*part) for part in parts]
+        for replica, *_ in parts:
+            if replica is not self.model:
+                self.model.grads += replica.grads
+        return sum(r[0] for r in results) / n, sum(r[1] for r in results)
 
     def _fit(self, X, y, X_val, y_val, on_event, control) -> History:
         emit = on_event or (lambda event: None)
-        model, loss, penalty = self.model, self.loss, self.penalty
+        model, penalty = self.model, self.penalty
         params, grads = model.params, model.grads
         rng = np.random.default_rng(self.seed)
         source = self.batch_source or ArrayBatches(X)
@@ -146,15 +193,8 @@ class Trainer:
                         break
                     for key, value in control.take_changes():
                         self._apply(key, value, epoch, batch, emit)
-                xb = source(idx, rng)
-                yb = y[idx]
-                out = model.forward(xb, training=True)
-                data_loss, dout = loss.value_and_grad(out, yb)
-                if classes:
-                    sums[2] += accuracy(out, yb) * len(idx)
-                else:
-                    sums[2] += float(np.sum((out - yb.reshape(out.shape)) ** 2))
-                model.backward(dout)
+                data_loss, metric = self._batch(source(idx, rng), y[idx])
+                sums[2] += metric
                 pen = 0.0
                 if penalty.active:
                     pen = penalty.value(params)

@@ -11,6 +11,7 @@ from ..engine import EarlyStopping, Sequential, Trainer
 from ..engine.losses import MeanSquaredError, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy
 from ..engine.model import ModelSpecError
 from ..engine.optimizers import SGD, Adam, AdamW
+from ..engine.threads import blas_threads
 from .config import ConfigError, validate_config
 
 
@@ -74,6 +75,16 @@ def make_optimizer(training: dict, decay_slice: slice):
     return AdamW(training["lr"], weight_decay=training["weight_decay"], decay_slice=decay_slice)
 
 
+def parallelism(layers: list[dict]) -> dict:
+    """Convolutional networks compute each batch as two halves on two threads (NumPy's
+    element-wise passes are single-threaded; this uses both cores). The halves are part of
+    the computation, so the numbers are the same when only one thread is free (the GUI,
+    sweep workers); dense networks keep one part (BLAS already uses every core there)."""
+    if not any(spec["type"] == "conv2d" for spec in layers):
+        return {"splits": 1, "threads": 1}
+    return {"splits": 2, "threads": 2 if blas_threads() >= 2 else 1}
+
+
 def load_data(config: dict, base_dir: str | Path | None = None):
     from ..data import load_dataset  # lazy: Pillow is only needed once data is loaded
 
@@ -125,6 +136,6 @@ def build(config: dict, base_dir: str | Path | None = None, dataset=None) -> Bui
         l1=reg["l1"], l2=reg["l2"], apply_to_bias=reg["apply_to_bias"], l1_method=reg["l1_method"],
         overrides=overrides, batch_size=training["batch_size"], epochs=training["epochs"],
         seed=training["seed"], callbacks=callbacks, batch_source=batches, live_handlers=live,
-        task=dataset.task,
+        task=dataset.task, **parallelism(cfg["model"]["layers"]),
     )
     return Built(cfg, dataset, model, trainer)

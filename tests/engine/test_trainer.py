@@ -175,3 +175,35 @@ def test_divergence_can_pause_for_a_fix_and_then_resume(rng):
     assert any(isinstance(e, Diverged) for e in events)
     assert t.stop_reason == "completed" and [r["epoch"] for r in t.history.rows] == [1, 2, 3]
     assert np.isfinite(t.model.params).all()
+
+
+def _cnn_trainer(splits, threads, dropout=0.25):
+    layers = [{"type": "conv2d", "filters": 4, "kernel": 3}, {"type": "maxpool2d"},
+              {"type": "dense", "units": 16, "activation": "relu"}, {"type": "dropout", "rate": dropout},
+              {"type": "dense"}]
+    model = Sequential.from_config(layers, (8, 8, 1), 3, seed=2)
+    return Trainer(model, SoftmaxCrossEntropy(), SGD(0.05, momentum=0.9), l2=1e-3, batch_size=20,
+                   epochs=3, seed=1, splits=splits, threads=threads)
+
+
+def test_split_batches_give_the_same_bits_with_one_or_two_threads(rng):
+    X = rng.standard_normal((90, 8, 8, 1)).astype(np.float32)
+    y = rng.integers(0, 3, 90)
+    one, two = _cnn_trainer(2, 1), _cnn_trainer(2, 2)
+    one.fit(X, y, X[:30], y[:30])
+    two.fit(X, y, X[:30], y[:30])
+    np.testing.assert_array_equal(one.model.params, two.model.params)
+    assert [r["val_loss"] for r in one.history.rows] == [r["val_loss"] for r in two.history.rows]
+
+
+def test_split_batch_gradient_equals_the_whole_batch_gradient(rng):
+    """Without dropout, two half-batches weighted by their size give the full-batch gradient."""
+    X = rng.standard_normal((20, 8, 8, 1)).astype(np.float32)
+    y = rng.integers(0, 3, 20)
+    whole, split = _cnn_trainer(1, 1, dropout=0.0), _cnn_trainer(2, 2, dropout=0.0)
+    for t in (whole, split):
+        t._pool = None
+        loss_value, _ = t._batch(X, y)
+        t.loss_value = loss_value
+    np.testing.assert_allclose(split.model.grads, whole.model.grads, rtol=1e-4, atol=1e-6)
+    assert split.loss_value == pytest.approx(whole.loss_value, rel=1e-5)
