@@ -54,6 +54,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def read_config(path: Path) -> dict:
     """Parse a config or project file; errors name the file and line."""
+    if path.is_file() and path.read_bytes()[:2] == b"PK":  # a project archive (.regstudio)
+        from .experiments.project import ProjectError, load_project
+
+        try:
+            return load_project(path).experiment
+        except ProjectError as exc:
+            raise UserError(str(exc)) from None
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:

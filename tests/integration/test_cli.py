@@ -83,3 +83,16 @@ def test_sweep_writes_one_row_per_value_in_order(config_file, tmp_path):
     assert all(r["param"] == "regularization.l2" and int(r["best_epoch"]) >= 1 for r in rows)
     proc = run("sweep", config_file, "--param", "regularization.l2", "--values", "1e-3", "--out", out)
     assert proc.returncode == 2 and "sweep.csv exists" in proc.stderr
+
+
+def test_train_reads_a_project_archive(tmp_path, moons_config):
+    from regstudio.experiments.config import validate_config
+    from regstudio.experiments.project import Project, save_project
+
+    path = tmp_path / "p.regstudio"
+    save_project(path, Project(validate_config(moons_config)))
+    proc = run("train", path, "--out", tmp_path / "out", "--epochs", 1)
+    assert proc.returncode == 0, proc.stderr
+    path.write_bytes(path.read_bytes()[:40])
+    proc = run("train", path, "--out", tmp_path / "out2")
+    assert proc.returncode == 2 and "damaged or truncated" in proc.stderr
