@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QThread, QTimer, Signal
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from regstudio.experiments.export import atomic_write, history_csv, save_model
+from regstudio.experiments.project import Project, RunRecord
 
 from . import settings
 from .actions import create_actions
@@ -522,17 +522,23 @@ class MainWindow(QMainWindow):
                                                   settings.read("last_dir"), FILE_FILTER)
             if not path:
                 return False
-        try:
-            with open(path, encoding="utf-8") as fh:
-                raw = json.load(fh)
-            from regstudio.experiments.config import validate_config
+        from regstudio.experiments.project import ProjectError, load_project
 
-            config = validate_config(raw)
-        except Exception as exc:
-            show_error(self, "Cannot open", f"{Path(path).name}: {exc}")
+        try:
+            project = load_project(path)  # everything checked before anything changes here
+        except ProjectError as exc:
+            show_error(self, "Cannot open", str(exc))
             return False
         self.stop_and_wait()
-        self.state.replace(config, path=str(path))
+        self.state.replace(project.experiment, path=str(path))
+        self.runs_panel.clear()
+        for run in project.runs:
+            summary = run.summary
+            self.runs_panel.add_run(run.id, run.name, run.history, {
+                "summary": summary, "best_epoch": summary.get("best_epoch"),
+                "reason": summary.get("stop_reason"), "config": run.config,
+                "changes": run.changes, "weights": run.weights})
+        self.run_count = len(project.runs)
         settings.add_recent(str(path))
         settings.write("last_dir", str(Path(path).parent))
         return True
@@ -553,16 +559,31 @@ class MainWindow(QMainWindow):
         return self.save_to(path)
 
     def save_to(self, path: str) -> bool:
-        """Atomic write: a temp file in the same folder, then os.replace."""
+        """The experiment and every run of the session with its weights, written atomically."""
+        from regstudio.experiments.config import validate_config
+        from regstudio.experiments.project import save_project
+
         try:
-            atomic_write(path, self.state.to_json() + "\n")
-        except OSError as exc:
+            save_project(path, Project(validate_config(self.state.frozen()), self.project_runs()))
+        except (OSError, ValueError) as exc:
             show_error(self, "Cannot save", f"{path}: {exc}")
             return False
         self.state.mark_saved(str(path))
         settings.add_recent(str(path))
         self.statusBar().showMessage(f"Saved {path}", 4000)
         return True
+
+    def project_runs(self) -> list[RunRecord]:
+        """The session's runs as project records (oldest first)."""
+        records = []
+        for run_id, run in self.runs_panel.runs.items():
+            info = run["info"]
+            model = info.get("model")
+            weights = model.get_weights() if model is not None else info.get("weights", {})
+            records.append(RunRecord(run_id, run["label"], info.get("config") or self._run_config,
+                                     run["history"], info.get("summary", {}), info.get("changes", []),
+                                     weights))
+        return records
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()

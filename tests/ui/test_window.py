@@ -264,3 +264,37 @@ def test_per_batch_loss_can_be_hidden(window):
     assert window.loss_plot.batch.item.isVisible()
     window.actions["batch_loss"].setChecked(False)
     assert not window.loss_plot.batch.item.isVisible()
+
+
+def test_project_keeps_runs_and_weights(qtbot, window, tmp_path):
+    set_small(window, epochs=3)
+    for l2 in (0.0, 0.01):
+        window.state.set("regularization.l2", l2)
+        window.start()
+        qtbot.waitUntil(lambda: window.thread is None, timeout=20000)
+    assert window.runs_panel.list.count() == 2
+    path = tmp_path / "two-runs.regstudio"
+    assert window.save_to(str(path))
+    window.runs_panel.clear()
+    assert window.open_file(str(path))
+    assert window.runs_panel.list.count() == 2
+    runs = window.project_runs()
+    assert [r.config["regularization"]["l2"] for r in runs] == [0.0, 0.01]
+    assert all(r.weights["dense_0.W"].shape == (2, 256) and len(r.history) == 3 for r in runs)
+    window.runs_panel.list.item(0).setCheckState(window.runs_panel.list.item(0).checkState().Checked)
+    assert window.loss_plot.overlays  # a loaded run overlays like a fresh one
+    path.write_bytes(path.read_bytes()[:100])  # damaged: nothing changes, the app carries on
+    window.state.set("regularization.l2", 0.5)
+    from regstudio.ui.dialogs import error as error_dialog
+
+    shown = []
+    error_dialog_show = error_dialog.show_error
+    try:
+        import regstudio.ui.main_window as mw
+
+        mw.show_error = lambda *args, **kw: shown.append(args)
+        assert not window.open_file(str(path))
+    finally:
+        mw.show_error = error_dialog_show
+    assert "damaged or truncated" in shown[0][2]
+    assert window.state.get("regularization.l2") == 0.5 and window.runs_panel.list.count() == 2

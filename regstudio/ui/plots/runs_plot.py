@@ -1,4 +1,4 @@
-"""Runs of the session: a list; tick one to overlay its validation loss on the Loss view."""
+"""Runs of the session (and of an opened project): a list; tick one to overlay its validation loss."""
 
 from __future__ import annotations
 
@@ -35,6 +35,13 @@ class RunsPanel(QWidget):
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         item.setCheckState(Qt.CheckState.Unchecked)
         self.list.insertItem(0, item)
+
+    def clear(self) -> None:
+        """Forget every run (a project is being opened); overlays are switched off first."""
+        for i in range(self.list.count()):
+            self.list.item(i).setCheckState(Qt.CheckState.Unchecked)
+        self.list.clear()
+        self.runs.clear()
 
     def _on_item(self, item: QListWidgetItem) -> None:
         run_id = item.data(Qt.ItemDataRole.UserRole)
