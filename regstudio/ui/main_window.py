@@ -22,6 +22,7 @@ from regstudio.experiments.project import Project, RunRecord
 
 from . import settings
 from .actions import create_actions
+from .autosave import Autosaver
 from .dialogs.about import ABOUT, GUIDE, TextDialog
 from .dialogs.error import show_error
 from .panels.augmentation_panel import AugmentationPanel
@@ -73,8 +74,15 @@ class MainWindow(QMainWindow):
         self.status_label = QLabel("ready")
         self.statusBar().addPermanentWidget(self.status_label)
         self.resize(1400, 860)
+        # The real app (restore=True) autosaves and asks about unsaved changes on close;
+        # windows built for tests and benchmarks leave the user's files alone.
+        self._session = restore
+        self.autosaver = Autosaver(self._autosave, self)
+        self._build_recovery_bar()
         if restore:
             self._restore_settings()
+            self._offer_recovery()
+            self.autosaver.start()
         self._update_title()
         self._update_actions()
         QTimer.singleShot(0, self.data_panel.reload)
@@ -400,6 +408,8 @@ class MainWindow(QMainWindow):
         best = info.get("best_epoch")
         label = f"#{self.run_count} {self._describe_run(self._run_config)}"
         self.runs_panel.add_run(f"run{self.run_count}", label, history, info)
+        if self._session:
+            self.autosaver.save_now()
         text = {"completed": "finished", "early_stopping": "stopped early (patience ran out)",
                 "cancelled": "stopped", "diverged": "diverged"}.get(reason, reason)
         msg = f"Run {text}" + (f"; lowest validation loss at epoch {best}" if best else "")
@@ -496,6 +506,62 @@ class MainWindow(QMainWindow):
         name = Path(self.state.path).name if self.state.path else "untitled"
         self.setWindowTitle(f"{name}[*] — Regularization Studio")
         self.setWindowModified(self.state.is_modified)
+
+    # ------------------------------------------------------------------ autosave / recovery
+    def _autosave(self, path: str) -> bool:
+        """The project as it is, to the autosave file (the open file and its state untouched)."""
+        from regstudio.experiments.config import validate_config
+        from regstudio.experiments.project import save_project
+
+        try:
+            save_project(path, Project(validate_config(self.state.frozen()), self.project_runs()))
+        except (OSError, ValueError) as exc:
+            self.statusBar().showMessage(f"Autosave failed: {exc}", 6000)
+            return False
+        return True
+
+    def _build_recovery_bar(self) -> None:
+        from PySide6.QtWidgets import QHBoxLayout, QPushButton
+
+        self.recovery_bar = bar = QWidget()
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(6, 2, 6, 2)
+        self.recovery_label = QLabel("")
+        self.recover_button = QPushButton("Recover")
+        self.recover_button.setToolTip("Open the autosaved experiment and its runs")
+        self.discard_button = QPushButton("Discard")
+        self.discard_button.setToolTip("Delete the autosave and start fresh")
+        row.addWidget(self.recovery_label, 1)
+        row.addWidget(self.recover_button)
+        row.addWidget(self.discard_button)
+        self.recover_button.clicked.connect(self.recover_autosave)
+        self.discard_button.clicked.connect(self.discard_autosave)
+        bar.hide()
+        self.centralWidget().layout().insertWidget(0, bar)
+
+    def _offer_recovery(self) -> None:
+        leftover = self.autosaver.leftover()
+        if leftover is None:
+            return
+        from datetime import datetime
+
+        when = datetime.fromtimestamp(leftover.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+        self.recovery_label.setText(f"Regularization Studio did not close cleanly last time. An autosave "
+                                    f"from {when} holds the experiment and its runs.")
+        self.recovery_bar.show()
+
+    def recover_autosave(self) -> bool:
+        path = self.autosaver.leftover()
+        self.recovery_bar.hide()
+        if path is None or not self.open_file(str(path)):
+            return False
+        self.state.mark_unsaved()  # a recovered project is saved where the user chooses
+        self.statusBar().showMessage("Recovered the autosave; use Save As to keep it", 8000)
+        return True
+
+    def discard_autosave(self) -> None:
+        self.autosaver.path.unlink(missing_ok=True)
+        self.recovery_bar.hide()
 
     def _maybe_save(self) -> bool:
         if not self.state.is_modified:
@@ -678,8 +744,13 @@ class MainWindow(QMainWindow):
         settings.write("batch_loss", self.actions["batch_loss"].isChecked())
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        if self._session and not self._maybe_save():
+            event.ignore()
+            return
         self.stop_and_wait()
         self.sweep_view.stop_and_wait()
+        if self._session:
+            self.autosaver.discard()  # a clean exit leaves no autosave behind
         try:
             self._save_settings()
         except Exception:

@@ -163,6 +163,12 @@ class ExperimentState(QObject):
         self.path_changed.emit(path)
         self.changed.emit("all")
 
+    def mark_unsaved(self) -> None:
+        """Forget the file name and flag the experiment as unsaved (a recovered autosave)."""
+        self._path = ""
+        self.undo_stack.resetClean()
+        self.path_changed.emit("")
+
     def mark_saved(self, path: str) -> None:
         self._path = path
         self.undo_stack.setClean()
