@@ -1,0 +1,476 @@
+"""The variance meter: fit K models on bootstrap resamples of the training set and measure
+how much their predictions disagree.
+
+Overfitting is high variance: a network that fits the noise of its training set changes its
+answers when the training set changes. Here the training split is resampled K times (with
+replacement, same size), one model is trained per resample, and the K models are asked the
+same questions:
+
+* classes: the *disagreement rate* is the share of validation samples on which not all K
+  models predict the same class; for two-feature data a map over the plane shows, per grid
+  cell, the share of models that disagree with the majority (0 where all agree);
+* regression: the mean over validation samples of the standard deviation (``ddof=0``) of
+  the K predictions, in the target's own units; for one-feature data (``curve``) the mean
+  prediction with a +-1 std band and a min-max band over a 1-D grid.
+
+:func:`compare` runs the meter twice, with the experiment's regularization and without it
+(or, when the experiment has none, with an added L2 of 1e-3), so the two can be shown side
+by side: regularization should lower the variance.
+
+What varies between fits: only the bootstrap resample. Fit ``i`` draws its indices from
+``numpy.random.default_rng([seed, i])``; the validation split, the initial weights, the
+batch order and dropout masks stay as configured (``training.seed``), so the spread measured
+is the one due to the training data. Every fit runs with one BLAS thread and each worker
+loads the (deterministic) dataset itself from the config, so the numbers are the same
+whichever executor ran the fits: ``serial``, ``process`` (a spawned local pool) or ``dask``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import copy
+import dataclasses
+import json
+import math
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..engine import TrainingControl
+from .config import ConfigError, validate_config
+
+GRID = 100  # cells per side of the two-feature disagreement map
+CURVE_POINTS = 200  # points of the 1-D grid for one-feature regression
+ADDED_L2 = 1e-3  # the regularizer compare() adds when the experiment has none
+
+EXECUTORS = ("serial", "process", "dask")
+
+
+class Cancelled(Exception):
+    """The fits were cancelled (``cancel_event`` was set)."""
+
+
+# -- results ------------------------------------------------------------------------------
+@dataclass
+class VarianceResult:
+    """How much K bootstrap models disagree.
+
+    ``rate`` is the headline number: the disagreement rate in [0, 1] for classes, the mean
+    std of the predictions in the target's units for regression (``rate_name`` says which).
+    ``kind`` says what else there is to draw: ``"regions"`` (``grid`` holds ``map``,
+    ``majority``, ``rect``), ``"curve"`` (``grid`` holds ``x``, ``mean``, ``std``, ``lo``,
+    ``hi``, ``models``), or ``"rate"`` (images, tables: the number only).
+    """
+
+    label: str
+    config: dict
+    k: int
+    seed: int
+    task: str
+    kind: str
+    rate: float
+    rate_name: str
+    per_sample: np.ndarray  # per validation sample: share disagreeing with the majority, or std
+    scores: list[float]  # per model: validation accuracy or R²
+    ensemble_score: float  # majority vote accuracy / R² of the mean prediction
+    score_name: str  # "accuracy" or "R²"
+    grid: dict | None
+    points: dict  # "train": (X, y), "val": (X, y) in data units, for drawing
+    fits: list[dict] = field(default_factory=list)  # per fit: seconds, stop_reason, best_epoch, unique
+    seconds: float = 0.0
+
+    @property
+    def mean_score(self) -> float:
+        return float(np.mean(self.scores)) if self.scores else float("nan")
+
+    def summary(self) -> dict:
+        """Plain numbers (JSON-friendly)."""
+        out = {"label": self.label, "k": self.k, "seed": self.seed, "task": self.task,
+               "kind": self.kind, self.rate_name: self.rate, "rate": self.rate,
+               f"mean_{self.score_name}": self.mean_score,
+               f"ensemble_{self.score_name}": self.ensemble_score,
+               "seconds": self.seconds}
+        if self.kind == "regions":
+            out["map_mean"] = float(self.grid["map"].mean())
+        elif self.kind == "curve":
+            out["band_mean_std"] = float(self.grid["std"].mean())
+        return out
+
+
+@dataclass
+class Comparison:
+    """The meter with and without the regularizer; ``what`` names what was compared."""
+
+    with_reg: VarianceResult
+    without: VarianceResult
+    what: str
+    added: bool  # True when the experiment had no regularizer and L2 1e-3 was added
+
+    @property
+    def reduction(self) -> float:
+        """Relative drop of the variance the regularizer brings (1 = gone, < 0 = rose)."""
+        base = self.without.rate
+        return float("nan") if base == 0 else 1.0 - self.with_reg.rate / base
+
+
+# -- regularizers ---------------------------------------------------------------------------
+def regularizers(config: dict) -> list[str]:
+    """The regularizers active in ``config``, named for people, e.g. ``["L2 0.0001", "dropout 0.2"]``."""
+    cfg = validate_config(config)
+    reg, names = cfg["regularization"], []
+    if reg["l1"] > 0:
+        names.append(f"L1 {reg['l1']:g}")
+    if reg["l2"] > 0:
+        names.append(f"L2 {reg['l2']:g}")
+    for i, spec in enumerate(cfg["model"]["layers"]):
+        for key in ("l1", "l2"):
+            if (spec.get(key) or 0) > 0:
+                names.append(f"{key.upper()} {spec[key]:g} on layer {i + 1}")
+    rates = sorted({spec["rate"] for spec in cfg["model"]["layers"]
+                    if spec["type"] == "dropout" and spec.get("rate", 0) > 0})
+    if rates:
+        names.append("dropout " + "/".join(f"{r:g}" for r in rates))
+    if cfg["training"]["optimizer"] == "adamw" and cfg["training"]["weight_decay"] > 0:
+        names.append(f"weight decay {cfg['training']['weight_decay']:g}")
+    if cfg["augmentation"]["enabled"] and cfg["augmentation"]["ops"]:
+        names.append("augmentation")
+    if cfg["early_stopping"]["enabled"]:
+        names.append("early stopping")
+    return names
+
+
+def without_regularization(config: dict) -> dict:
+    """A copy of ``config`` with every regularizer off: L1 = L2 = 0 (and per-layer overrides
+    removed), dropout rates 0 (the layers stay, as identities), no AdamW weight decay,
+    augmentation and early stopping off. Everything else, seeds included, is unchanged."""
+    cfg = validate_config(config)
+    cfg["regularization"]["l1"] = 0.0
+    cfg["regularization"]["l2"] = 0.0
+    for spec in cfg["model"]["layers"]:
+        spec.pop("l1", None)
+        spec.pop("l2", None)
+        if spec["type"] == "dropout":
+            spec["rate"] = 0.0
+    cfg["training"]["weight_decay"] = 0.0
+    cfg["augmentation"]["enabled"] = False
+    cfg["early_stopping"]["enabled"] = False
+    return validate_config(cfg)
+
+
+def comparison_configs(config: dict) -> tuple[dict, dict, str, bool]:
+    """(with, without, what was compared, added?) for :func:`compare`."""
+    cfg = validate_config(config)
+    names = regularizers(cfg)
+    if names:
+        return cfg, without_regularization(cfg), f"{', '.join(names)} vs none", False
+    with_reg = copy.deepcopy(cfg)
+    with_reg["regularization"]["l2"] = ADDED_L2
+    what = f"L2 {ADDED_L2:g} (added: the experiment has no regularizer) vs none"
+    return validate_config(with_reg), cfg, what, True
+
+
+# -- one fit (runs in a worker process, or here for the serial executor) -------------------
+_DATA: dict = {}
+
+
+def _dataset(config: dict, base_dir: str | None):
+    """The experiment's dataset, loaded once per process (loading is deterministic)."""
+    from .build import load_data
+
+    key = (json.dumps(config["data"], sort_keys=True, default=str), base_dir)
+    if key not in _DATA:
+        _DATA.clear()  # one experiment at a time; do not keep old image sets alive
+        _DATA[key] = load_data(config, base_dir)
+    return _DATA[key]
+
+
+def bootstrap_indices(n: int, seed: int, index: int) -> np.ndarray:
+    """Fit ``index``'s resample: ``n`` draws with replacement from ``default_rng([seed, index])``."""
+    return np.random.default_rng([seed, index]).integers(0, n, size=n)
+
+
+def resampled(dataset, idx: np.ndarray):
+    """``dataset`` with its training split replaced by rows ``idx`` (standardization kept)."""
+    from ..data.dataset import Split
+
+    tr = dataset.train
+    images = None if tr.images is None else np.take(tr.images, idx, axis=0)
+    train = Split(np.take(tr.X, idx, axis=0), np.take(tr.y, idx, axis=0), images)
+    return dataclasses.replace(dataset, train=train)
+
+
+def probe(dataset) -> tuple[str, np.ndarray | None, dict | None]:
+    """What the meter asks every model, besides the validation split: (kind, grid X, info)."""
+    Xtr = np.asarray(dataset.train.X)
+    if dataset.task == "regression" and Xtr.ndim == 2 and Xtr.shape[1] == 1:
+        Xall = np.concatenate([Xtr, np.asarray(dataset.val.X)]) if len(dataset.val.X) else Xtr
+        lo, hi = float(Xall.min()), float(Xall.max())
+        pad = 0.05 * (hi - lo or 1.0)
+        xs = np.linspace(lo - pad, hi + pad, CURVE_POINTS, dtype=np.float32)[:, None]
+        return "curve", xs, {"x": _x_units(dataset, xs)}
+    if dataset.task == "classification" and Xtr.ndim == 2 and Xtr.shape[1] == 2:
+        Xall = np.concatenate([Xtr, np.asarray(dataset.val.X)]) if len(dataset.val.X) else Xtr
+        (x0, y0), (x1, y1) = Xall.min(0), Xall.max(0)
+        px, py = 0.1 * (x1 - x0 or 1), 0.1 * (y1 - y0 or 1)
+        gx = np.linspace(x0 - px, x1 + px, GRID, dtype=np.float32)
+        gy = np.linspace(y0 - py, y1 + py, GRID, dtype=np.float32)
+        mx, my = np.meshgrid(gx, gy)  # row = y, column = x
+        rect = (float(gx[0]), float(gy[0]), float(gx[-1] - gx[0]), float(gy[-1] - gy[0]))
+        return "regions", np.stack([mx.ravel(), my.ravel()], 1), {"rect": rect}
+    return "rate", None, None
+
+
+def _x_units(dataset, xs: np.ndarray) -> np.ndarray:
+    mean, std = float(np.ravel(dataset.x_mean)[0]), float(np.ravel(dataset.x_std)[0])
+    return (np.asarray(xs, np.float64)[:, 0] * std + mean).astype(np.float32)
+
+
+def _answers(model, dataset, X: np.ndarray) -> np.ndarray:
+    """Classes (int16) or values in the target's units (float64) for rows ``X``."""
+    out = np.asarray(model.predict(X))
+    if dataset.task == "classification":
+        if out.ndim == 1 or out.shape[1] == 1:  # sigmoid: P(class 1)
+            return (out.reshape(-1) >= 0.5).astype(np.int16)
+        return out.argmax(1).astype(np.int16)
+    return np.asarray(dataset.inverse_y(out.reshape(-1, 1)), np.float64).reshape(-1)
+
+
+class _CancelControl(TrainingControl):
+    """A TrainingControl that also stops when ``event`` is set (serial executor)."""
+
+    def __init__(self, event):
+        super().__init__()
+        self._event = event
+
+    def wait_if_paused(self) -> bool:
+        return super().wait_if_paused() and not self._event.is_set()
+
+
+def fit_one(config: dict, base_dir: str | None, seed: int, index: int, bootstrap: bool = True,
+            cancel_event=None) -> dict:
+    """Train ``config`` on bootstrap resample ``index`` with one BLAS thread; return its answers
+    on the validation split and on the probe grid (small arrays)."""
+    from threadpoolctl import threadpool_limits
+
+    from .training import train
+
+    started = time.perf_counter()
+    dataset = _dataset(config, base_dir)
+    n = len(dataset.train)
+    idx = bootstrap_indices(n, seed, index) if bootstrap else np.arange(n)
+    control = _CancelControl(cancel_event) if cancel_event is not None else None
+    with threadpool_limits(limits=1, user_api="blas"):
+        result = train(config, base_dir=base_dir, dataset=resampled(dataset, idx), control=control)
+        kind, grid_X, _info = probe(dataset)
+        val = _answers(result.model, dataset, np.asarray(dataset.val.X))
+        grid = None if grid_X is None else _answers(result.model, dataset, grid_X)
+    summary = result.summary
+    return {"index": index, "val": val, "grid": grid, "kind": kind,
+            "stop_reason": summary["stop_reason"], "best_epoch": summary["best_epoch"],
+            "unique": int(len(np.unique(idx))), "seconds": time.perf_counter() - started}
+
+
+def _pool_init() -> None:
+    os.environ["OMP_NUM_THREADS"] = "1"
+
+
+# -- running many fits ------------------------------------------------------------------
+def _run_jobs(jobs: list[tuple], executor: str, workers: int | None, base_dir: str | None,
+              on_fit: Callable | None, cancel_event, scheduler: str | None) -> list[dict]:
+    """Run ``fit_one(config, base_dir, seed, index, bootstrap)`` per job; results in job order.
+
+    ``on_fit(done, total, job_number)`` is called in this thread as each fit ends. Raises
+    :class:`Cancelled` when ``cancel_event`` is set (worker processes are terminated)."""
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
+    cancel_event = cancel_event or threading.Event()
+    results: list[dict | None] = [None] * len(jobs)
+    finished = 0
+
+    def done(j: int, res: dict) -> None:
+        nonlocal finished
+        results[j] = res
+        finished += 1
+        if on_fit is not None:
+            on_fit(finished, len(jobs), j)
+
+    if executor == "serial":
+        for j, (cfg, seed, index, bootstrap) in enumerate(jobs):
+            if cancel_event.is_set():
+                raise Cancelled()
+            res = fit_one(cfg, base_dir, seed, index, bootstrap, cancel_event)
+            if cancel_event.is_set():  # the fit stopped half-way: not a result
+                raise Cancelled()
+            done(j, res)
+    elif executor == "process":
+        _run_pool(jobs, workers, base_dir, cancel_event, done)
+    else:
+        _run_dask(jobs, base_dir, scheduler, cancel_event, done)
+    return results  # type: ignore[return-value]
+
+
+def _run_pool(jobs, workers, base_dir, cancel_event, done) -> None:
+    n = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    ctx = multiprocessing.get_context("spawn")  # also works in the frozen app
+    pool = cf.ProcessPoolExecutor(n, mp_context=ctx, initializer=_pool_init)
+    processes = []
+    try:
+        futures = {pool.submit(fit_one, cfg, base_dir, seed, index, bootstrap): j
+                   for j, (cfg, seed, index, bootstrap) in enumerate(jobs)}
+        pending = set(futures)
+        while pending:
+            if cancel_event.is_set():
+                raise Cancelled()
+            ready, pending = cf.wait(pending, timeout=0.1, return_when=cf.FIRST_COMPLETED)
+            for future in sorted(ready, key=futures.get):
+                done(futures[future], future.result())
+    except BaseException:
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in processes:  # running fits stop now, not when they finish
+            proc.terminate()
+        for proc in processes:
+            proc.join(5)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_dask(jobs, base_dir, scheduler, cancel_event, done) -> None:
+    try:
+        from distributed import Client, wait
+    except ImportError:
+        raise ConfigError("the Dask executor needs the cluster extra: pip install 'regstudio[cluster]'") from None
+    if not scheduler:
+        raise ConfigError("the Dask executor needs a scheduler address, e.g. tcp://host:8786")
+    try:
+        client = Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise ConfigError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
+    try:
+        futures = [client.submit(fit_one, cfg, base_dir, seed, index, bootstrap, pure=False)
+                   for cfg, seed, index, bootstrap in jobs]
+        number = {f.key: j for j, f in enumerate(futures)}
+        pending = set(futures)
+        while pending:
+            if cancel_event.is_set():
+                client.cancel(list(pending))
+                raise Cancelled()
+            result = wait(pending, timeout=0.2, return_when="FIRST_COMPLETED")
+            for future in sorted(result.done, key=lambda f: number[f.key]):
+                done(number[future.key], future.result())
+            pending = set(result.not_done)
+    finally:
+        client.close()
+
+
+# -- aggregation ------------------------------------------------------------------------
+def _majority(answers: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """answers (K, N) classes -> (majority class, share of models disagreeing with it)."""
+    k = answers.shape[0]
+    counts = np.zeros((n_classes, answers.shape[1]), np.int32)
+    for row in answers:
+        counts[row, np.arange(answers.shape[1])] += 1
+    top = counts.max(0)
+    return counts.argmax(0), (1.0 - top / k).astype(np.float64)
+
+
+def _r2(y: np.ndarray, pred: np.ndarray) -> float:
+    ss = float(((y - y.mean()) ** 2).sum())
+    return float("nan") if ss == 0 else 1.0 - float(((y - pred) ** 2).sum()) / ss
+
+
+def aggregate(label: str, config: dict, fits: list[dict], dataset, seed: int,
+              seconds: float = 0.0) -> VarianceResult:
+    """Turn K fits' answers into a :class:`VarianceResult`."""
+    k = len(fits)
+    kind, _grid_X, info = probe(dataset)
+    val_y = np.asarray(dataset.val.y).reshape(-1)
+    answers = np.stack([f["val"] for f in fits])  # (K, n_val)
+    grid = None
+    if dataset.task == "classification":
+        n_classes = max(len(dataset.classes), 2)
+        majority, share = _majority(answers, n_classes)
+        rate = float((share > 0).mean()) if share.size else 0.0
+        rate_name, score_name = "disagreement_rate", "accuracy"
+        scores = [float((a == val_y).mean()) if val_y.size else float("nan") for a in answers]
+        ensemble = float((majority == val_y).mean()) if val_y.size else float("nan")
+        per_sample = share
+        if kind == "regions":
+            g_major, g_share = _majority(np.stack([f["grid"] for f in fits]), n_classes)
+            grid = {"map": g_share.reshape(GRID, GRID).astype(np.float32),
+                    "majority": g_major.reshape(GRID, GRID).astype(np.int32),
+                    "rect": info["rect"], "max": 1.0 - math.ceil(k / n_classes) / k}
+    else:
+        std = answers.std(0) if answers.size else np.zeros(0)
+        rate = float(std.mean()) if std.size else 0.0
+        rate_name, score_name = "mean_std", "R²"
+        y_units = np.asarray(dataset.inverse_y(val_y.reshape(-1, 1)), np.float64).reshape(-1)
+        scores = [_r2(y_units, a) for a in answers]
+        ensemble = _r2(y_units, answers.mean(0))
+        per_sample = std
+        if kind == "curve":
+            models = np.stack([f["grid"] for f in fits])  # (K, P) in data units
+            grid = {"x": info["x"], "mean": models.mean(0), "std": models.std(0),
+                    "lo": models.min(0), "hi": models.max(0), "models": models}
+    points = {}
+    if kind in ("regions", "curve"):
+        for name, split in (("train", dataset.train), ("val", dataset.val)):
+            X, y = np.asarray(split.X), np.asarray(split.y).reshape(-1)
+            if kind == "curve":
+                X = _x_units(dataset, X)
+                y = np.asarray(dataset.inverse_y(y.reshape(-1, 1)), np.float64).reshape(-1)
+            points[name] = (X.copy(), y.copy())
+    info_rows = [{key: f[key] for key in ("index", "stop_reason", "best_epoch", "unique", "seconds")}
+                 for f in fits]
+    return VarianceResult(label, config, k, seed, dataset.task, kind, rate, rate_name,
+                          per_sample, scores, ensemble, score_name, grid, points, info_rows, seconds)
+
+
+# -- public entry points --------------------------------------------------------------------
+def bootstrap_fits(config: dict, k: int = 8, seed: int = 0, executor: str = "process",
+                   workers: int | None = None, base_dir=None, on_fit: Callable | None = None,
+                   cancel_event=None, scheduler: str | None = None, bootstrap: bool = True,
+                   label: str = "") -> VarianceResult:
+    """Fit ``k`` models on bootstrap resamples of the training split and measure how much
+    they disagree (see the module docstring). ``on_fit(done, total, job)`` as fits end;
+    raises :class:`Cancelled` if ``cancel_event`` is set before the end. ``bootstrap=False``
+    trains every model on the whole training split (identical models: zero variance)."""
+    return _run_many([(label or validate_config(config).get("name", ""), config)], k, seed,
+                     executor, workers, base_dir, on_fit, cancel_event, scheduler, bootstrap)[0]
+
+
+def compare(config: dict, k: int = 8, seed: int = 0, executor: str = "process",
+            workers: int | None = None, base_dir=None, on_fit: Callable | None = None,
+            cancel_event=None, scheduler: str | None = None) -> Comparison:
+    """The meter with the experiment's regularization and without it (2K fits on one pool);
+    an experiment without a regularizer is compared with itself plus L2 1e-3."""
+    with_cfg, without_cfg, what, added = comparison_configs(config)
+    with_label = what.split(" vs ")[0]
+    with_reg, without = _run_many([(with_label, with_cfg), ("no regularizer", without_cfg)], k, seed,
+                                  executor, workers, base_dir, on_fit, cancel_event, scheduler, True)
+    return Comparison(with_reg, without, what, added)
+
+
+def _run_many(labelled: list[tuple[str, dict]], k, seed, executor, workers, base_dir, on_fit,
+              cancel_event, scheduler, bootstrap) -> list[VarianceResult]:
+    if int(k) < 1:
+        raise ConfigError(f"k: the number of models must be at least 1 (got {k})")
+    k = int(k)
+    base_dir = str(base_dir) if base_dir else None
+    configs = [validate_config(cfg) for _label, cfg in labelled]
+    dataset = _dataset(configs[0], base_dir)  # also fails early, here, on bad data
+    if len(dataset.val) == 0:
+        raise ConfigError("data.val_fraction: the variance meter compares predictions on the "
+                          "validation split; set val_fraction above 0")
+    jobs = [(cfg, seed, i, bootstrap) for cfg in configs for i in range(k)]
+    started = time.perf_counter()
+    fits = _run_jobs(jobs, executor, workers, base_dir, on_fit, cancel_event, scheduler)
+    seconds = time.perf_counter() - started
+    return [aggregate(label, cfg, fits[n * k:(n + 1) * k], _dataset(cfg, base_dir), seed, seconds)
+            for n, ((label, _), cfg) in enumerate(zip(labelled, configs, strict=True))]
