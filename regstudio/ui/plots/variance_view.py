@@ -1,0 +1,375 @@
+"""The Variance tab: train K networks on bootstrap resamples of the training set, with and
+without the regularizer, and show side by side how much their predictions disagree.
+
+High variance means the models disagree: each one learned the noise of its own resample,
+which is what overfitting is. Regularization should make them agree more. The numbers come
+from :mod:`regstudio.experiments.variance`; this module only draws them.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .predictions_plot import CLASS_COLORS
+
+EXPLANATION = (
+    "Each network is trained on a different bootstrap resample of the training set (drawn with "
+    "replacement, same size). High variance = the models disagree = overfitting: every model "
+    "learned the noise of its own sample. Regularization should lower it.")
+
+DISAGREE = np.array([200, 0, 40], np.float32)  # the colour of disagreement on the map
+BAND = (31, 119, 180)
+
+
+class VarianceWorker(QObject):
+    """Runs ``experiments.variance.compare`` in a QThread; the pool's processes do the training."""
+
+    progress = Signal(int, int)  # fits done, fits in all
+    finished = Signal(object)  # a variance.Comparison
+    cancelled = Signal()
+    failed = Signal(str)
+    done = Signal()
+
+    def __init__(self, config: dict, k: int, workers: int, base_dir: str | None,
+                 executor: str = "process", seed: int = 0):
+        super().__init__(None)
+        self.args = dict(k=k, seed=seed, executor=executor, workers=workers, base_dir=base_dir)
+        self.config = config
+        self.cancel_event = threading.Event()
+
+    @Slot()
+    def run(self) -> None:
+        from regstudio.experiments.variance import Cancelled, compare
+
+        try:
+            result = compare(self.config, on_fit=lambda d, n, _j: self.progress.emit(d, n),
+                             cancel_event=self.cancel_event, **self.args)
+            self.finished.emit(result)
+        except Cancelled:
+            self.cancelled.emit()
+        except Exception as exc:  # shown in the tab; the app carries on
+            if self.cancel_event.is_set():
+                self.cancelled.emit()
+            else:
+                self.failed.emit(f"{type(exc).__name__}: {exc}")
+        finally:
+            self.done.emit()
+
+    def cancel(self) -> None:  # any thread
+        self.cancel_event.set()
+
+
+def _percent(x: float) -> str:
+    return f"{100 * x:.1f} %"
+
+
+def headline(result) -> str:
+    """One line for a panel: the variance and how good the models are."""
+    if result.task == "classification":
+        rate = f"disagreement rate {_percent(result.rate)}"
+        score = (f"validation accuracy {_percent(result.mean_score)} per model, "
+                 f"{_percent(result.ensemble_score)} by majority vote")
+    else:
+        rate = f"spread (mean std of the predictions) {result.rate:.4g}"
+        score = f"validation R² {result.mean_score:.3f} per model, {result.ensemble_score:.3f} averaged"
+    return f"{rate} · {score}"
+
+
+def verdict(comparison) -> str:
+    """A sentence comparing the two panels."""
+    w, wo = comparison.with_reg, comparison.without
+    what = "disagree on" if w.task == "classification" else "spread by"
+    fmt = _percent if w.task == "classification" else (lambda x: f"{x:.4g}")
+    unit = " of the validation samples" if w.task == "classification" else " on average"
+    text = (f"With {w.label} the {w.k} models {what} {fmt(w.rate)}{unit}; without, {fmt(wo.rate)}. ")
+    if wo.rate == w.rate:
+        return text + "Same variance: this regularizer did not change how much the models disagree."
+    if w.rate < wo.rate:
+        return text + (f"Regularization lowered the variance by {_percent(comparison.reduction)}.")
+    return text + ("The regularized models disagree more: this regularizer did not reduce the variance "
+                   "here (try more epochs, a stronger alpha, or a larger K).")
+
+
+class VariancePanel(QWidget):
+    """One side: a title, a plot (band, disagreement map or a bar) and the headline numbers."""
+
+    def __init__(self, title: str, parent=None):
+        super().__init__(parent)
+        self.title = QLabel(f"<b>{title}</b>")
+        self.title.setWordWrap(True)
+        self.numbers = QLabel("")
+        self.numbers.setWordWrap(True)
+        self.plot = pg.PlotWidget()
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.plot.addItem(self.image)
+        self.models = pg.PlotCurveItem(pen=pg.mkPen(120, 120, 120, 90, width=1), connect="finite")
+        self.lo, self.hi = pg.PlotDataItem(), pg.PlotDataItem()
+        self.std_lo, self.std_hi = pg.PlotDataItem(), pg.PlotDataItem()
+        self.range_band = pg.FillBetweenItem(self.lo, self.hi, brush=pg.mkBrush(*BAND, 40))
+        self.std_band = pg.FillBetweenItem(self.std_lo, self.std_hi, brush=pg.mkBrush(*BAND, 90))
+        self.mean = pg.PlotDataItem(pen=pg.mkPen(*BAND, width=2))
+        for item in (self.range_band, self.std_band, self.models, self.mean):
+            self.plot.addItem(item)
+        self.train_pts = pg.ScatterPlotItem(size=6, pen=pg.mkPen("k", width=0.5))
+        self.val_pts = pg.ScatterPlotItem(size=7, brush=None, pen=pg.mkPen("k", width=1.2))
+        self.plot.addItem(self.train_pts)
+        self.plot.addItem(self.val_pts)
+        self.bar = pg.BarGraphItem(x=[0], height=[0], width=0.6, brush=pg.mkBrush(*DISAGREE.astype(int)))
+        self.plot.addItem(self.bar)
+        self.bar_text = pg.TextItem("", anchor=(0.5, 1.0), color="k")
+        font = self.bar_text.textItem.font()
+        font.setPointSize(18)
+        font.setBold(True)
+        self.bar_text.setFont(font)
+        self.plot.addItem(self.bar_text)
+        self.result = None
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.title)
+        lay.addWidget(self.plot, 1)
+        lay.addWidget(self.numbers)
+        self.clear()
+
+    def set_title(self, title: str) -> None:
+        self.title.setText(f"<b>{title}</b>")
+
+    def clear(self) -> None:
+        self.result = None
+        self.image.clear()
+        for item in (self.lo, self.hi, self.std_lo, self.std_hi, self.mean):
+            item.setData([], [])
+        self.models.setData([], [])
+        self.train_pts.clear()
+        self.val_pts.clear()
+        self.bar.setOpts(x=[0], height=[0])
+        self.bar.hide()
+        self.bar_text.setText("")
+        self.numbers.setText("")
+
+    def set_result(self, result, scale: float) -> None:
+        """Draw ``result`` (a VarianceResult); ``scale`` is the top of the shared colour/bar scale."""
+        self.clear()
+        self.result = result
+        if result.kind == "regions":
+            self._regions(result, scale)
+        elif result.kind == "curve":
+            self._curve(result)
+        else:
+            self._bar(result, scale)
+        self.numbers.setText(headline(result))
+
+    def _regions(self, r, scale: float) -> None:
+        g = r.grid
+        k = max(int(g["majority"].max()) + 1, 2)
+        colors = CLASS_COLORS[np.arange(k) % len(CLASS_COLORS)]
+        base = 255 * 0.75 + colors[g["majority"]] * 0.25  # the majority's region, pale
+        a = (0.9 * np.clip(g["map"] / scale, 0, 1) if scale > 0 else np.zeros_like(g["map"]))[..., None]
+        rgb = (base * (1 - a) + DISAGREE * a).astype(np.uint8)
+        self.image.setImage(rgb, autoLevels=False, levels=(0, 255))
+        self.image.setRect(*g["rect"])
+        (Xt, yt), (Xv, yv) = r.points["train"], r.points["val"]
+        self.train_pts.setData(Xt[:, 0], Xt[:, 1],
+                               brush=[pg.mkBrush(*CLASS_COLORS[int(c) % 10]) for c in yt])
+        self.val_pts.setData(Xv[:, 0], Xv[:, 1],
+                             pen=[pg.mkPen(*CLASS_COLORS[int(c) % 10], width=1.5) for c in yv])
+        self.plot.setLabel("bottom", "feature 1 (standardized)")
+        self.plot.setLabel("left", "feature 2 (standardized)")
+        x, y, w, h = g["rect"]
+        self.plot.setRange(xRange=(x, x + w), yRange=(y, y + h), padding=0)
+
+    def _curve(self, r) -> None:
+        g = r.grid
+        x = g["x"]
+        self.lo.setData(x, g["lo"])
+        self.hi.setData(x, g["hi"])
+        self.std_lo.setData(x, g["mean"] - g["std"])
+        self.std_hi.setData(x, g["mean"] + g["std"])
+        self.mean.setData(x, g["mean"])
+        models = g["models"]
+        xs = np.concatenate([np.append(x, np.nan)] * len(models))
+        ys = np.concatenate([np.append(m, np.nan) for m in models])
+        self.models.setData(xs, ys)
+        (xt, yt), (xv, yv) = r.points["train"], r.points["val"]
+        self.train_pts.setData(xt, yt, brush=pg.mkBrush(30, 30, 30, 200))
+        self.val_pts.setData(xv, yv, pen=pg.mkPen("#d62728", width=1.2))
+        self.plot.setLabel("bottom", "x")
+        self.plot.setLabel("left", "y")
+        self.plot.enableAutoRange()
+
+    def _bar(self, r, scale: float) -> None:
+        self.bar.setOpts(x=[0], height=[r.rate], width=0.6)
+        self.bar.show()
+        text = _percent(r.rate) if r.task == "classification" else f"{r.rate:.4g}"
+        self.bar_text.setText(text)
+        self.bar_text.setPos(0, r.rate + 0.12 * (scale or 1))  # anchored at its bottom
+        self.plot.setLabel("bottom", "")
+        self.plot.setLabel("left", "disagreement rate" if r.task == "classification"
+                           else "mean std of the predictions")
+        self.plot.getAxis("bottom").setTicks([[(0, "validation samples")]])
+        self.plot.setRange(xRange=(-1, 1), yRange=(0, 1.25 * (scale or 1)), padding=0)
+
+
+class VarianceView(QWidget):
+    """Controls on top, the two panels side by side, an explanation and the verdict below."""
+
+    def __init__(self, state, parent=None):
+        super().__init__(parent)
+        self.state = state
+        self.thread = None
+        self.worker = None
+        self.comparison = None
+        self.started = 0.0
+
+        self.k = QSpinBox(minimum=1, maximum=64, value=8)
+        self.k.setToolTip("How many networks to train per side, each on its own bootstrap resample")
+        self.workers = QSpinBox(minimum=1, maximum=256, value=os.cpu_count() or 1)
+        self.workers.setToolTip("Processes on this machine; each network trains with one BLAS thread")
+        self.run_button = QPushButton("Run")
+        self.run_button.setToolTip("Train K networks with the regularizer and K without, in parallel")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setFormat("%v / %m fits")
+        self.progress.setRange(0, 16)
+        self.progress.setValue(0)
+
+        controls = QHBoxLayout()
+        for widget in (QLabel("models per side (K)"), self.k, QLabel("processes"), self.workers,
+                       self.run_button, self.cancel_button):
+            controls.addWidget(widget)
+        controls.addWidget(self.progress, 1)
+
+        self.explanation = QLabel(EXPLANATION)
+        self.explanation.setWordWrap(True)
+        self.message = QLabel("Run trains the current experiment K times with its regularizer and "
+                              "K times without, and compares how much the networks disagree.")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.with_panel = VariancePanel("with regularizer")
+        self.without_panel = VariancePanel("without")
+        panels = QHBoxLayout()
+        panels.addWidget(self.with_panel, 1)
+        panels.addWidget(self.without_panel, 1)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(controls)
+        layout.addWidget(self.explanation)
+        layout.addLayout(panels, 1)
+        layout.addWidget(self.message)
+
+        self.k.valueChanged.connect(lambda v: self.progress.setRange(0, 2 * v) if not self.is_running
+                                    else None)
+        self.run_button.clicked.connect(self.run)
+        self.cancel_button.clicked.connect(self.cancel)
+
+    # -- running ------------------------------------------------------------------------
+    @property
+    def is_running(self) -> bool:
+        return self.thread is not None
+
+    def run(self) -> bool:
+        if self.is_running:
+            return False
+        from regstudio.experiments.config import validate_config
+
+        from ..worker import start_worker
+
+        try:
+            config = validate_config(self.state.frozen())
+        except Exception as exc:
+            self.message.setText(f"Cannot start: {exc}")
+            return False
+        base_dir = os.path.dirname(self.state.path) if self.state.path else None
+        k = self.k.value()
+        self.comparison = None
+        self.with_panel.clear()
+        self.without_panel.clear()
+        self.progress.setRange(0, 2 * k)
+        self.progress.setValue(0)
+        self.started = time.monotonic()
+        self.message.setText(f"Training {2 * k} networks on {min(self.workers.value(), 2 * k)} "
+                             "processes…")
+        self.worker = w = VarianceWorker(config, k, self.workers.value(), base_dir)
+        w.progress.connect(self._on_progress)
+        w.finished.connect(self._on_finished)
+        w.cancelled.connect(lambda: self.message.setText("Cancelled: no result."))
+        w.failed.connect(lambda text: self.message.setText(f"The variance meter failed: {text}"))
+        self.thread = start_worker(w)
+        self.thread.finished.connect(self._on_thread_finished)
+        self.run_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        return True
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            self.message.setText("Cancelling: stopping the worker processes…")
+
+    def stop_and_wait(self) -> None:
+        """Cancel and join (the window is closing)."""
+        if self.thread is not None:
+            self.cancel()
+            self.thread.wait(10000)
+
+    def _on_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+        elapsed = time.monotonic() - self.started
+        eta = elapsed / done * (total - done) if done else float("nan")
+        self.message.setText(f"{done} of {total} networks trained · about {eta:.0f} s left")
+
+    def _on_finished(self, comparison) -> None:
+        self.show_comparison(comparison)
+
+    def _on_thread_finished(self) -> None:
+        if self.thread is None:
+            return
+        self.thread.wait()  # let the thread end before its wrapper goes (else Qt aborts)
+        self.thread = None
+        self.worker = None
+        self.run_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+
+    # -- drawing ------------------------------------------------------------------------
+    def show_comparison(self, comparison) -> None:
+        """Draw a ``variance.Comparison`` in the two panels, on one shared scale."""
+        self.comparison = comparison
+        w, wo = comparison.with_reg, comparison.without
+        if w.kind == "regions":  # the most disagreement K models can show: full red
+            scale = w.grid["max"] or 1.0
+        else:
+            scale = max(w.rate, wo.rate)
+        self.with_panel.set_title(f"with regularizer: {w.label}")
+        self.without_panel.set_title("without: no regularizer (L1 = L2 = 0, no dropout, "
+                                     "augmentation or early stopping)")
+        self.with_panel.set_result(w, scale)
+        self.without_panel.set_result(wo, scale)
+        self._link(w.kind in ("regions", "curve"))
+        legend = {"regions": " Map: red = the models disagree with the majority there; pale colour "
+                             "= the majority's class; dots = training, rings = validation.",
+                  "curve": " Curve: mean prediction, dark band ±1 std, light band min–max, grey "
+                           "lines the single models; dots = training, red rings = validation.",
+                  "rate": " Bar: share of validation samples on which not all models agree."
+                  if w.task == "classification" else " Bar: mean std of the predictions."}[w.kind]
+        self.message.setText(verdict(comparison) + legend)
+
+    def _link(self, on: bool) -> None:
+        self.without_panel.plot.setXLink(self.with_panel.plot if on else None)
+        self.without_panel.plot.setYLink(self.with_panel.plot if on else None)
