@@ -1,0 +1,147 @@
+"""The variance meter: bootstrap fits give the same numbers on every executor, identical
+models do not disagree, regression gets a band, and cancelling leaves no processes."""
+
+import multiprocessing
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from regstudio.experiments import variance
+from regstudio.experiments.variance import (
+    Cancelled,
+    bootstrap_fits,
+    bootstrap_indices,
+    compare,
+    comparison_configs,
+    regularizers,
+    without_regularization,
+)
+
+
+@pytest.fixture
+def config(moons_config):
+    moons_config["training"]["epochs"] = 6
+    return moons_config
+
+
+@pytest.fixture
+def curve_config():
+    return {"name": "curve test",
+            "data": {"source": "builtin", "name": "curve", "n_samples": 40, "noise": 0.2, "seed": 0,
+                     "val_fraction": 0.5},
+            "model": {"layers": [{"type": "dense", "units": 16, "activation": "tanh"}, {"type": "dense"}]},
+            "training": {"optimizer": "adam", "lr": 0.01, "batch_size": 8, "epochs": 20}}
+
+
+def test_two_features_give_a_rate_and_a_map(config):
+    r = bootstrap_fits(config, k=4, executor="serial")
+    assert r.kind == "regions" and r.k == 4 and r.task == "classification"
+    assert 0.0 <= r.rate <= 1.0
+    assert r.grid["map"].shape == (variance.GRID, variance.GRID)
+    assert 0.0 <= r.grid["map"].min() and r.grid["map"].max() <= r.grid["max"] == 0.5
+    assert r.per_sample.shape == (len(r.points["val"][1]),)
+    assert r.rate == pytest.approx(np.mean(r.per_sample > 0))
+    assert len(r.scores) == 4 and all(0 <= s <= 1 for s in r.scores)
+    assert [f["index"] for f in r.fits] == [0, 1, 2, 3]
+    assert len({f["unique"] for f in r.fits}) > 1  # different resamples
+
+
+def test_identical_models_do_not_disagree(config):
+    one = bootstrap_fits(config, k=1, executor="serial")
+    assert one.rate == 0.0 and one.grid["map"].max() == 0.0
+    same = bootstrap_fits(config, k=3, executor="serial", bootstrap=False)  # same data, same init
+    assert same.rate == 0.0 and same.grid["map"].max() == 0.0 and np.all(same.per_sample == 0)
+
+
+def test_serial_and_process_pool_agree(config):
+    serial = bootstrap_fits(config, k=4, seed=3, executor="serial")
+    pooled = bootstrap_fits(config, k=4, seed=3, executor="process", workers=2)
+    assert serial.rate == pooled.rate
+    assert np.array_equal(serial.grid["map"], pooled.grid["map"])
+    assert np.array_equal(serial.per_sample, pooled.per_sample)
+    assert serial.scores == pooled.scores
+    assert multiprocessing.active_children() == []
+
+
+def test_resamples_are_seeded():
+    a, b = bootstrap_indices(50, 0, 1), bootstrap_indices(50, 0, 1)
+    assert np.array_equal(a, b) and a.min() >= 0 and a.max() < 50 and len(a) == 50
+    assert not np.array_equal(a, bootstrap_indices(50, 0, 2))
+    assert not np.array_equal(a, bootstrap_indices(50, 1, 1))
+
+
+def test_curve_gets_a_band_in_data_units(curve_config):
+    r = bootstrap_fits(curve_config, k=3, executor="serial")
+    g = r.grid
+    assert r.kind == "curve" and r.rate_name == "mean_std" and r.rate > 0
+    n = variance.CURVE_POINTS
+    assert g["x"].shape == g["mean"].shape == g["std"].shape == g["lo"].shape == g["hi"].shape == (n,)
+    assert g["models"].shape == (3, n)
+    assert np.all(g["lo"] <= g["mean"] + 1e-9) and np.all(g["mean"] <= g["hi"] + 1e-9)
+    assert np.all(g["std"] >= 0)
+    # data units: curve's x lies in [0, 1] (the grid pads 5 %), y = sin(2 pi x) + noise
+    assert -0.1 < g["x"].min() < 0.05 and 0.95 < g["x"].max() < 1.1
+    xt, yt = r.points["train"]
+    assert 0 <= xt.min() and xt.max() <= 1 and np.abs(yt).max() < 2.5
+
+
+def test_images_and_tables_get_a_rate():
+    cfg = {"data": {"source": "builtin", "name": "digits", "train_size": 120, "val_fraction": 0.2, "seed": 0},
+           "model": {"layers": [{"type": "dense", "units": 16, "activation": "relu"}, {"type": "dense"}]},
+           "training": {"optimizer": "adam", "lr": 0.01, "batch_size": 32, "epochs": 3}}
+    r = bootstrap_fits(cfg, k=2, executor="serial")
+    assert r.kind == "rate" and r.grid is None and 0.0 <= r.rate <= 1.0
+
+
+def test_compare_names_what_was_compared(config):
+    assert regularizers(config) == ["L2 0.0001", "dropout 0.2"]
+    bare = without_regularization(config)
+    assert regularizers(bare) == []
+    assert bare["model"]["layers"][1] == {"type": "dropout", "rate": 0.0}
+    with_cfg, without_cfg, what, added = comparison_configs(config)
+    assert what == "L2 0.0001, dropout 0.2 vs none" and not added
+    with_cfg, without_cfg, what, added = comparison_configs(bare)
+    assert added and with_cfg["regularization"]["l2"] == variance.ADDED_L2 and "added" in what
+    es = dict(config, early_stopping={"enabled": True}, training={**config["training"], "optimizer": "adamw",
+                                                                   "weight_decay": 0.01})
+    assert regularizers(es)[-2:] == ["weight decay 0.01", "early stopping"]
+    assert regularizers(without_regularization(es)) == []
+
+    seen = []
+    c = compare(config, k=2, executor="serial", on_fit=lambda d, n, j: seen.append((d, n)))
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    assert c.with_reg.label == "L2 0.0001, dropout 0.2" and c.without.label == "no regularizer"
+    assert 0 <= c.with_reg.rate <= 1 and 0 <= c.without.rate <= 1
+
+
+def test_no_validation_split_is_a_clear_error(config):
+    config["data"]["val_fraction"] = 0.0
+    with pytest.raises(variance.ConfigError, match="val_fraction"):
+        bootstrap_fits(config, k=2, executor="serial")
+
+
+@pytest.mark.parametrize("executor", ["serial", "process"])
+def test_cancel_stops_cleanly(config, executor):
+    config["training"]["epochs"] = 5000
+    event = threading.Event()
+    outcome = []
+
+    def target():
+        try:
+            bootstrap_fits(config, k=4, executor=executor, workers=2, cancel_event=event)
+            outcome.append("finished")
+        except Cancelled:
+            outcome.append("cancelled")
+
+    worker = threading.Thread(target=target)
+    worker.start()
+    time.sleep(2.0 if executor == "process" else 0.5)
+    event.set()
+    worker.join(20)
+    assert not worker.is_alive() and outcome == ["cancelled"]
+    deadline = time.time() + 10
+    while multiprocessing.active_children() and time.time() < deadline:
+        time.sleep(0.1)
+    assert multiprocessing.active_children() == []
