@@ -451,7 +451,7 @@ def compare(config: dict, k: int = 8, seed: int = 0, executor: str = "process",
     """The meter with the experiment's regularization and without it (2K fits on one pool);
     an experiment without a regularizer is compared with itself plus L2 1e-3."""
     with_cfg, without_cfg, what, added = comparison_configs(config)
-    with_label = what.split(" vs ")[0]
+    with_label = f"L2 {ADDED_L2:g} (added)" if added else what.split(" vs ")[0]
     with_reg, without = _run_many([(with_label, with_cfg), ("no regularizer", without_cfg)], k, seed,
                                   executor, workers, base_dir, on_fit, cancel_event, scheduler, True)
     return Comparison(with_reg, without, what, added)

@@ -368,7 +368,9 @@ class VarianceView(QWidget):
                            "lines the single models; dots = training, red rings = validation.",
                   "rate": " Bar: share of validation samples on which not all models agree."
                   if w.task == "classification" else " Bar: mean std of the predictions."}[w.kind]
-        self.message.setText(verdict(comparison) + legend)
+        note = (f"This experiment has no regularizer, so {w.label.replace(' (added)', '')} was added "
+                "for the comparison. " if comparison.added else "")
+        self.message.setText(note + verdict(comparison) + legend)
 
     def _link(self, on: bool) -> None:
         self.without_panel.plot.setXLink(self.with_panel.plot if on else None)
