@@ -72,7 +72,7 @@ def test_curve_and_rate_panels(qtbot, view):
     view.show_comparison(c)
     xs, ys = view.with_panel.mean.getData()
     assert len(xs) == 50 and "spread" in view.with_panel.numbers.text()
-    assert "lowered the variance by 50.0 %" in view.message.text()
+    assert "lowered the variance by 50.0 % (relative)" in view.message.text()
     c = Comparison(result("rate", "classification", 0.2), result("rate", "classification", 0.1),
                    "dropout 0.5 vs none", False)
     view.show_comparison(c)

@@ -100,7 +100,8 @@ def verdict(comparison) -> str:
     if wo.rate == w.rate:
         return text + "Same variance: this regularizer did not change how much the models disagree."
     if w.rate < wo.rate:
-        return text + (f"Regularization lowered the variance by {_percent(comparison.reduction)}.")
+        return text + (f"Regularization lowered the variance by {_percent(comparison.reduction)} "
+                       "(relative).")
     return text + ("The regularized models disagree more: this regularizer did not reduce the variance "
                    "here (try more epochs, a stronger alpha, or a larger K).")
 
@@ -152,9 +153,13 @@ class VariancePanel(QWidget):
     def clear(self) -> None:
         self.result = None
         self.image.clear()
+        self.image.hide()  # keeps its rect (and so its bounds) after clear()
         for item in (self.lo, self.hi, self.std_lo, self.std_hi, self.mean):
             item.setData([], [])
         self.models.setData([], [])
+        for item in (self.range_band, self.std_band, self.models, self.mean):
+            item.hide()  # a FillBetweenItem keeps its last path when its curves empty
+        self.plot.getAxis("bottom").setTicks(None)
         self.train_pts.clear()
         self.val_pts.clear()
         self.bar.setOpts(x=[0], height=[0])
@@ -183,6 +188,7 @@ class VariancePanel(QWidget):
         rgb = (base * (1 - a) + DISAGREE * a).astype(np.uint8)
         self.image.setImage(rgb, autoLevels=False, levels=(0, 255))
         self.image.setRect(*g["rect"])
+        self.image.show()
         (Xt, yt), (Xv, yv) = r.points["train"], r.points["val"]
         self.train_pts.setData(Xt[:, 0], Xt[:, 1],
                                brush=[pg.mkBrush(*CLASS_COLORS[int(c) % 10]) for c in yt])
@@ -208,9 +214,12 @@ class VariancePanel(QWidget):
         (xt, yt), (xv, yv) = r.points["train"], r.points["val"]
         self.train_pts.setData(xt, yt, brush=pg.mkBrush(30, 30, 30, 200))
         self.val_pts.setData(xv, yv, pen=pg.mkPen("#d62728", width=1.2))
+        for item in (self.range_band, self.std_band, self.models, self.mean):
+            item.show()
         self.plot.setLabel("bottom", "x")
         self.plot.setLabel("left", "y")
         self.plot.enableAutoRange()
+        self.plot.autoRange()
 
     def _bar(self, r, scale: float) -> None:
         self.bar.setOpts(x=[0], height=[r.rate], width=0.6)
@@ -359,6 +368,7 @@ class VarianceView(QWidget):
         self.with_panel.set_title(f"with regularizer: {w.label}")
         self.without_panel.set_title("without: no regularizer (L1 = L2 = 0, no dropout, "
                                      "augmentation or early stopping)")
+        self._link(False)  # each panel sets its own range, then the two move together
         self.with_panel.set_result(w, scale)
         self.without_panel.set_result(wo, scale)
         self._link(w.kind in ("regions", "curve"))
