@@ -96,8 +96,18 @@ def _num(value: float) -> str:
 def _config_literal(cfg: dict) -> str:
     """The config as a raw string literal for ``json.loads``: ASCII only and no quote
     character at all (``'`` is written ``\\u0027``), so it cannot end the literal early."""
-    text = json.dumps(cfg, indent=2, ensure_ascii=True).replace("'", "\\u0027")
-    return "json.loads(r'''" + text + "''')"
+    def dump(value):
+        return json.dumps(value, ensure_ascii=True)
+
+    rows = []
+    for key, value in cfg.items():
+        if key == "model":
+            layers = ",\n    ".join(dump(spec) for spec in value["layers"])
+            rows.append(f'  "model": {{"layers": [\n    {layers}]}}')
+        else:
+            rows.append(f"  {dump(key)}: {dump(value)}")
+    text = "{\n" + ",\n".join(rows) + "\n}"
+    return "json.loads(r'''" + text.replace("'", "\\u0027") + "''')"
 
 
 def _comment(text: str) -> str:
@@ -179,7 +189,7 @@ def _header(plan: _Plan, library: str, conventions: list[str], run: str) -> list
             "# random streams (initial weights, shuffling, dropout, augmentation) are different.",
             "#",
             "# Conventions converted:"]
-    out += [f"#   - {line}" for line in conventions]
+    out += [f"#     {line.lstrip()}" if line.startswith(" ") else f"#   - {line}" for line in conventions]
     out += ["#",
             "# Data: with regstudio installed, the script loads exactly the split and the",
             "# standardization the app used: regstudio.data.load_dataset(CONFIG[\"data\"]).",
@@ -316,16 +326,23 @@ class KeepProbabilityDropout(nn.Module):
 
 def _torch_conventions(plan: _Plan) -> list[str]:
     reg, tr = plan.cfg["regularization"], plan.cfg["training"]
-    out = ["L2 is alpha * sum(w**2) added to the loss (Keras' convention, as in the app), written",
-           "  out in penalty(); NOT torch's weight_decay, which is 2 * alpha for SGD and acts",
-           "  differently with Adam. Biases are " + ("penalized too (apply_to_bias)." if reg["apply_to_bias"]
-                                                      else "not penalized.")]
-    if reg["l1_method"] == "proximal":
+    strengths = [_strengths(plan, spec) for spec in plan.layers if spec["type"] in ("dense", "conv2d")]
+    out = []
+    if any(l2 for _, l2 in strengths):
+        out += ["L2 is alpha * sum(w**2) added to the loss (Keras' convention, as in the app), written",
+                "  out in penalty(); NOT torch's weight_decay, which is 2 * alpha for SGD and acts",
+                "  differently with Adam. Biases are " + ("penalized too (apply_to_bias)." if reg["apply_to_bias"]
+                                                           else "not penalized.")]
+    if not any(l1 for l1, _ in strengths):
+        pass
+    elif reg["l1_method"] == "proximal":
         out += ["L1 is alpha * sum|w|, applied proximally as in the app: after each optimizer step",
                 "  w = sign(w) * max(|w| - lr * alpha, 0), so weights reach exactly zero."]
     else:
         out += ["L1 is alpha * sum|w| added to the loss (autograd gives the subgradient alpha*sign(w))."]
-    if reg["dropout_scaling"] == "keep_probability":
+    if not any(spec["type"] == "dropout" for spec in plan.layers):
+        pass
+    elif reg["dropout_scaling"] == "keep_probability":
         out += ["Dropout uses the paper's keep-probability scaling (KeepProbabilityDropout below)."]
     else:
         out += ["Dropout is inverted dropout, as nn.Dropout."]
@@ -375,14 +392,13 @@ def pytorch_script(config: dict, dataset=None, base_dir: str | Path | None = Non
             "CONFIG = " + _config_literal(cfg), "",
             f"INPUT_SHAPE = {plan.input_shape!r}  # per sample: "
             + ("(height, width, channels)" if plan.images else "(features,)"),
-            f"TASK = {plan.task!r}",
             f"EPOCHS = {tr['epochs']}",
             f"BATCH_SIZE = {tr['batch_size']}",
             f"LR = {_num(tr['lr'])}",
-            f"SEED = {tr['seed']}", ""]
+            f"SEED = {tr['seed']}", "", ""]
     for name in ("ToNCHW", "KeepProbabilityDropout"):
         if name in helpers:
-            src += _TORCH_HELPERS[name].split("\n")[1:] + [""]
+            src += _TORCH_HELPERS[name].split("\n")[1:] + ["", ""]
 
     # -- model
     src += ["def build_model():",
@@ -582,7 +598,7 @@ def pytorch_script(config: dict, dataset=None, base_dir: str | Path | None = Non
     # -- main
     ydtype = "torch.long" if plan.task == "classification" else "torch.float32"
     src += ["def main():",
-            '    parser = argparse.ArgumentParser(description=__doc__ or "Train the exported experiment.")',
+            '    parser = argparse.ArgumentParser(description="Train the exported experiment.")',
             '    parser.add_argument("--epochs", type=int, default=int(os.environ.get("EPOCHS", EPOCHS)))',
             '    parser.add_argument("--data", help="a .npz with X_train, y_train, X_val, y_val to use instead")',
             "    args = parser.parse_args()",
@@ -701,7 +717,22 @@ def _keras_model(plan: _Plan) -> list[str]:
         cls = "Dense" if kind == "dense" else "Conv2D"
         note = where + (" output: logits, the loss applies the softmax/sigmoid"
                         if i == last and plan.loss != "mse" else " output" if i == last else "")
-        lines.append(f"        layers.{cls}({', '.join(args)}),  # {note}")
+        lines.append(f"        # {note}")
+        lines += _wrap(f"        layers.{cls}(", args, "),")
+    return lines
+
+
+def _wrap(opening: str, args: list[str], closing: str, width: int = 99) -> list[str]:
+    """``opening`` + the comma-separated args + ``closing``, wrapped under the opening bracket."""
+    lines, current = [], opening
+    indent = " " * len(opening)
+    for k, arg in enumerate(args):
+        piece = arg + (", " if k < len(args) - 1 else closing)
+        if len(current) + len(piece.rstrip()) > width and current.strip() and current != opening:
+            lines.append(current.rstrip())
+            current = indent
+        current += piece
+    lines.append(current.rstrip())
     return lines
 
 
@@ -709,11 +740,11 @@ def _keras_conventions(plan: _Plan) -> list[str]:
     reg, tr = plan.cfg["regularization"], plan.cfg["training"]
     out = ["L1 and L2 map 1:1 to regularizers.L1L2(l1=alpha1, l2=alpha2): Keras uses the same",
            "  convention (alpha*sum|w| + alpha*sum(w**2), added to the loss)."]
-    if reg["l1"] or any(s.get("l1") for s in plan.layers):
+    if any(_strengths(plan, spec)[0] for spec in plan.layers if spec["type"] in ("dense", "conv2d")):
         if reg["l1_method"] == "proximal":
             out += ["The app applied L1 proximally (soft-threshold: weights reach exactly zero);",
                     "  Keras can only take the subgradient, so weights hover near zero instead."]
-    if reg["dropout_scaling"] == "keep_probability":
+    if reg["dropout_scaling"] == "keep_probability" and any(s["type"] == "dropout" for s in plan.layers):
         out += ["Dropout: Keras only has inverted dropout; the app's keep_probability scaling gives",
                 "  the same expected activation but is not available."]
     if tr["optimizer"] == "sgd":
@@ -759,7 +790,6 @@ def keras_script(config: dict, dataset=None, base_dir: str | Path | None = None)
             "CONFIG = " + _config_literal(cfg), "",
             f"INPUT_SHAPE = {plan.input_shape!r}  # per sample: "
             + ("(height, width, channels)" if plan.images else "(features,)"),
-            f"TASK = {plan.task!r}",
             f"EPOCHS = {tr['epochs']}",
             f"BATCH_SIZE = {tr['batch_size']}",
             f"LR = {_num(tr['lr'])}",
