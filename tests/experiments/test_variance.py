@@ -145,3 +145,12 @@ def test_cancel_stops_cleanly(config, executor):
     while multiprocessing.active_children() and time.time() < deadline:
         time.sleep(0.1)
     assert multiprocessing.active_children() == []
+
+
+def test_dask_local_cluster_agrees_with_serial(config):
+    distributed = pytest.importorskip("distributed")
+    serial = bootstrap_fits(config, k=3, executor="serial")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        remote = bootstrap_fits(config, k=3, executor="dask", scheduler=cluster.scheduler_address)
+    assert remote.rate == serial.rate and np.array_equal(remote.grid["map"], serial.grid["map"])
