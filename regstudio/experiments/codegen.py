@@ -104,6 +104,9 @@ def _config_literal(cfg: dict) -> str:
         if key == "model":
             layers = ",\n    ".join(dump(spec) for spec in value["layers"])
             rows.append(f'  "model": {{"layers": [\n    {layers}]}}')
+        elif isinstance(value, dict) and len(dump(value)) > 90:
+            inner = ",\n    ".join(f"{dump(k)}: {dump(v)}" for k, v in value.items())
+            rows.append(f"  {dump(key)}: {{\n    {inner}}}")
         else:
             rows.append(f"  {dump(key)}: {dump(value)}")
     text = "{\n" + ",\n".join(rows) + "\n}"
@@ -200,7 +203,8 @@ def _header(plan: _Plan, library: str, conventions: list[str], run: str) -> list
                else "float targets, shape (N, 1)."),
             "# Or edit load_data() below.",
             "#",
-            f"# Run: {run}",
+            "# Run: python this_script.py [--epochs N] [--data FILE.npz]  (or EPOCHS=N in the environment)",
+            f"# Needs: {run}",
             ""]
     return out
 
@@ -385,8 +389,7 @@ def pytorch_script(config: dict, dataset=None, base_dir: str | Path | None = Non
     others = [op for op in aug_ops if op["op"] not in _FLIPS]
 
     src = _header(plan, "PyTorch", _torch_conventions(plan),
-                  "python this_script.py [--epochs N] [--data FILE.npz]  (or EPOCHS=N in the "
-                  "environment). Needs torch and numpy.")
+                  "torch and numpy.")
     src += ["import argparse", "import json", "import os", "", "import numpy as np", "import torch",
             "import torch.nn.functional as F", "from torch import nn", "",
             "CONFIG = " + _config_literal(cfg), "",
@@ -530,7 +533,7 @@ def pytorch_script(config: dict, dataset=None, base_dir: str | Path | None = Non
                 "    def finish(self, model):",
                 "        if self.restore and self.best_state is not None:",
                 "            model.load_state_dict(self.best_state)",
-                f'            print(f"restored the weights of epoch {{self.best_epoch}}")',
+                '            print(f"restored the weights of epoch {self.best_epoch}")',
                 "", "",
                 "def snapshot(model):",
                 "    return {k: v.detach().clone() for k, v in model.state_dict().items()}", "", ""]
@@ -783,8 +786,7 @@ def keras_script(config: dict, dataset=None, base_dir: str | Path | None = None)
     leaky = any(s.get("activation") == "leaky_relu" for s in plan.layers)
 
     src = _header(plan, "Keras", _keras_conventions(plan),
-                  "python this_script.py [--epochs N] [--data FILE.npz]  (or EPOCHS=N in the "
-                  "environment). Needs keras 3 with a backend (or TensorFlow's tf.keras) and numpy.")
+                  "keras 3 with a backend (TensorFlow, JAX or PyTorch) and numpy.")
     src += ["import argparse", "import json", "import os", "", "import keras", "import numpy as np",
             "from keras import layers, regularizers", "",
             "CONFIG = " + _config_literal(cfg), "",
