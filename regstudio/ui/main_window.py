@@ -178,6 +178,7 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         for dock in self.docks.values():
             m.addAction(dock.toggleViewAction())
+        self._build_lessons_menu(mb.addMenu("&Lessons"))
         m = mb.addMenu("&Help")
         m.addAction(a["guide"])
         m.addAction(a["about"])
@@ -345,7 +346,58 @@ class MainWindow(QMainWindow):
         self._set_pause_checked(False)
         self.set_paused(False)
 
+    # ------------------------------------------------------------------ lessons
+    def _build_lessons_menu(self, menu) -> None:
+        from regstudio.experiments.lessons import LESSONS
+
+        self._lesson = None
+        self._lesson_queue: list = []
+        for number, item in enumerate(LESSONS, start=1):
+            action = menu.addAction(f"&{number} · {item.title}")
+            action.setStatusTip(item.explanation.split(". ")[0] + ".")
+            action.setToolTip(item.explanation)
+            action.triggered.connect(lambda _checked=False, item=item: self.run_lesson(item))
+
+    def run_lesson(self, item) -> bool:
+        """Load the lesson's runs and train them one after another, explaining what to look at."""
+        if self._session and not self._maybe_save():
+            return False
+        self.stop_and_wait()
+        self._lesson, self._lesson_queue = item, list(item.runs)
+        self._lesson_run_ids: list[str] = []
+        return self._next_lesson_run()
+
+    def _next_lesson_run(self) -> bool:
+        label, config = self._lesson_queue.pop(0)
+        self.state.replace(config)
+        started = self.start()
+        if started:
+            self._lesson_run_ids.append(f"run{self.run_count}")
+            step = len(self._lesson_run_ids)
+            total = step + len(self._lesson_queue)
+            self.show_banner(f"<b>Lesson: {self._lesson.title}</b> (run {step} of {total}: {label}). "
+                             f"{self._lesson.explanation}")
+        else:
+            self._lesson_queue.clear()
+        return started
+
+    def _lesson_finished_run(self, reason: str) -> None:
+        """After each lesson run: start the next one, or overlay them all at the end."""
+        if self._lesson is None:
+            return
+        if self._lesson_queue and reason in ("completed", "early_stopping"):
+            QTimer.singleShot(0, self._next_lesson_run)
+            return
+        if not self._lesson_queue and len(self._lesson_run_ids) > 1:
+            for i in range(self.runs_panel.list.count()):
+                item = self.runs_panel.list.item(i)
+                if item.data(Qt.ItemDataRole.UserRole) in self._lesson_run_ids[:-1]:
+                    item.setCheckState(Qt.CheckState.Checked)
+        self._lesson_queue.clear()
+        self._lesson = None
+
     def stop(self) -> None:
+        self._lesson_queue.clear()  # a stopped lesson does not go on by itself
         if self.is_running:
             self.worker.request_stop()
             self.status_label.setText("stopping…")
@@ -431,6 +483,7 @@ class MainWindow(QMainWindow):
                          "weaken the penalty, then press Resume; or Stop.", error=True)
 
     def _on_failed(self, message: str, details: str) -> None:
+        self._lesson_queue.clear()
         self.show_banner(f"Training failed: {message}", error=True)
         self._failure_details = details
         self.status_label.setText("training failed")
@@ -446,6 +499,7 @@ class MainWindow(QMainWindow):
         self._paused = False
         self._set_pause_checked(False)
         self._update_actions()
+        self._lesson_finished_run((self.last_run or {}).get("reason", "error"))
 
     @staticmethod
     def _describe_run(cfg: dict) -> str:

@@ -298,3 +298,21 @@ def test_project_keeps_runs_and_weights(qtbot, window, tmp_path):
         mw.show_error = error_dialog_show
     assert "damaged or truncated" in shown[0][2]
     assert window.state.get("regularization.l2") == 0.5 and window.runs_panel.list.count() == 2
+
+
+def test_lesson_runs_both_configs_and_overlays_them(qtbot, window):
+    import dataclasses
+
+    from regstudio.experiments.config import set_path
+    from regstudio.experiments.lessons import lesson
+
+    item = lesson("too_strong")
+    short = dataclasses.replace(item, runs=tuple((label, set_path(cfg, "training.epochs", 3))
+                                                 for label, cfg in item.runs))
+    assert window.run_lesson(short)
+    assert "Lesson: Too strong a penalty underfits" in window.banner.text()
+    qtbot.waitUntil(lambda: window.runs_panel.list.count() == 2 and window.thread is None, timeout=30000)
+    assert window.state.get("regularization.l2") == 1.0  # the second run's config is loaded
+    ticked = [window.runs_panel.list.item(i).checkState() for i in range(2)]
+    assert ticked.count(ticked[0].Checked) == 1 and window.loss_plot.overlays
+    assert "run 2 of 2" in window.banner.text()
