@@ -49,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     p_sweep.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
     p_sweep.add_argument("--out", type=Path, required=True)
     p_sweep.add_argument("--force", action="store_true", help="replace an existing sweep.csv")
+    p_export = sub.add_parser("export", help="write the experiment as a PyTorch or Keras script")
+    p_export.add_argument("config", type=Path)
+    p_export.add_argument("--framework", choices=("pytorch", "keras"), required=True)
+    p_export.add_argument("--out", type=Path, required=True, help="the script to write, e.g. model_torch.py")
+    p_export.add_argument("--force", action="store_true", help="replace an existing file")
     return parser
 
 
@@ -126,6 +131,17 @@ def _sweep(args) -> int:
     return run_sweep_cli(args, read_config)
 
 
+def _export(args) -> int:
+    from .experiments.codegen import write_script
+
+    cfg = read_config(args.config)
+    if args.out.exists() and not args.force:
+        raise UserError(f"{args.out} exists; choose another --out or pass --force to replace it")
+    write_script(args.out, cfg, args.framework, overwrite=args.force, base_dir=args.config.resolve().parent)
+    print(f"wrote {args.out}")
+    return 0
+
+
 def _self_test() -> int:
     from .selftest import run_self_test
 
@@ -151,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
             return _train(args)
         if args.command == "sweep":
             return _sweep(args)
+        if args.command == "export":
+            return _export(args)
         if args.command == "open":
             if not args.file.exists():
                 raise UserError(f"{args.file}: no such file; check the path")

@@ -34,6 +34,7 @@ from .plots.loss_plot import LossPlot
 from .plots.predictions_plot import PredictionsPlot
 from .plots.runs_plot import RunsPanel
 from .plots.sweep_view import SweepView
+from .plots.variance_view import VarianceView
 from .plots.weights_plot import WeightsPlot
 from .state import ExperimentState, live_key, section_of
 from .worker import TrainingWorker, start_worker
@@ -109,6 +110,10 @@ class MainWindow(QMainWindow):
         self.sweep_view = SweepView(self.state)
         self.tabs.addTab(self.sweep_view, "Sweep")
         self.tabs.setTabToolTip(3, "Train once per value of alpha (or a dropout rate) and find the best")
+        self.variance_view = VarianceView(self.state)
+        self.tabs.addTab(self.variance_view, "Variance")
+        self.tabs.setTabToolTip(4, "Fit K models on bootstrap resamples, with and without the regularizer, "
+                                   "and see how much they disagree")
         lay.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
 
@@ -164,6 +169,8 @@ class MainWindow(QMainWindow):
         m.addAction(a["export_plot"])
         m.addAction(a["export_history"])
         m.addAction(a["export_model"])
+        m.addAction(a["export_pytorch"])
+        m.addAction(a["export_keras"])
         m.addSeparator()
         m.addAction(a["quit"])
         m = mb.addMenu("&Edit")
@@ -205,6 +212,8 @@ class MainWindow(QMainWindow):
         a["export_plot"].triggered.connect(lambda: self.export_plot())
         a["export_history"].triggered.connect(lambda: self.export_history())
         a["export_model"].triggered.connect(lambda: self.export_model())
+        a["export_pytorch"].triggered.connect(lambda: self.export_script("pytorch"))
+        a["export_keras"].triggered.connect(lambda: self.export_script("keras"))
         a["quit"].triggered.connect(self.close)
         a["undo"].triggered.connect(s.undo_stack.undo)
         a["redo"].triggered.connect(s.undo_stack.redo)
@@ -757,6 +766,26 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Saved {path}", 4000)
         return True
 
+    def export_script(self, framework: str, path: str | None = None) -> bool:
+        """The experiment as a runnable PyTorch or Keras script (conventions converted)."""
+        from regstudio.experiments.codegen import write_script
+
+        if path is None:
+            stem = "".join(c if c.isalnum() else "_" for c in self.state.config.get("name", "experiment"))
+            suffix = "_torch.py" if framework == "pytorch" else "_keras.py"
+            path, _ = QFileDialog.getSaveFileName(self, f"Export as {framework} script", stem + suffix,
+                                                  "Python script (*.py)")
+            if not path:
+                return False
+        try:
+            write_script(path, self.state.frozen(), framework, overwrite=True,
+                         dataset=self.state.dataset, base_dir=self.state.base_dir())
+        except (OSError, ValueError) as exc:
+            show_error(self, "Cannot export the script", str(exc))
+            return False
+        self.statusBar().showMessage(f"Wrote {path}", 6000)
+        return True
+
     # ------------------------------------------------------------------ drag and drop
     def dragEnterEvent(self, event) -> None:  # noqa: N802
         if event.mimeData().hasUrls():
@@ -803,6 +832,7 @@ class MainWindow(QMainWindow):
             return
         self.stop_and_wait()
         self.sweep_view.stop_and_wait()
+        self.variance_view.stop_and_wait()
         if self._session:
             self.autosaver.discard()  # a clean exit leaves no autosave behind
         try:

@@ -96,3 +96,12 @@ def test_train_reads_a_project_archive(tmp_path, moons_config):
     path.write_bytes(path.read_bytes()[:40])
     proc = run("train", path, "--out", tmp_path / "out2")
     assert proc.returncode == 2 and "damaged or truncated" in proc.stderr
+
+
+def test_export_writes_a_pytorch_script_and_refuses_to_overwrite(config_file, tmp_path):
+    out = tmp_path / "m_torch.py"
+    proc = run("export", config_file, "--framework", "pytorch", "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    compile(out.read_text(), str(out), "exec")
+    proc = run("export", config_file, "--framework", "pytorch", "--out", out)
+    assert proc.returncode == 2 and "pass --force" in proc.stderr

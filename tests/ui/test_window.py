@@ -316,3 +316,11 @@ def test_lesson_runs_both_configs_and_overlays_them(qtbot, window):
     ticked = [window.runs_panel.list.item(i).checkState() for i in range(2)]
     assert ticked.count(ticked[0].Checked) == 1 and window.loss_plot.overlays
     assert "run 2 of 2" in window.banner.text()
+
+
+def test_export_pytorch_and_keras_scripts(window, tmp_path):
+    assert window.export_script("pytorch", str(tmp_path / "exp_torch.py"))
+    assert window.export_script("keras", str(tmp_path / "exp_keras.py"))
+    torch_src = (tmp_path / "exp_torch.py").read_text()
+    compile(torch_src, "exp_torch.py", "exec")
+    assert "import torch" in torch_src and "import keras" in (tmp_path / "exp_keras.py").read_text()
