@@ -234,6 +234,9 @@ class MainWindow(QMainWindow):
         s.dataset_changed.connect(self._on_dataset)
         self.model_panel.validity_changed.connect(self._on_validity)
         self.runs_panel.overlay_toggled.connect(self.loss_plot.set_overlay)
+        self.runs_panel.duplicate_requested.connect(self.duplicate_run)
+        self.runs_panel.export_csv_requested.connect(lambda: self.export_runs_csv())
+        self.runs_panel.export_report_requested.connect(lambda: self.export_report())
         self.setAcceptDrops(True)
 
     # ------------------------------------------------------------------ state reactions
@@ -398,10 +401,8 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self._next_lesson_run)
             return
         if not self._lesson_queue and len(self._lesson_run_ids) > 1:
-            for i in range(self.runs_panel.list.count()):
-                item = self.runs_panel.list.item(i)
-                if item.data(Qt.ItemDataRole.UserRole) in self._lesson_run_ids[:-1]:
-                    item.setCheckState(Qt.CheckState.Checked)
+            for run_id in self._lesson_run_ids[:-1]:
+                self.runs_panel.set_checked(run_id, True)
         self._lesson_queue.clear()
         self._lesson = None
 
@@ -766,6 +767,58 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Saved {path}", 4000)
         return True
 
+    # ------------------------------------------------------------------ comparing runs
+    def duplicate_run(self, run_id: str) -> bool:
+        """Load a run's settings into the panels, to change one thing and train a variant."""
+        run = self.runs_panel.runs.get(run_id)
+        config = (run or {}).get("info", {}).get("config")
+        if not config or self.is_running:
+            return False
+        self.state.replace(config, path=self.state.path)
+        self.state.mark_unsaved_changes()
+        self.show_banner(f"Loaded the settings of {run['label']}. Change something (e.g. alpha or the "
+                         "dropout rate), then press Start to compare the two runs.")
+        return True
+
+    def export_runs_csv(self, path: str | None = None) -> bool:
+        from regstudio.experiments.runs import runs_csv
+
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export runs table", "runs.csv", "CSV (*.csv)")
+            if not path:
+                return False
+        try:
+            atomic_write(path, runs_csv(self.runs_panel.rows()))
+        except OSError as exc:
+            show_error(self, "Cannot export the table", f"{path}: {exc}")
+            return False
+        return True
+
+    def export_report(self, path: str | None = None) -> bool:
+        """One HTML page: the ticked runs (all when none is ticked), the loss plot with their
+        overlays, the sweep's validation curve if there is one, the table and the configs."""
+        from regstudio.experiments.runs import html_report
+
+        ids = self.runs_panel.checked() or list(self.runs_panel.runs)
+        if not ids:
+            return False
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export report", "report.html", "HTML (*.html)")
+            if not path:
+                return False
+        runs = [{"row": self.runs_panel.runs[i]["row"], "config": self.runs_panel.runs[i]["info"].get("config")}
+                for i in ids]
+        images = {"Loss curves (ticked runs overlaid as dashed validation losses)": _png(self.loss_plot)}
+        if self.sweep_view.rows:
+            images["Sweep: loss at the best epoch against the swept value"] = _png(self.sweep_view.plot)
+        try:
+            atomic_write(path, html_report(self.state.config.get("name", "experiment"), runs, images))
+        except OSError as exc:
+            show_error(self, "Cannot export the report", f"{path}: {exc}")
+            return False
+        self.statusBar().showMessage(f"Wrote {path}", 6000)
+        return True
+
     def export_script(self, framework: str, path: str | None = None) -> bool:
         """The experiment as a runnable PyTorch or Keras script (conventions converted)."""
         from regstudio.experiments.codegen import write_script
@@ -842,3 +895,15 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
+
+
+def _png(widget) -> bytes:
+    """A pyqtgraph widget rendered to PNG bytes (for reports)."""
+    from PySide6.QtCore import QBuffer, QIODevice
+
+    from .app import render_to_image
+
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    render_to_image(widget).save(buffer, "PNG")
+    return bytes(buffer.data())

@@ -163,6 +163,10 @@ class ExperimentState(QObject):
         self.path_changed.emit(path)
         self.changed.emit("all")
 
+    def mark_unsaved_changes(self) -> None:
+        """Keep the file name but flag the experiment as changed."""
+        self.undo_stack.resetClean()
+
     def mark_unsaved(self) -> None:
         """Forget the file name and flag the experiment as unsaved (a recovered autosave)."""
         self._path = ""

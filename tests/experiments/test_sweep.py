@@ -9,7 +9,7 @@ import pytest
 from regstudio.experiments.config import ConfigError
 from regstudio.experiments.sweep import Sweep, log_grid, parse_values, sweep_csv
 
-VALUES = [1e-5, 1e-4, 1e-3, 1e-2]
+VALUES = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2]  # 8 values, as issue 5 asks
 
 
 def numbers(rows):

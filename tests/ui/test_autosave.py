@@ -40,7 +40,7 @@ def test_autosave_after_a_run_and_recovery_after_a_crash(qtbot, app_data):
     assert again.recovery_bar.isVisible() and "did not close cleanly" in again.recovery_label.text()
     assert again.recover_autosave()
     assert again.state.get("regularization.l2") == 0.02
-    assert again.runs_panel.list.count() == 1
+    assert again.runs_panel.count() == 1
     assert again.state.is_modified and not again.state.path
     again.close()  # a clean exit removes the autosave
     assert not app_data.exists()

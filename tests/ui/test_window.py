@@ -72,7 +72,7 @@ def test_build_model_pick_l2_start_pause_resume_stop(qtbot, window):
     elapsed = time.monotonic() - t0
     assert blocker.args == ["cancelled"]
     assert elapsed < 1.0, f"stop took {elapsed:.3f} s"
-    assert window.runs_panel.list.count() == 1
+    assert window.runs_panel.count() == 1
     assert window.actions["start"].isEnabled()
     # penalty shown apart from the data loss
     assert window.loss_plot.rows[-1]["penalty"] > 0
@@ -272,16 +272,16 @@ def test_project_keeps_runs_and_weights(qtbot, window, tmp_path):
         window.state.set("regularization.l2", l2)
         window.start()
         qtbot.waitUntil(lambda: window.thread is None, timeout=20000)
-    assert window.runs_panel.list.count() == 2
+    assert window.runs_panel.count() == 2
     path = tmp_path / "two-runs.regstudio"
     assert window.save_to(str(path))
     window.runs_panel.clear()
     assert window.open_file(str(path))
-    assert window.runs_panel.list.count() == 2
+    assert window.runs_panel.count() == 2
     runs = window.project_runs()
     assert [r.config["regularization"]["l2"] for r in runs] == [0.0, 0.01]
     assert all(r.weights["dense_0.W"].shape == (2, 256) and len(r.history) == 3 for r in runs)
-    window.runs_panel.list.item(0).setCheckState(window.runs_panel.list.item(0).checkState().Checked)
+    window.runs_panel.set_checked(next(iter(window.runs_panel.runs)), True)
     assert window.loss_plot.overlays  # a loaded run overlays like a fresh one
     path.write_bytes(path.read_bytes()[:100])  # damaged: nothing changes, the app carries on
     window.state.set("regularization.l2", 0.5)
@@ -297,7 +297,7 @@ def test_project_keeps_runs_and_weights(qtbot, window, tmp_path):
     finally:
         mw.show_error = error_dialog_show
     assert "damaged or truncated" in shown[0][2]
-    assert window.state.get("regularization.l2") == 0.5 and window.runs_panel.list.count() == 2
+    assert window.state.get("regularization.l2") == 0.5 and window.runs_panel.count() == 2
 
 
 def test_lesson_runs_both_configs_and_overlays_them(qtbot, window):
@@ -311,10 +311,9 @@ def test_lesson_runs_both_configs_and_overlays_them(qtbot, window):
                                                  for label, cfg in item.runs))
     assert window.run_lesson(short)
     assert "Lesson: Too strong a penalty underfits" in window.banner.text()
-    qtbot.waitUntil(lambda: window.runs_panel.list.count() == 2 and window.thread is None, timeout=30000)
+    qtbot.waitUntil(lambda: window.runs_panel.count() == 2 and window.thread is None, timeout=30000)
     assert window.state.get("regularization.l2") == 1.0  # the second run's config is loaded
-    ticked = [window.runs_panel.list.item(i).checkState() for i in range(2)]
-    assert ticked.count(ticked[0].Checked) == 1 and window.loss_plot.overlays
+    assert len(window.runs_panel.checked()) == 1 and window.loss_plot.overlays
     assert "run 2 of 2" in window.banner.text()
 
 
@@ -324,3 +323,25 @@ def test_export_pytorch_and_keras_scripts(window, tmp_path):
     torch_src = (tmp_path / "exp_torch.py").read_text()
     compile(torch_src, "exp_torch.py", "exec")
     assert "import torch" in torch_src and "import keras" in (tmp_path / "exp_keras.py").read_text()
+
+
+def test_runs_table_duplicate_csv_and_report(qtbot, window, tmp_path):
+    set_small(window, epochs=3)
+    window.start()
+    qtbot.waitUntil(lambda: window.thread is None, timeout=20000)
+    panel = window.runs_panel
+    assert panel.count() == 1 and panel.table.item(0, 1).text() == "none"
+    window.state.set("regularization.l2", 0.5)
+    panel.table.selectRow(0)
+    panel.duplicate_button.click()  # back to the run's settings, ready for a variant
+    assert window.state.get("regularization.l2") == 0.0 and window.state.is_modified
+    window.state.set("regularization.l2", 0.01)
+    window.start()
+    qtbot.waitUntil(lambda: window.thread is None and panel.count() == 2, timeout=20000)
+    panel.table.sortItems(5)  # by best validation loss
+    assert window.export_runs_csv(str(tmp_path / "runs.csv"))
+    assert len((tmp_path / "runs.csv").read_text().splitlines()) == 3
+    panel.set_checked(next(iter(panel.runs)), True)
+    assert window.export_report(str(tmp_path / "report.html"))
+    page = (tmp_path / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 1 and "L2 0.01" not in page.split("<tbody>")[1].split("</tbody>")[0]

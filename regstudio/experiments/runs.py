@@ -1,0 +1,119 @@
+"""Comparing runs: one table row per run, the table as CSV, and a one-page HTML report.
+
+Qt-free: the window passes the runs (config, history, summary) and, for the report,
+PNG images of its plots; everything here is plain data and text.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import json
+import math
+
+COLUMNS = (
+    ("name", "run"), ("regularizer", "regularizer"), ("dropout", "dropout"),
+    ("augmentation", "augmentation"), ("early_stopping", "early stopping"),
+    ("best_val_loss", "best val loss"), ("best_epoch", "best epoch"),
+    ("gap", "final gap (val − train data loss)"), ("sparsity", "sparsity, first layer"),
+    ("seconds", "time (s)"), ("stop_reason", "ended"),
+)
+
+
+def describe_regularizer(config: dict) -> str:
+    """E.g. ``"L2 0.001"``, ``"L1 0.01 + L2 0.001"``, ``"none"`` (+ per-layer overrides)."""
+    reg = config.get("regularization", {})
+    parts = [f"{name} {reg[key]:g}" for name, key in (("L1", "l1"), ("L2", "l2")) if reg.get(key)]
+    if config.get("training", {}).get("optimizer") == "adamw" and config["training"].get("weight_decay"):
+        parts.append(f"AdamW decay {config['training']['weight_decay']:g}")
+    layers = config.get("model", {}).get("layers", [])
+    if any(spec.get("l1") is not None or spec.get("l2") is not None for spec in layers):
+        parts.append("per-layer overrides")
+    return " + ".join(parts) or "none"
+
+
+def run_row(name: str, config: dict, history: list[dict], summary: dict) -> dict:
+    """The comparison numbers of one run."""
+    layers = config.get("model", {}).get("layers", [])
+    rates = [spec.get("rate", 0.0) for spec in layers if spec.get("type") == "dropout"]
+    aug = config.get("augmentation", {})
+    es = config.get("early_stopping", {})
+    final = summary.get("final") or {}
+    gap = None
+    if final.get("val_loss") is not None and final.get("train_data_loss") is not None:
+        gap = final["val_loss"] - final["train_data_loss"]
+    norms = summary.get("layers") or [{}]
+    return {
+        "name": name,
+        "regularizer": describe_regularizer(config),
+        "dropout": max(rates) if rates else 0.0,
+        "augmentation": f"on ({len(aug.get('ops', []))} ops)" if aug.get("enabled") else "off",
+        "early_stopping": f"patience {es.get('patience')}" if es.get("enabled") else "off",
+        "best_val_loss": summary.get("best_val_loss"),
+        "best_epoch": summary.get("best_epoch"),
+        "gap": gap,
+        "sparsity": norms[0].get("sparsity"),
+        "seconds": summary.get("seconds"),
+        "stop_reason": summary.get("stop_reason", ""),
+    }
+
+
+def _cell(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def runs_csv(rows: list[dict]) -> str:
+    """The runs table as CSV, one row per run, full precision."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([key for key, _title in COLUMNS])
+    for row in rows:
+        writer.writerow(["" if row.get(key) is None else row[key] for key, _title in COLUMNS])
+    return out.getvalue()
+
+
+def html_report(title: str, runs: list[dict], images: dict[str, bytes]) -> str:
+    """A self-contained page (plots embedded as PNG data, no external files or scripts).
+
+    ``runs`` are dicts with ``row`` (from :func:`run_row`) and ``config``; ``images`` maps a
+    caption to PNG bytes."""
+    esc = html.escape
+    head = "".join(f"<th>{esc(t)}</th>" for _key, t in COLUMNS)
+    body = "".join("<tr>" + "".join(f"<td>{esc(_cell(r['row'].get(key)))}</td>" for key, _t in COLUMNS)
+                   + "</tr>" for r in runs)
+    figures = "".join(
+        f'<figure><img alt="{esc(caption)}" src="data:image/png;base64,'
+        f'{base64.b64encode(png).decode("ascii")}"><figcaption>{esc(caption)}</figcaption></figure>'
+        for caption, png in images.items())
+    configs = "".join(f"<details><summary>{esc(r['row']['name'])}</summary><pre>"
+                      f"{esc(json.dumps(r['config'], indent=2))}</pre></details>" for r in runs)
+    best = min((r["row"] for r in runs if r["row"].get("best_val_loss") is not None),
+               key=lambda row: row["best_val_loss"], default=None)
+    verdict = (f"<p>Lowest validation loss: <b>{esc(best['name'])}</b> ({best['best_val_loss']:.4g} at "
+               f"epoch {best['best_epoch']}, regularizer: {esc(best['regularizer'])}).</p>" if best else "")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }}
+table {{ border-collapse: collapse; font-size: 0.9em; }} th, td {{ border: 1px solid #ccc; padding: 4px 8px; }}
+th {{ background: #f0f4f8; }} td {{ text-align: right; }} td:first-child, td:nth-child(2) {{ text-align: left; }}
+figure {{ margin: 1em 0; }} img {{ max-width: 100%; border: 1px solid #ddd; }}
+pre {{ background: #f7f7f7; padding: 0.5em; font-size: 0.85em; }}
+</style></head><body>
+<h1>{esc(title)}</h1>
+<p>Regularization Studio comparison of {len(runs)} run(s). The validation loss is the data loss
+on the validation split; the gap is the final validation loss minus the final training data loss
+(a wide gap is overfitting); sparsity is the share of first-layer weights with |w| &lt; 1e-3.</p>
+{verdict}
+<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
+{figures}
+<h2>Configurations</h2>
+{configs}
+</body></html>
+"""
