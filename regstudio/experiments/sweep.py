@@ -6,14 +6,14 @@ whichever executor ran it (and points do not fight over cores).
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import math
-import multiprocessing
 import os
+import threading
 import time
 from pathlib import Path
 
 from .config import ConfigError, get_path, set_path, validate_config
+from .executors import EXECUTORS, Cancelled, run_jobs
 
 COLUMNS = ("param", "value", "best_epoch", "best_val_loss", "train_loss_at_best")
 
@@ -78,10 +78,6 @@ def run_point(config: dict, base_dir: str | None = None) -> dict:
     }
 
 
-def _pool_init() -> None:
-    os.environ["OMP_NUM_THREADS"] = "1"
-
-
 class Sweep:
     """A sweep over ``values`` of ``param``; :meth:`run` blocks, :meth:`cancel` may come from any thread.
 
@@ -92,31 +88,22 @@ class Sweep:
 
     def __init__(self, config: dict, param: str, values: list, executor: str = "process",
                  workers: int | None = None, scheduler: str | None = None, base_dir=None):
-        if executor not in ("serial", "process", "dask"):
-            raise ValueError(f"executor must be serial, process or dask, got {executor!r}")
+        if executor not in EXECUTORS:
+            raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
         self.param, self.values = param, list(values)
         self.configs = point_configs(config, param, self.values)
         self.executor, self.scheduler = executor, scheduler
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.base_dir = str(base_dir) if base_dir else None
-        self._cancelled = False
-        self._pool = None
-        self._client = None
+        self._cancel = threading.Event()
 
     def cancel(self) -> None:
-        self._cancelled = True
-        pool = self._pool
-        if pool is not None:
-            processes = list((getattr(pool, "_processes", None) or {}).values())
-            pool.shutdown(wait=False, cancel_futures=True)
-            for proc in processes:  # running points stop now, not when they finish
-                proc.terminate()
-        if self._client is not None:
-            self._client.close()
+        """Stop from any thread: running points are terminated, finished ones are kept."""
+        self._cancel.set()
 
     @property
     def cancelled(self) -> bool:
-        return self._cancelled
+        return self._cancel.is_set()
 
     def run(self, on_result=None) -> list[dict]:
         """Rows in the order of ``values``; ``on_result(index, row)`` as each point finishes."""
@@ -127,54 +114,12 @@ class Sweep:
             if on_result:
                 on_result(i, rows[i])
 
-        if self.executor == "serial":
-            for i, cfg in enumerate(self.configs):
-                if self._cancelled:
-                    break
-                done(i, run_point(cfg, self.base_dir))
-        elif self.executor == "process":
-            self._run_pool(done)
-        else:
-            self._run_dask(done)
+        jobs = [(cfg, self.base_dir) for cfg in self.configs]
+        try:
+            run_jobs(run_point, jobs, self.executor, self.workers, self.scheduler, done, self._cancel)
+        except Cancelled:
+            pass
         return [r for r in rows if r is not None]
-
-    def _run_pool(self, done) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        with cf.ProcessPoolExecutor(min(self.workers, len(self.configs)), mp_context=ctx,
-                                    initializer=_pool_init) as pool:
-            self._pool = pool
-            futures = {pool.submit(run_point, cfg, self.base_dir): i for i, cfg in enumerate(self.configs)}
-            try:
-                for future in cf.as_completed(futures):
-                    if self._cancelled:
-                        break
-                    done(futures[future], future.result())
-            except (cf.CancelledError, cf.process.BrokenProcessPool):
-                if not self._cancelled:
-                    raise
-            finally:
-                self._pool = None
-
-    def _run_dask(self, done) -> None:
-        try:
-            from distributed import Client, as_completed
-        except ImportError:
-            raise ConfigError("--scheduler needs the cluster extra: pip install 'regstudio[cluster]'") from None
-        try:
-            client = Client(self.scheduler, timeout="10s")
-        except (OSError, TimeoutError) as exc:
-            raise ConfigError(f"--scheduler: cannot reach the Dask scheduler at {self.scheduler} ({exc})") from None
-        self._client = client
-        try:
-            futures = client.map(run_point, self.configs, base_dir=self.base_dir, pure=False)
-            index = {f.key: i for i, f in enumerate(futures)}
-            for future in as_completed(futures):
-                if self._cancelled:
-                    break
-                done(index[future.key], future.result())
-        finally:
-            self._client = None
-            client.close()
 
 
 def sweep_csv(rows: list[dict]) -> str:

@@ -27,14 +27,10 @@ whichever executor ran the fits: ``serial``, ``process`` (a spawned local pool) 
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import copy
 import dataclasses
 import json
 import math
-import multiprocessing
-import os
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,16 +39,12 @@ import numpy as np
 
 from ..engine import TrainingControl
 from .config import ConfigError, validate_config
+from .executors import EXECUTORS, Cancelled, run_jobs  # noqa: F401  (Cancelled is part of this API)
 
 GRID = 100  # cells per side of the two-feature disagreement map
 CURVE_POINTS = 200  # points of the 1-D grid for one-feature regression
 ADDED_L2 = 1e-3  # the regularizer compare() adds when the experiment has none
 
-EXECUTORS = ("serial", "process", "dask")
-
-
-class Cancelled(Exception):
-    """The fits were cancelled (``cancel_event`` was set)."""
 
 
 # -- results ------------------------------------------------------------------------------
@@ -275,98 +267,21 @@ def fit_one(config: dict, base_dir: str | None, seed: int, index: int, bootstrap
             "unique": int(len(np.unique(idx))), "seconds": time.perf_counter() - started}
 
 
-def _pool_init() -> None:
-    os.environ["OMP_NUM_THREADS"] = "1"
-
-
 # -- running many fits ------------------------------------------------------------------
 def _run_jobs(jobs: list[tuple], executor: str, workers: int | None, base_dir: str | None,
               on_fit: Callable | None, cancel_event, scheduler: str | None) -> list[dict]:
-    """Run ``fit_one(config, base_dir, seed, index, bootstrap)`` per job; results in job order.
-
-    ``on_fit(done, total, job_number)`` is called in this thread as each fit ends. Raises
-    :class:`Cancelled` when ``cancel_event`` is set (worker processes are terminated)."""
-    if executor not in EXECUTORS:
-        raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
-    cancel_event = cancel_event or threading.Event()
-    results: list[dict | None] = [None] * len(jobs)
+    """``fit_one(config, base_dir, seed, index, bootstrap)`` per job, results in job order;
+    ``on_fit(done, total, job_number)`` as each fit ends (see executors.run_jobs)."""
     finished = 0
 
-    def done(j: int, res: dict) -> None:
+    def done(j: int, _result: dict) -> None:
         nonlocal finished
-        results[j] = res
         finished += 1
         if on_fit is not None:
             on_fit(finished, len(jobs), j)
 
-    if executor == "serial":
-        for j, (cfg, seed, index, bootstrap) in enumerate(jobs):
-            if cancel_event.is_set():
-                raise Cancelled()
-            res = fit_one(cfg, base_dir, seed, index, bootstrap, cancel_event)
-            if cancel_event.is_set():  # the fit stopped half-way: not a result
-                raise Cancelled()
-            done(j, res)
-    elif executor == "process":
-        _run_pool(jobs, workers, base_dir, cancel_event, done)
-    else:
-        _run_dask(jobs, base_dir, scheduler, cancel_event, done)
-    return results  # type: ignore[return-value]
-
-
-def _run_pool(jobs, workers, base_dir, cancel_event, done) -> None:
-    n = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
-    ctx = multiprocessing.get_context("spawn")  # also works in the frozen app
-    pool = cf.ProcessPoolExecutor(n, mp_context=ctx, initializer=_pool_init)
-    processes = []
-    try:
-        futures = {pool.submit(fit_one, cfg, base_dir, seed, index, bootstrap): j
-                   for j, (cfg, seed, index, bootstrap) in enumerate(jobs)}
-        pending = set(futures)
-        while pending:
-            if cancel_event.is_set():
-                raise Cancelled()
-            ready, pending = cf.wait(pending, timeout=0.1, return_when=cf.FIRST_COMPLETED)
-            for future in sorted(ready, key=futures.get):
-                done(futures[future], future.result())
-    except BaseException:
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for proc in processes:  # running fits stop now, not when they finish
-            proc.terminate()
-        for proc in processes:
-            proc.join(5)
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _run_dask(jobs, base_dir, scheduler, cancel_event, done) -> None:
-    try:
-        from distributed import Client, wait
-    except ImportError:
-        raise ConfigError("the Dask executor needs the cluster extra: pip install 'regstudio[cluster]'") from None
-    if not scheduler:
-        raise ConfigError("the Dask executor needs a scheduler address, e.g. tcp://host:8786")
-    try:
-        client = Client(scheduler, timeout="10s")
-    except (OSError, TimeoutError) as exc:
-        raise ConfigError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
-    try:
-        futures = [client.submit(fit_one, cfg, base_dir, seed, index, bootstrap, pure=False)
-                   for cfg, seed, index, bootstrap in jobs]
-        number = {f.key: j for j, f in enumerate(futures)}
-        pending = set(futures)
-        while pending:
-            if cancel_event.is_set():
-                client.cancel(list(pending))
-                raise Cancelled()
-            result = wait(pending, timeout=0.2, return_when="FIRST_COMPLETED")
-            for future in sorted(result.done, key=lambda f: number[f.key]):
-                done(number[future.key], future.result())
-            pending = set(result.not_done)
-    finally:
-        client.close()
+    calls = [(cfg, base_dir, seed, index, bootstrap) for cfg, seed, index, bootstrap in jobs]
+    return run_jobs(fit_one, calls, executor, workers, scheduler, done, cancel_event)
 
 
 # -- aggregation ------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import os
-import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..background import BackgroundTask
 from .loss_plot import TRAIN, VAL
 
 
@@ -88,16 +88,13 @@ def grid(low: float, high: float, n: int, log: bool, integer: bool) -> list:
     return [float(f"{v:.4g}") for v in values]
 
 
-class SweepView(QWidget):
+class SweepView(BackgroundTask, QWidget):
     """Controls on top, the validation curve below."""
 
     def __init__(self, state, parent=None):
         super().__init__(parent)
         self.state = state
-        self.thread = None
-        self.worker = None
         self.rows: dict[int, dict] = {}
-        self.started = 0.0
 
         self.param = QComboBox()
         self.param.setToolTip("The setting that changes from run to run; everything else stays as in the panels")
@@ -196,16 +193,10 @@ class SweepView(QWidget):
         return grid(low, high, self.count.value(), self.log.isChecked(), integer)
 
     # -- running ------------------------------------------------------------------------
-    @property
-    def is_running(self) -> bool:
-        return self.thread is not None
-
     def run(self) -> bool:
         if self.is_running:
             return False
         from regstudio.experiments.config import validate_config
-
-        from ..worker import start_worker
 
         try:
             values = self.values()
@@ -222,7 +213,6 @@ class SweepView(QWidget):
         self.plot.setLabel("bottom", self.param.currentText())
         self.progress.setRange(0, len(values))
         self.progress.setValue(0)
-        self.started = time.monotonic()
         self.message.setText(f"Training {len(values)} networks on "
                              + (f"the Dask cluster at {scheduler}" if scheduler
                                 else f"{min(self.workers.value(), len(values))} processes") + "…")
@@ -231,31 +221,15 @@ class SweepView(QWidget):
         w.point_done.connect(self._on_point)
         w.finished.connect(self._on_finished)
         w.failed.connect(lambda text: self.message.setText(f"The sweep failed: {text}"))
-        self.thread = start_worker(w)
-        self.thread.finished.connect(self._on_thread_finished)
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
+        self.launch(w)
         return True
-
-    def cancel(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()
-            self.message.setText("Cancelling: stopping the worker processes…")
-
-    def stop_and_wait(self) -> None:
-        """Cancel and join (the window is closing)."""
-        if self.thread is not None:
-            self.cancel()
-            self.thread.wait(10000)
 
     def _on_point(self, row: dict) -> None:
         self.rows[row["index"]] = row
         done = len(self.rows)
         self.progress.setValue(done)
         total = self.progress.maximum()
-        elapsed = time.monotonic() - self.started
-        eta = elapsed / done * (total - done)
-        self.message.setText(f"{done} of {total} points done · about {eta:.0f} s left")
+        self.message.setText(self.progress_text(done, total, "points done"))
         self._redraw()
 
     def _on_finished(self, rows: list) -> None:
@@ -268,15 +242,6 @@ class SweepView(QWidget):
         text = (f"Best {self.param.currentText()}: {best['value']:g} (validation loss "
                 f"{best['best_val_loss']:.4f} at epoch {best['best_epoch']}).")
         self.message.setText(("Cancelled. " if cancelled else "") + text)
-
-    def _on_thread_finished(self) -> None:
-        if self.thread is None:
-            return
-        self.thread.wait()  # let the thread end before its wrapper goes (else Qt aborts)
-        self.thread = None
-        self.worker = None
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
 
     # -- drawing ------------------------------------------------------------------------
     def best_row(self) -> dict | None:

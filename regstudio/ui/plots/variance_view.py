@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..background import BackgroundTask
 from .predictions_plot import CLASS_COLORS
 
 EXPLANATION = (
@@ -234,16 +234,13 @@ class VariancePanel(QWidget):
         self.plot.setRange(xRange=(-1, 1), yRange=(0, 1.25 * (scale or 1)), padding=0)
 
 
-class VarianceView(QWidget):
+class VarianceView(BackgroundTask, QWidget):
     """Controls on top, the two panels side by side, an explanation and the verdict below."""
 
     def __init__(self, state, parent=None):
         super().__init__(parent)
         self.state = state
-        self.thread = None
-        self.worker = None
         self.comparison = None
-        self.started = 0.0
 
         self.k = QSpinBox(minimum=1, maximum=64, value=8)
         self.k.setToolTip("How many networks to train per side, each on its own bootstrap resample")
@@ -289,16 +286,10 @@ class VarianceView(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
 
     # -- running ------------------------------------------------------------------------
-    @property
-    def is_running(self) -> bool:
-        return self.thread is not None
-
     def run(self) -> bool:
         if self.is_running:
             return False
         from regstudio.experiments.config import validate_config
-
-        from ..worker import start_worker
 
         try:
             config = validate_config(self.state.frozen())
@@ -312,7 +303,6 @@ class VarianceView(QWidget):
         self.without_panel.clear()
         self.progress.setRange(0, 2 * k)
         self.progress.setValue(0)
-        self.started = time.monotonic()
         self.message.setText(f"Training {2 * k} networks on {min(self.workers.value(), 2 * k)} "
                              "processes…")
         self.worker = w = VarianceWorker(config, k, self.workers.value(), base_dir)
@@ -320,41 +310,16 @@ class VarianceView(QWidget):
         w.finished.connect(self._on_finished)
         w.cancelled.connect(lambda: self.message.setText("Cancelled: no result."))
         w.failed.connect(lambda text: self.message.setText(f"The variance meter failed: {text}"))
-        self.thread = start_worker(w)
-        self.thread.finished.connect(self._on_thread_finished)
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
+        self.launch(w)
         return True
-
-    def cancel(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()
-            self.message.setText("Cancelling: stopping the worker processes…")
-
-    def stop_and_wait(self) -> None:
-        """Cancel and join (the window is closing)."""
-        if self.thread is not None:
-            self.cancel()
-            self.thread.wait(10000)
 
     def _on_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, total)
         self.progress.setValue(done)
-        elapsed = time.monotonic() - self.started
-        eta = elapsed / done * (total - done) if done else float("nan")
-        self.message.setText(f"{done} of {total} networks trained · about {eta:.0f} s left")
+        self.message.setText(self.progress_text(done, total, "networks trained"))
 
     def _on_finished(self, comparison) -> None:
         self.show_comparison(comparison)
-
-    def _on_thread_finished(self) -> None:
-        if self.thread is None:
-            return
-        self.thread.wait()  # let the thread end before its wrapper goes (else Qt aborts)
-        self.thread = None
-        self.worker = None
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
 
     # -- drawing ------------------------------------------------------------------------
     def show_comparison(self, comparison) -> None:

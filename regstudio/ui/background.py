@@ -1,0 +1,56 @@
+"""One background task at a time for a view (sweep, variance meter): start, cancel, join.
+
+The view has ``run_button``, ``cancel_button`` and ``message``; its worker QObject has
+``run`` (slot), ``done`` (signal) and ``cancel()``. The thread is joined before its
+wrapper is dropped, else Qt aborts with "QThread: Destroyed while thread is still running".
+"""
+
+from __future__ import annotations
+
+import time
+
+
+class BackgroundTask:
+    thread = None
+    worker = None
+    started = 0.0
+
+    @property
+    def is_running(self) -> bool:
+        return self.thread is not None
+
+    def launch(self, worker) -> None:
+        from .worker import start_worker
+
+        self.worker = worker
+        self.started = time.monotonic()
+        self.thread = start_worker(worker)
+        self.thread.finished.connect(self._task_finished)
+        self.run_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            self.message.setText("Cancelling: stopping the worker processes…")
+
+    def stop_and_wait(self) -> None:
+        """Cancel and join (the window is closing)."""
+        if self.thread is not None:
+            self.cancel()
+            self.thread.wait(10000)
+
+    def progress_text(self, done: int, total: int, noun: str) -> str:
+        """E.g. "3 of 8 points done · about 12 s left"."""
+        elapsed = time.monotonic() - self.started
+        eta = f" · about {elapsed / done * (total - done):.0f} s left" if done else ""
+        return f"{done} of {total} {noun}{eta}"
+
+    def _task_finished(self) -> None:
+        if self.thread is None:
+            return
+        self.thread.wait()
+        self.thread = None
+        self.worker = None
+        self.run_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
