@@ -58,3 +58,11 @@ def test_grid_and_parameters():
     assert grid(50, 800, 3, log=False, integer=True) == [50, 425, 800]
     cfg = {"model": {"layers": [{"type": "dense"}, {"type": "dropout"}, {"type": "dense"}]}}
     assert ("dropout rate, layer 2", "model.layers[1].rate") in sweep_parameters(cfg)
+
+
+def test_augmentation_strength_can_be_swept():
+    cfg = {"model": {"layers": [{"type": "dense"}]},
+           "augmentation": {"enabled": True, "ops": [{"op": "hflip", "p": 0.5}, {"op": "rotate", "degrees": 15}]}}
+    params = dict((path, label) for label, path in sweep_parameters(cfg))
+    assert "augmentation.ops[1].degrees" in params and "rotation" in params["augmentation.ops[1].degrees"]
+    assert not any(p.startswith("augmentation.ops[0]") for p in params)  # a flip has no strength

@@ -72,7 +72,28 @@ def sweep_parameters(config: dict) -> list[tuple[str, str]]:
         if layer.get("type") == "dropout":
             params.append((f"dropout rate, layer {i + 1}", f"model.layers[{i}].rate"))
     params.append(("training-set size", "data.train_size"))
+    aug = config.get("augmentation", {})
+    if aug.get("enabled"):
+        from regstudio.data import OPS
+
+        for i, op in enumerate(aug.get("ops", [])):
+            spec = OPS.get(op.get("op"))
+            for key, option in (spec.params.items() if spec else ()):
+                if key not in ("p", "fill") and option.kind in ("int", "float"):
+                    params.append((f"augmentation strength: {spec.title.lower()} {key}",
+                                   f"augmentation.ops[{i}].{key}"))
     return params
+
+
+def default_range(path: str) -> tuple[float, float, int, bool]:
+    """(from, to, number of values, log scale) to start a sweep of ``path`` with."""
+    if path.endswith(".rate"):
+        return 0.0, 0.8, 9, False
+    if path == "data.train_size":
+        return 50, 800, 6, True
+    if path.startswith("augmentation."):
+        return 0.0, None, 5, False  # the upper end comes from the op's own range
+    return 1e-5, 1e-1, 9, True
 
 
 def grid(low: float, high: float, n: int, log: bool, integer: bool) -> list:
@@ -176,12 +197,17 @@ class SweepView(BackgroundTask, QWidget):
 
     def _on_param(self) -> None:
         path = self.param.currentData() or ""
-        if path.endswith(".rate"):
-            self.low.setValue(0.0), self.high.setValue(0.8), self.count.setValue(9), self.log.setChecked(False)
-        elif path == "data.train_size":
-            self.low.setValue(50), self.high.setValue(800), self.count.setValue(6), self.log.setChecked(True)
-        else:
-            self.low.setValue(1e-5), self.high.setValue(1e-1), self.count.setValue(9), self.log.setChecked(True)
+        low, high, count, log = default_range(path)
+        if high is None:  # augmentation strength: up to the op's own maximum
+            from regstudio.data import OPS
+
+            index, key = path.split("[", 1)[1].split("].")
+            op = self.state.config["augmentation"]["ops"][int(index)]["op"]
+            high = OPS[op].params[key].high
+        self.low.setValue(low)
+        self.high.setValue(high)
+        self.count.setValue(count)
+        self.log.setChecked(log)
 
     def values(self) -> list:
         low, high = self.low.value(), self.high.value()
@@ -189,7 +215,13 @@ class SweepView(BackgroundTask, QWidget):
             raise ValueError("a log scale needs a 'from' value above 0")
         if high < low:
             raise ValueError("'to' must not be below 'from'")
-        integer = self.param.currentData() == "data.train_size"
+        path = self.param.currentData() or ""
+        integer = path == "data.train_size"
+        if path.startswith("augmentation."):
+            from regstudio.data import OPS
+
+            index, key = path.split("[", 1)[1].split("].")
+            integer = OPS[self.state.config["augmentation"]["ops"][int(index)]["op"]].params[key].kind == "int"
         return grid(low, high, self.count.value(), self.log.isChecked(), integer)
 
     # -- running ------------------------------------------------------------------------
