@@ -85,6 +85,14 @@ def sweep_parameters(config: dict) -> list[tuple[str, str]]:
     return params
 
 
+def augmentation_option(config: dict, path: str):
+    """The Option behind ``augmentation.ops[i].key`` (its range and type)."""
+    from regstudio.data import OPS
+
+    index, key = path.split("[", 1)[1].split("].")
+    return OPS[config["augmentation"]["ops"][int(index)]["op"]].params[key]
+
+
 def default_range(path: str) -> tuple[float, float, int, bool]:
     """(from, to, number of values, log scale) to start a sweep of ``path`` with."""
     if path.endswith(".rate"):
@@ -199,11 +207,7 @@ class SweepView(BackgroundTask, QWidget):
         path = self.param.currentData() or ""
         low, high, count, log = default_range(path)
         if high is None:  # augmentation strength: up to the op's own maximum
-            from regstudio.data import OPS
-
-            index, key = path.split("[", 1)[1].split("].")
-            op = self.state.config["augmentation"]["ops"][int(index)]["op"]
-            high = OPS[op].params[key].high
+            high = augmentation_option(self.state.config, path).high
         self.low.setValue(low)
         self.high.setValue(high)
         self.count.setValue(count)
@@ -218,10 +222,7 @@ class SweepView(BackgroundTask, QWidget):
         path = self.param.currentData() or ""
         integer = path == "data.train_size"
         if path.startswith("augmentation."):
-            from regstudio.data import OPS
-
-            index, key = path.split("[", 1)[1].split("].")
-            integer = OPS[self.state.config["augmentation"]["ops"][int(index)]["op"]].params[key].kind == "int"
+            integer = augmentation_option(self.state.config, path).kind == "int"
         return grid(low, high, self.count.value(), self.log.isChecked(), integer)
 
     # -- running ------------------------------------------------------------------------
