@@ -35,10 +35,12 @@ def main() -> int:
     win.resize(1600, 1000)
     win.show()
     wait(app, lambda: win.state.dataset is not None)
-    win.state.set("training.epochs", 150)
+    win.state.set("training.epochs", 400)
     win.start()
-    wait(app, lambda: len(win.loss_plot.rows) >= 60)
-    win.reg_panel.kind_buttons["l2"].click()  # the cure, applied while it trains
+    wait(app, lambda: len(win.loss_plot.rows) >= 30)
+    win.pause()  # the cure, applied while it trains (paused so the moment is reproducible)
+    win.reg_panel.kind_buttons["l2"].click()
+    win.resume()
     wait(app, lambda: win.thread is None, 120)
     app.processEvents()
     for index, name in ((0, "main-window"), (1, "weights"), (2, "predictions")):

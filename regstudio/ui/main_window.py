@@ -725,18 +725,21 @@ class MainWindow(QMainWindow):
             self.recent_menu.addAction("(none)").setEnabled(False)
 
     def export_plot(self, path: str | None = None) -> bool:
-        import pyqtgraph.exporters as exporters
-
+        """The current tab as PNG (pixels) or SVG (vector, drawn by Qt's SVG generator)."""
         widget = self.tabs.currentWidget()
-        scene = widget.export_scene() if hasattr(widget, "export_scene") else widget.scene()
         if path is None:
             path, _ = QFileDialog.getSaveFileName(self, "Export plot", "plot.png",
                                                   "PNG image (*.png);;SVG drawing (*.svg)")
             if not path:
                 return False
-        exp = (exporters.SVGExporter if path.lower().endswith(".svg")
-               else exporters.ImageExporter)(scene)
-        exp.export(path)
+        try:
+            atomic_write(path, _svg(widget) if path.lower().endswith(".svg") else _png(widget))
+        except _SvgUnavailable:
+            show_error(self, "Cannot export as SVG", "This view exports as PNG only.")
+            return False
+        except OSError as exc:
+            show_error(self, "Cannot export the plot", f"{path}: {exc}")
+            return False
         return True
 
     def export_history(self, path: str | None = None) -> bool:
@@ -907,3 +910,17 @@ def _png(widget) -> bytes:
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     render_to_image(widget).save(buffer, "PNG")
     return bytes(buffer.data())
+
+
+class _SvgUnavailable(Exception):
+    """The view is not a single plot scene (the variance meter's two panels)."""
+
+
+def _svg(widget) -> bytes:
+    """A plot tab as SVG (vector lines and text), through pyqtgraph's exporter."""
+    from .svg_export import export_svg
+
+    scene = widget.export_scene() if hasattr(widget, "export_scene") else getattr(widget, "scene", None)
+    if scene is None:
+        raise _SvgUnavailable()
+    return export_svg(scene if not callable(scene) or hasattr(widget, "export_scene") else scene())

@@ -345,3 +345,14 @@ def test_runs_table_duplicate_csv_and_report(qtbot, window, tmp_path):
     assert window.export_report(str(tmp_path / "report.html"))
     page = (tmp_path / "report.html").read_text()
     assert page.count("data:image/png;base64,") == 1 and "L2 0.01" not in page.split("<tbody>")[1].split("</tbody>")[0]
+
+
+def test_every_tab_exports_a_picture(window, tmp_path):
+    for index in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(index)
+        path = tmp_path / f"tab{index}.png"
+        assert window.export_plot(str(path)), window.tabs.tabText(index)
+        assert path.stat().st_size > 1000
+    window.tabs.setCurrentWidget(window.loss_plot)
+    assert window.export_plot(str(tmp_path / "loss.svg"))
+    assert (tmp_path / "loss.svg").read_text().lstrip().startswith("<?xml")

@@ -84,13 +84,13 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.val_m = curve(self.metric, VAL, "validation")
         self.best_line = pg.InfiniteLine(angle=90, movable=False,
                                          pen=pg.mkPen("#2ca02c", width=2),
-                                         label="overfitting starts: epoch {value:.0f}",
+                                         label="lowest val loss, overfitting after: epoch {value:.0f}",
                                          labelOpts={"position": 0.55, "color": "#2ca02c",
                                                     "fill": (255, 255, 255, 200)})
         self.best_dot = pg.ScatterPlotItem(size=12, brush="#2ca02c", pen="w", symbol="o")
         self.stop_line = pg.InfiniteLine(angle=90, movable=False,
                                          pen=pg.mkPen("#7f7f7f", width=2, style=Qt.PenStyle.DashLine),
-                                         label="early stop {value:.0f}",
+                                         label="early stop: epoch {value:.0f}",
                                          labelOpts={"position": 0.75, "color": "#555"})
         for item in (self.best_line, self.best_dot, self.stop_line):
             self.loss.addItem(item, ignoreBounds=True)
@@ -122,6 +122,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
                                      slot=self._on_mouse)
         self.rows: list[dict] = []
         self.best_epoch: int | None = None
+        self._show_in_legend((self.data, "training data loss"), (self.penalty, "penalty"), on=False)
 
     # -- API ----------------------------------------------------------------------------
     def clear(self) -> None:
@@ -137,6 +138,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.change_lines.clear()
         self.rows = []
         self.best_epoch = None
+        self._show_in_legend((self.data, "training data loss"), (self.penalty, "penalty"), on=False)
         self.hint.show()
         self.loss.setRange(xRange=(0, 1), yRange=(0, 1))
 
@@ -182,9 +184,18 @@ class LossPlot(pg.GraphicsLayoutWidget):
         for c in (self.train, self.val, self.data, self.penalty, self.train_m, self.val_m):
             c.draw()
         has_penalty = any(_num(r.get("penalty")) > 0 for r in self.rows)
-        self.penalty.item.setVisible(has_penalty)
-        self.data.item.setVisible(has_penalty)
+        self._show_in_legend((self.data, "training data loss"), (self.penalty, "penalty"), on=has_penalty)
         self._update_markers()
+
+    def _show_in_legend(self, *curves, on: bool) -> None:
+        """Show the curves, and list them in the legend, only when they carry information."""
+        for curve, name in curves:
+            curve.item.setVisible(on)
+            listed = any(sample.item is curve.item for sample, _label in self.legend.items)
+            if on and not listed:
+                self.legend.addItem(curve.item, name)
+            elif not on and listed:
+                self.legend.removeItem(curve.item)
 
     def add_batches(self, pairs: list) -> None:
         if pairs:
@@ -208,8 +219,8 @@ class LossPlot(pg.GraphicsLayoutWidget):
     def set_stopped(self, reason: str, epoch: int | None) -> None:
         if reason == "early_stopping" and epoch:
             self.stop_line.setValue(epoch)
-            self.stop_line.label.setFormat(f"early stop: epoch {int(epoch)}")
             self.stop_line.show()
+            self.stop_line.label.valueChanged()
 
     def set_overlay(self, run_id: str, label: str, rows: list[dict] | None) -> None:
         """Show (rows) or hide (None) a past run's validation loss, dashed."""
@@ -233,11 +244,11 @@ class LossPlot(pg.GraphicsLayoutWidget):
         i = int(np.nanargmin(np.where(ok, v, np.inf)))
         self.best_epoch = int(x[i])
         self.best_line.setValue(x[i])
-        self.best_line.label.setFormat(f"lowest val loss, overfitting after: epoch {int(x[i])}")
         self.best_dot.setData([x[i]], [v[i]])
         show = len(v) > i + 1  # once the curve has turned up (or flattened) after the minimum
         self.best_line.setVisible(show)
         self.best_dot.setVisible(show)
+        self.best_line.label.valueChanged()  # a hidden label skips updates: refresh its text
         # where a patience P would have stopped: P epochs without a new minimum
         best, since = math.inf, 0
         stops = {}

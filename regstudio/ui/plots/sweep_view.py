@@ -276,6 +276,10 @@ class SweepView(BackgroundTask, QWidget):
                 f"{best['best_val_loss']:.4f} at epoch {best['best_epoch']}).")
         self.message.setText(("Cancelled. " if cancelled else "") + text)
 
+    def export_scene(self):
+        """The validation-curve plot, for File > Export plot."""
+        return self.plot.scene()
+
     # -- drawing ------------------------------------------------------------------------
     def best_row(self) -> dict | None:
         finite = [r for r in self.rows.values() if r.get("best_val_loss") is not None
