@@ -5,8 +5,9 @@ import sys
 
 import pytest
 
-CORE = ["regstudio.engine", "regstudio.data", "regstudio.experiments", "regstudio.experiments.training",
-        "regstudio.experiments.build", "regstudio.experiments.export", "regstudio.cli"]
+CORE = ["regstudio.engine", "regstudio.data", "regstudio.cli"] + [
+    f"regstudio.experiments.{name}" for name in
+    ("training", "build", "export", "sweep", "executors", "project", "runs", "lessons", "variance", "codegen")]
 
 
 @pytest.mark.parametrize("module", CORE)
