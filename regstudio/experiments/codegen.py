@@ -369,6 +369,30 @@ def _torch_conventions(plan: _Plan) -> list[str]:
     return out
 
 
+# The data loader both scripts share: regstudio's own split and standardization, or an .npz.
+_LOAD_DATA = ["def load_data(npz_path=None):",
+    '    """Train/validation/test arrays; the uint8 training images and the standardization',
+    '    when regstudio is available (the augmentation needs them)."""',
+    "    if npz_path:",
+    "        with np.load(npz_path, allow_pickle=False) as f:",
+    "            arrays = {k: f[k] for k in f.files}",
+    '        empty_x = np.zeros((0, *INPUT_SHAPE), np.float32)',
+    '        empty_y = arrays["y_val"][:0]',
+    '        return {"train": (arrays["X_train"], arrays["y_train"]),',
+    '                "val": (arrays["X_val"], arrays["y_val"]),',
+    '                "test": (arrays.get("X_test", empty_x), arrays.get("y_test", empty_y)),',
+    '                "images": None, "to_X": None}',
+    "    try:",
+    "        from regstudio.data import load_dataset",
+    "    except ImportError:",
+    '        raise SystemExit("regstudio is not installed: pip install it, or pass --data FILE.npz "',
+    '                         "with X_train, y_train, X_val, y_val") from None',
+    '    ds = load_dataset(CONFIG["data"])',
+    '    return {"train": (ds.train.X, ds.train.y), "val": (ds.val.X, ds.val.y),',
+    '            "test": (ds.test.X, ds.test.y), "images": ds.train.images, "to_X": ds.images_to_X}',
+    "", ""]
+
+
 def pytorch_script(config: dict, dataset=None, base_dir: str | Path | None = None) -> str:
     """The source of a standalone PyTorch script that trains ``config``'s experiment.
 
@@ -539,27 +563,7 @@ def pytorch_script(config: dict, dataset=None, base_dir: str | Path | None = Non
                 "    return {k: v.detach().clone() for k, v in model.state_dict().items()}", "", ""]
 
     # -- data
-    src += ["def load_data(npz_path=None):",
-            '    """Train/validation/test arrays; the uint8 training images and the standardization',
-            '    when regstudio is available (the augmentation needs them)."""',
-            "    if npz_path:",
-            "        with np.load(npz_path, allow_pickle=False) as f:",
-            "            arrays = {k: f[k] for k in f.files}",
-            '        empty_x = np.zeros((0, *INPUT_SHAPE), np.float32)',
-            '        empty_y = arrays["y_val"][:0]',
-            '        return {"train": (arrays["X_train"], arrays["y_train"]),',
-            '                "val": (arrays["X_val"], arrays["y_val"]),',
-            '                "test": (arrays.get("X_test", empty_x), arrays.get("y_test", empty_y)),',
-            '                "images": None, "to_X": None}',
-            "    try:",
-            "        from regstudio.data import load_dataset",
-            "    except ImportError:",
-            '        raise SystemExit("regstudio is not installed: pip install it, or pass --data FILE.npz "',
-            '                         "with X_train, y_train, X_val, y_val") from None',
-            '    ds = load_dataset(CONFIG["data"])',
-            '    return {"train": (ds.train.X, ds.train.y), "val": (ds.val.X, ds.val.y),',
-            '            "test": (ds.test.X, ds.test.y), "images": ds.train.images, "to_X": ds.images_to_X}',
-            "", ""]
+    src += _LOAD_DATA
     if aug_ops:
         src += [f"FLIPS = {flips!r}  # (op, probability): done on the tensor",
                 "# Other ops run through regstudio's own augmentation (the app's exact ops) on the uint8",
@@ -836,26 +840,7 @@ def keras_script(config: dict, dataset=None, base_dir: str | Path | None = None)
             "    return model", "", ""]
 
     # data
-    src += ["def load_data(npz_path=None):",
-            '    """Train/validation/test arrays; the uint8 training images and the standardization',
-            '    when regstudio is available (the augmentation needs them)."""',
-            "    if npz_path:",
-            "        with np.load(npz_path, allow_pickle=False) as f:",
-            "            arrays = {k: f[k] for k in f.files}",
-            '        empty_x = np.zeros((0, *INPUT_SHAPE), np.float32)',
-            '        return {"train": (arrays["X_train"], arrays["y_train"]),',
-            '                "val": (arrays["X_val"], arrays["y_val"]),',
-            '                "test": (arrays.get("X_test", empty_x), arrays.get("y_test", arrays["y_val"][:0])),',
-            '                "images": None, "to_X": None}',
-            "    try:",
-            "        from regstudio.data import load_dataset",
-            "    except ImportError:",
-            '        raise SystemExit("regstudio is not installed: pip install it, or pass --data FILE.npz "',
-            '                         "with X_train, y_train, X_val, y_val") from None',
-            '    ds = load_dataset(CONFIG["data"])',
-            '    return {"train": (ds.train.X, ds.train.y), "val": (ds.val.X, ds.val.y),',
-            '            "test": (ds.test.X, ds.test.y), "images": ds.train.images, "to_X": ds.images_to_X}',
-            "", ""]
+    src += _LOAD_DATA
     if plan.loss == "sigmoid_bce":
         src += ["def targets(y):", '    return np.asarray(y, "float32").reshape(-1, 1)  # one logit per sample',
                 "", ""]
