@@ -107,13 +107,15 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.loss_plot, "Loss")
         self.tabs.addTab(self.weights_plot, "Weights")
         self.tabs.addTab(self.predictions_plot, "Predictions")
-        self.sweep_view = SweepView(self.state)
-        self.tabs.addTab(self.sweep_view, "Sweep")
+        # The Sweep and Variance tabs are built when first shown: the window opens sooner.
+        self._lazy_tabs = {3: SweepView, 4: VarianceView}
+        self._lazy_views: dict[int, QWidget] = {}
+        self.tabs.addTab(QWidget(), "Sweep")
         self.tabs.setTabToolTip(3, "Train once per value of alpha (or a dropout rate) and find the best")
-        self.variance_view = VarianceView(self.state)
-        self.tabs.addTab(self.variance_view, "Variance")
+        self.tabs.addTab(QWidget(), "Variance")
         self.tabs.setTabToolTip(4, "Fit K models on bootstrap resamples, with and without the regularizer, "
                                    "and see how much they disagree")
+        self.tabs.currentChanged.connect(self._lazy_view)
         lay.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
 
@@ -130,6 +132,31 @@ class MainWindow(QMainWindow):
         dock.setWidget(scroll)
         self.addDockWidget(area, dock)
         return dock
+
+    def _lazy_view(self, index: int):
+        """The view of a lazily built tab, built (and put in place) on first use."""
+        if index not in self._lazy_tabs or index in self._lazy_views:
+            return self._lazy_views.get(index)
+        view = self._lazy_views[index] = self._lazy_tabs[index](self.state)
+        current = self.tabs.currentIndex()
+        tip, text = self.tabs.tabToolTip(index), self.tabs.tabText(index)
+        self.tabs.blockSignals(True)
+        placeholder = self.tabs.widget(index)
+        self.tabs.removeTab(index)
+        self.tabs.insertTab(index, view, text)
+        self.tabs.setTabToolTip(index, tip)
+        self.tabs.setCurrentIndex(current)
+        self.tabs.blockSignals(False)
+        placeholder.deleteLater()
+        return view
+
+    @property
+    def sweep_view(self):
+        return self._lazy_view(3)
+
+    @property
+    def variance_view(self):
+        return self._lazy_view(4)
 
     def _build_docks(self) -> None:
         s = self.state
@@ -812,7 +839,7 @@ class MainWindow(QMainWindow):
         runs = [{"row": self.runs_panel.runs[i]["row"], "config": self.runs_panel.runs[i]["info"].get("config")}
                 for i in ids]
         images = {"Loss curves (ticked runs overlaid as dashed validation losses)": _png(self.loss_plot)}
-        if self.sweep_view.rows:
+        if 3 in self._lazy_views and self.sweep_view.rows:
             images["Sweep: loss at the best epoch against the swept value"] = _png(self.sweep_view.plot)
         try:
             atomic_write(path, html_report(self.state.config.get("name", "experiment"), runs, images))
@@ -887,8 +914,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.stop_and_wait()
-        self.sweep_view.stop_and_wait()
-        self.variance_view.stop_and_wait()
+        for view in self._lazy_views.values():
+            view.stop_and_wait()
         if self._session:
             self.autosaver.discard()  # a clean exit leaves no autosave behind
         try:
