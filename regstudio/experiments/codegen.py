@@ -369,6 +369,18 @@ def _torch_conventions(plan: _Plan) -> list[str]:
     return out
 
 
+def _settings(cfg: dict, plan) -> list[str]:
+    """The constants both scripts start with: the config and the training settings."""
+    tr = cfg["training"]
+    return ["CONFIG = " + _config_literal(cfg), "",
+            f"INPUT_SHAPE = {plan.input_shape!r}  # per sample: "
+            + ("(height, width, channels)" if plan.images else "(features,)"),
+            f"EPOCHS = {tr['epochs']}",
+            f"BATCH_SIZE = {tr['batch_size']}",
+            f"LR = {_num(tr['lr'])}",
+            f"SEED = {tr['seed']}", "", ""]
+
+
 # The data loader both scripts share: regstudio's own split and standardization, or an .npz.
 _LOAD_DATA = ["def load_data(npz_path=None):",
     '    """Train/validation/test arrays; the uint8 training images and the standardization',
@@ -415,14 +427,7 @@ def pytorch_script(config: dict, dataset=None, base_dir: str | Path | None = Non
     src = _header(plan, "PyTorch", _torch_conventions(plan),
                   "torch and numpy.")
     src += ["import argparse", "import json", "import os", "", "import numpy as np", "import torch",
-            "import torch.nn.functional as F", "from torch import nn", "",
-            "CONFIG = " + _config_literal(cfg), "",
-            f"INPUT_SHAPE = {plan.input_shape!r}  # per sample: "
-            + ("(height, width, channels)" if plan.images else "(features,)"),
-            f"EPOCHS = {tr['epochs']}",
-            f"BATCH_SIZE = {tr['batch_size']}",
-            f"LR = {_num(tr['lr'])}",
-            f"SEED = {tr['seed']}", "", ""]
+            "import torch.nn.functional as F", "from torch import nn", ""] + _settings(cfg, plan)
     for name in ("ToNCHW", "KeepProbabilityDropout"):
         if name in helpers:
             src += _TORCH_HELPERS[name].split("\n")[1:] + ["", ""]
@@ -792,14 +797,7 @@ def keras_script(config: dict, dataset=None, base_dir: str | Path | None = None)
     src = _header(plan, "Keras", _keras_conventions(plan),
                   "keras 3 with a backend (TensorFlow, JAX or PyTorch) and numpy.")
     src += ["import argparse", "import json", "import os", "", "import keras", "import numpy as np",
-            "from keras import layers, regularizers", "",
-            "CONFIG = " + _config_literal(cfg), "",
-            f"INPUT_SHAPE = {plan.input_shape!r}  # per sample: "
-            + ("(height, width, channels)" if plan.images else "(features,)"),
-            f"EPOCHS = {tr['epochs']}",
-            f"BATCH_SIZE = {tr['batch_size']}",
-            f"LR = {_num(tr['lr'])}",
-            f"SEED = {tr['seed']}", "", ""]
+            "from keras import layers, regularizers", ""] + _settings(cfg, plan)
     if leaky:
         src += ["def leaky_relu(x):", "    return keras.activations.leaky_relu(x, 0.01)  # the app's slope",
                 "", ""]
