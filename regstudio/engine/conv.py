@@ -25,14 +25,22 @@ def conv_geometry(size: int, kernel: int, stride: int, padding: str) -> tuple[in
     raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}")
 
 
-def patches_view(xp: np.ndarray, kh: int, kw: int, stride: int, oh: int, ow: int) -> np.ndarray:
-    """Read-only strided view ``(N, OH, OW, KH, KW, C)`` of the receptive fields of padded ``xp``."""
+def patches_view(xp: np.ndarray, kh: int, kw: int, stride: int, oh: int, ow: int,
+                 window: int = 1) -> np.ndarray:
+    """Read-only strided view of the receptive fields of padded ``xp``, with shape
+    ``(window, window, N, OH // window, OW // window, KH, KW, C)``.
+
+    Entry ``[a, b, n, p, q]`` is the field of output pixel ``(window * p + a, window * q + b)``:
+    ``window=1`` is plain row-major order, a pooling window groups the pixels of every
+    window into ``window**2`` separate blocks (pixels a pool would drop are left out).
+    """
     n, _, _, c = xp.shape
     sn, sh, sw, sc = xp.strides
+    s = window
     return as_strided(
         xp,
-        shape=(n, oh, ow, kh, kw, c),
-        strides=(sn, sh * stride, sw * stride, sh, sw, sc),
+        shape=(s, s, n, oh // s, ow // s, kh, kw, c),
+        strides=(sh * stride, sw * stride, sn, sh * stride * s, sw * stride * s, sh, sw, sc),
         writeable=False,
     )
 

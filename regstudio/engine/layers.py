@@ -60,13 +60,14 @@ class Layer:
         return dy
 
     def _buffer(self, key: str, shape: tuple[int, ...], zero: bool = False) -> np.ndarray:
-        """A cached work array of this shape and the layer's dtype; zero-filled on request."""
+        """A cached work array of this shape and the layer's dtype: zeros when new, and
+        zero-filled again on every call with ``zero``."""
         tag = (key, shape)
         buf = self._buffers.get(tag)
         if buf is None:
             if len(self._buffers) > 24:  # many shapes seen (e.g. varied eval sizes): start over
                 self._buffers.clear()
-            buf = self._buffers[tag] = np.zeros(shape, self.dtype) if zero else np.empty(shape, self.dtype)
+            buf = self._buffers[tag] = np.zeros(shape, self.dtype)
         elif zero:
             buf.fill(0)
         return buf
@@ -136,6 +137,10 @@ class Conv2D(Layer):
         self.padding = padding
         self.activation_name = activation or "linear"
         self.activation = get_activation(self.activation_name)
+        # Set by the model when a max-pool of this size follows: the output pixels are then
+        # computed in window-major order, (size**2, N, OH // size, OW // size, F), so the
+        # pool reduces whole contiguous blocks, and pixels the pool would drop are skipped.
+        self.pool_window = 1
 
     def build(self, input_shape):
         if len(input_shape) != 3:
@@ -163,45 +168,61 @@ class Conv2D(Layer):
         return {"type": self.kind, "filters": self.filters, "kernel": self.kernel,
                 "stride": self.stride, "padding": self.padding, "activation": self.activation_name}
 
-    def _padded(self, x, key="xp"):
+    def _padded(self, x):
+        """``x`` inside a border of zeros (written once: only the interior changes)."""
         n, h, w, c = x.shape
-        xp = self._buffer(key, (n, self._hp, self._wp, c), zero=False)
-        if (self._hp, self._wp) != (h, w):
-            xp.fill(0)
+        xp = self._buffer("xp", (n, self._hp, self._wp, c))
         xp[:, self._top : self._top + h, self._left : self._left + w, :] = x
         return xp
 
     def forward(self, x, training):
-        n = x.shape[0]
-        k, f = self.kernel, self.filters
-        c = x.shape[3]
-        xp = self._padded(x)
-        m = n * self._oh * self._ow
-        col = self._buffer("col", (n, self._oh, self._ow, k, k, c))
+        k, f, c = self.kernel, self.filters, x.shape[3]
+        s = self.pool_window
+        fields = patches_view(self._padded(x), k, k, self.stride, self._oh, self._ow, s)
+        taps = k * k * c
+        col = self._columns(math.prod(fields.shape[:5]), taps)
+        view = np.reshape(col[:, :taps], fields.shape, copy=False)
         if c < 8:  # few channels: one strided block copy per kernel tap is faster
-            s, oh, ow = self.stride, self._oh, self._ow
             for i in range(k):
                 for j in range(k):
-                    col[:, :, :, i, j, :] = xp[:, i : i + s * (oh - 1) + 1 : s, j : j + s * (ow - 1) + 1 : s, :]
+                    view[..., i, j, :] = fields[..., i, j, :]
         else:
-            np.copyto(col, patches_view(xp, k, k, self.stride, self._oh, self._ow))
-        col2 = col.reshape(m, k * k * c)
-        z = self._buffer("z", (m, f))
-        np.matmul(col2, self.params["W"].reshape(k * k * c, f), out=z)
-        z += self.params["b"]
-        self._col, self._a = col2, self.activation.forward(z)
-        return self._a.reshape(n, self._oh, self._ow, f)
+            np.copyto(view, fields)
+        kernel = self._buffer("kernel", (taps + 1, f))  # W with b as its last row
+        kernel[:taps] = self.params["W"].reshape(taps, f)
+        kernel[taps] = self.params["b"]
+        z = self._buffer("z", (col.shape[0], f))
+        np.matmul(col, kernel, out=z)
+        self._col, self._a = col, self.activation.forward(z)
+        blocks = self._a.reshape(s * s, x.shape[0], *fields.shape[3:5], f)
+        return blocks[0] if s == 1 else blocks
+
+    def _columns(self, rows: int, taps: int) -> np.ndarray:
+        """The im2col buffer, one row per output pixel: ``taps`` inputs, then a constant 1
+        that multiplies the bias, so one matrix product adds it (and sums its gradient)."""
+        col = self._buffers.get(("col", (rows, taps + 1)))
+        if col is None:
+            col = self._buffer("col", (rows, taps + 1))
+            col[:, taps] = 1
+        return col
 
     def backward(self, dy):
-        k, f, s = self.kernel, self.filters, self.stride
-        n = dy.shape[0]
+        k, f, st, s = self.kernel, self.filters, self.stride, self.pool_window
         dz = self.activation.backward(self._a, dy.reshape(-1, f))
-        np.matmul(self._col.T, dz, out=self.grads["W"].reshape(-1, f))
-        np.matmul(self._ones(dz.shape[0]), dz, out=self.grads["b"])
+        dkernel = self._buffer("dkernel", (self._col.shape[1], f))
+        np.matmul(self._col.T, dz, out=dkernel)
+        self.grads["W"].reshape(-1, f)[...] = dkernel[:-1]
+        self.grads["b"][...] = dkernel[-1]
         if not self.needs_input_grad:
             return None
         h, w, c = self.input_shape
-        oh, ow = self._oh, self._ow
+        ph, pw = self._oh // s, self._ow // s
+        n = dz.shape[0] // (s * s * ph * pw)
+        oh, ow = s * ph, s * pw  # the output pixels computed (a pool drops the rest)
+        if s > 1:  # window-major rows back to row-major order
+            rows = self._buffer("dz_rows", (n, ph, s, pw, s, f))
+            np.copyto(rows, dz.reshape(s, s, n, ph, pw, f).transpose(2, 3, 0, 4, 1, 5))
+            dz = rows.reshape(-1, f)
         dxp = self._buffer("dxp", (n, self._hp, self._wp, c), zero=True)
         tap = self._buffer("tap", (dz.shape[0], c))
         weights = self.params["W"]
@@ -210,7 +231,7 @@ class Conv2D(Layer):
         for i in range(k):
             for j in range(k):
                 np.matmul(dz, weights[i, j].T, out=tap)
-                dxp[:, i : i + s * (oh - 1) + 1 : s, j : j + s * (ow - 1) + 1 : s, :] += tap.reshape(
+                dxp[:, i : i + st * (oh - 1) + 1 : st, j : j + st * (ow - 1) + 1 : st, :] += tap.reshape(
                     n, oh, ow, c
                 )
         if (self._hp, self._wp) == (h, w):
@@ -231,6 +252,9 @@ class MaxPool2D(Layer):
         # Set by the model when the layer before is a ReLU convolution: max-pooling commutes
         # with ReLU, so the ReLU runs here on the 4x smaller pooled output instead.
         self.relu_after = False
+        # Set by the model when a convolution feeds this pool in window-major order
+        # (see Conv2D.pool_window): each window position is then one contiguous block.
+        self.window_major = False
 
     def build(self, input_shape):
         if len(input_shape) != 3:
@@ -246,14 +270,16 @@ class MaxPool2D(Layer):
         return {"type": self.kind, "size": self.size}
 
     def _windows(self, x):
-        """The s*s strided views x[:, i::s, j::s], one per offset in the window."""
+        """The s*s views x[:, i::s, j::s], one per offset in the window."""
+        if self.window_major:
+            return list(x)
         s = self.size
         oh, ow, _ = self.output_shape
         return [x[:, i : i + s * oh : s, j : j + s * ow : s, :] for i in range(s) for j in range(s)]
 
     def forward(self, x, training):
         views = self._windows(x)
-        shape = (x.shape[0], *self.output_shape)
+        shape = (views[0].shape[0], *self.output_shape)
         out = self._buffer("out", shape)
         if self.size == 2:
             # Pairwise maxima; the comparisons double as the argmax for backward
@@ -280,7 +306,10 @@ class MaxPool2D(Layer):
         s = self.size
         oh, ow, _ = self.output_shape
         h, w, _ = self.input_shape
-        dx = self._buffer("dx", (n, *self.input_shape), zero=(h, w) != (oh * s, ow * s))
+        if self.window_major:
+            dx = self._buffer("dx", (s * s, n, oh, ow, dy.shape[3]))
+        else:
+            dx = self._buffer("dx", (n, *self.input_shape), zero=(h, w) != (oh * s, ow * s))
         dxs = self._windows(dx)
         if self.relu_after:
             np.multiply(dy, self._out > 0, out=dy)

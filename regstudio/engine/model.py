@@ -139,25 +139,29 @@ def describe_layers(layers: list[dict], input_shape: tuple, n_outputs: int) -> l
     return infos
 
 
-def _fuse_relu_into_pooling(layers: list[Layer]) -> None:
-    """ReLU convolution + 2x2 max-pool: pool first, then ReLU (they commute exactly, values
-    and gradients alike), so the ReLU touches a quarter of the elements."""
+def _fuse_convolution_and_pooling(layers: list[Layer]) -> None:
+    """Convolution + max-pool: the convolution writes its pixels window by window, so
+    the pool reduces contiguous blocks; with a ReLU convolution and a 2x2 pool the
+    ReLU runs after pooling, on a quarter of the elements (they commute exactly, values
+    and gradients alike)."""
     for conv, pool in zip(layers, layers[1:], strict=False):
-        if (isinstance(conv, Conv2D) and conv.activation_name == "relu"
-                and isinstance(pool, MaxPool2D) and pool.size == 2):
-            conv.activation = get_activation("linear")
-            pool.relu_after = True
+        if isinstance(conv, Conv2D) and isinstance(pool, MaxPool2D):
+            conv.pool_window, pool.window_major = pool.size, True
+            if conv.activation_name == "relu" and pool.size == 2:
+                conv.activation = get_activation("linear")
+                pool.relu_after = True
 
 
 class Sequential:
     """A stack of layers trained end to end.
 
     Build one with :meth:`from_config`; ``params``/``grads`` are the flat buffers,
-    ``weights`` the slice of ``params`` holding every layer's ``W``.
+    ``weights`` the slice of ``params`` holding every layer's ``W``. ``fuse=False``
+    keeps every layer on its own (the fused model computes the same numbers faster).
     """
 
     def __init__(self, layers: list[Layer], input_shape: tuple, seed: int = 0,
-                 layer_specs: list[dict] | None = None, dtype=DTYPE):
+                 layer_specs: list[dict] | None = None, dtype=DTYPE, fuse: bool = True):
         self.layers = layers
         self.dtype = np.dtype(dtype).type
         self.head = lambda outputs: outputs
@@ -170,7 +174,8 @@ class Sequential:
         for layer in layers:
             shape = layer.build(shape)
         self.output_shape = shape
-        _fuse_relu_into_pooling(layers)
+        if fuse:
+            _fuse_convolution_and_pooling(layers)
         first_with_params = next((i for i, lay in enumerate(layers) if lay.param_shapes), len(layers))
         for i, layer in enumerate(layers):
             layer.needs_input_grad = i > first_with_params
@@ -182,7 +187,7 @@ class Sequential:
 
     @classmethod
     def from_config(cls, layers: list[dict], input_shape: tuple, n_outputs: int, seed: int = 0,
-                    dropout_scaling: str = "inverted", dtype=DTYPE) -> Sequential:
+                    dropout_scaling: str = "inverted", dtype=DTYPE, fuse: bool = True) -> Sequential:
         specs = normalized_layers(layers, n_outputs)
         built, counts = [], {}
         for i, spec in enumerate(specs):
@@ -193,7 +198,7 @@ class Sequential:
                 built[-1].output_shape = shape
             except ValueError as exc:
                 raise ModelSpecError(f"model.layers[{i}]: {exc}") from None
-        return cls(built, input_shape, seed, specs, dtype)
+        return cls(built, input_shape, seed, specs, dtype, fuse)
 
     def _allocate(self, rng: np.random.Generator) -> None:
         entries = [(layer, key) for layer in self.layers for key in layer.weight_keys]

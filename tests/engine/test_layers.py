@@ -91,18 +91,29 @@ def test_dropout_rejects_unknown_scaling():
         Dropout(0.5, "scaled")
 
 
-def test_relu_conv_and_pool_fuse_without_changing_values_or_gradients(rng):
-    """The model pools before the ReLU of a ReLU convolution; the result must be identical."""
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+@pytest.mark.parametrize("size, channels, stride, padding, pool", [
+    ((8, 8), 2, 1, "same", 2),      # few channels: per-tap copies
+    ((9, 7), 8, 1, "same", 2),      # odd edges the pool drops; block copy
+    ((11, 11), 3, 2, "valid", 2),   # strided convolution
+    ((9, 9), 8, 1, "same", 3),      # 3x3 pool
+])
+def test_fused_convolution_and_pooling_compute_the_same_numbers(rng, activation, size, channels,
+                                                                stride, padding, pool):
+    """Window-major convolution (and ReLU after pooling) must not change values or gradients."""
     from regstudio.engine import SoftmaxCrossEntropy
 
-    layers = [{"type": "conv2d", "filters": 4, "kernel": 3, "activation": "relu"},
+    layers = [{"type": "conv2d", "filters": 4, "kernel": 3, "stride": stride, "padding": padding,
+               "activation": activation},
+              {"type": "maxpool2d", "size": pool},
+              {"type": "conv2d", "filters": 5, "kernel": 3, "activation": activation},
               {"type": "maxpool2d", "size": 2}, {"type": "dense"}]
-    fused = Sequential.from_config(layers, (8, 8, 2), 3, seed=1, dtype=np.float64)
-    assert fused.layers[1].relu_after and fused.layers[0].get_config()["activation"] == "relu"
-    plain = Sequential.from_config(layers, (8, 8, 2), 3, seed=1, dtype=np.float64)
-    plain.layers[0].activation = __import__("regstudio.engine.activations", fromlist=["ReLU"]).ReLU()
-    plain.layers[1].relu_after = False
-    x = rng.standard_normal((5, 8, 8, 2))
+    fused = Sequential.from_config(layers, (*size, channels), 3, seed=1, dtype=np.float64)
+    plain = Sequential.from_config(layers, (*size, channels), 3, seed=1, dtype=np.float64, fuse=False)
+    assert fused.layers[0].pool_window == pool and fused.layers[3].window_major
+    assert fused.layers[3].relu_after == (activation == "relu")
+    assert fused.layers[0].get_config()["activation"] == activation
+    x = rng.standard_normal((5, *size, channels))
     x[:, :4, :4, :] = 0.0  # constant patches: ties in the pooling windows
     y = rng.integers(0, 3, 5)
     loss = SoftmaxCrossEntropy()
@@ -111,3 +122,4 @@ def test_relu_conv_and_pool_fuse_without_changing_values_or_gradients(rng):
         model.backward(d)
     np.testing.assert_array_equal(fused.forward(x, False), plain.forward(x, False))
     np.testing.assert_allclose(fused.grads, plain.grads, rtol=1e-12, atol=1e-15)
+    assert np.abs(plain.grads).max() > 0
