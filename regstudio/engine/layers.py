@@ -17,6 +17,7 @@ from .activations import get_activation
 from .conv import conv_geometry, patches_view
 
 DTYPE = np.float32
+IM2COL_PIECE_BYTES = 1 << 19  # convolutions work in pieces of this size (half a typical L2)
 
 
 class Layer:
@@ -176,23 +177,19 @@ class Conv2D(Layer):
         return xp
 
     def forward(self, x, training):
-        k, f, c = self.kernel, self.filters, x.shape[3]
-        s = self.pool_window
-        fields = patches_view(self._padded(x), k, k, self.stride, self._oh, self._ow, s)
-        taps = k * k * c
+        f, s = self.filters, self.pool_window
+        fields = patches_view(self._padded(x), self.kernel, self.kernel, self.stride,
+                              self._oh, self._ow, s)
+        taps = math.prod(fields.shape[5:])
         col = self._columns(math.prod(fields.shape[:5]), taps)
-        view = np.reshape(col[:, :taps], fields.shape, copy=False)
-        if c < 8:  # few channels: one strided block copy per kernel tap is faster
-            for i in range(k):
-                for j in range(k):
-                    view[..., i, j, :] = fields[..., i, j, :]
-        else:
-            np.copyto(view, fields)
         kernel = self._buffer("kernel", (taps + 1, f))  # W with b as its last row
         kernel[:taps] = self.params["W"].reshape(taps, f)
         kernel[taps] = self.params["b"]
-        z = self._buffer("z", (col.shape[0], f))
-        np.matmul(col, kernel, out=z)
+        z = self._buffer("z", (len(col), f))
+        # In pieces: each piece's rows are still in the cache when they are multiplied.
+        for part, rows in self._pieces(fields):
+            self._copy_fields(part, col[rows, :taps])
+            np.matmul(col[rows], kernel, out=z[rows])
         self._col, self._a = col, self.activation.forward(z)
         blocks = self._a.reshape(s * s, x.shape[0], *fields.shape[3:5], f)
         return blocks[0] if s == 1 else blocks
@@ -205,6 +202,31 @@ class Conv2D(Layer):
             col = self._buffer("col", (rows, taps + 1))
             col[:, taps] = 1
         return col
+
+    def _pieces(self, fields):
+        """(receptive fields, their slice of im2col rows) for consecutive groups of samples
+        within each window block, about ``IM2COL_PIECE_BYTES`` of rows each."""
+        s, _, n, ph, pw = fields.shape[:5]
+        row_bytes = (math.prod(fields.shape[5:]) + 1) * self.dtype().itemsize
+        per = max(1, IM2COL_PIECE_BYTES // (ph * pw * row_bytes))
+        row = 0
+        for a in range(s):
+            for b in range(s):
+                for start in range(0, n, per):
+                    part = fields[a, b, start : start + per]
+                    yield part, slice(row, row + math.prod(part.shape[:3]))
+                    row += math.prod(part.shape[:3])
+
+    @staticmethod
+    def _copy_fields(fields: np.ndarray, rows: np.ndarray) -> None:
+        """Receptive fields (N, OH, OW, KH, KW, C) into im2col ``rows`` (N * OH * OW, KH * KW * C)."""
+        view = np.reshape(rows, fields.shape, copy=False)
+        if fields.shape[-1] < 8:  # few channels: one strided block copy per kernel tap is faster
+            for i in range(fields.shape[3]):
+                for j in range(fields.shape[4]):
+                    view[..., i, j, :] = fields[..., i, j, :]
+        else:
+            np.copyto(view, fields)
 
     def backward(self, dy):
         k, f, st, s = self.kernel, self.filters, self.stride, self.pool_window
