@@ -196,11 +196,17 @@ class Conv2D(Layer):
 
     def _columns(self, rows: int, taps: int) -> np.ndarray:
         """The im2col buffer, one row per output pixel: ``taps`` inputs, then a constant 1
-        that multiplies the bias, so one matrix product adds it (and sums its gradient)."""
-        col = self._buffers.get(("col", (rows, taps + 1)))
+        that multiplies the bias, so one matrix product adds it (and sums its gradient).
+        With few channels it is stored column by column (Fortran order), so copying the
+        receptive fields in writes long contiguous runs rather than a few values per row."""
+        key = ("col", rows, taps)
+        col = self._buffers.get(key)
         if col is None:
-            col = self._buffer("col", (rows, taps + 1))
-            col[:, taps] = 1
+            if self.input_shape[2] < 8:
+                col = np.ones((taps + 1, rows), self.dtype).T
+            else:
+                col = np.ones((rows, taps + 1), self.dtype)
+            self._buffers[key] = col
         return col
 
     def _pieces(self, fields):
@@ -220,13 +226,7 @@ class Conv2D(Layer):
     @staticmethod
     def _copy_fields(fields: np.ndarray, rows: np.ndarray) -> None:
         """Receptive fields (N, OH, OW, KH, KW, C) into im2col ``rows`` (N * OH * OW, KH * KW * C)."""
-        view = np.reshape(rows, fields.shape, copy=False)
-        if fields.shape[-1] < 8:  # few channels: one strided block copy per kernel tap is faster
-            for i in range(fields.shape[3]):
-                for j in range(fields.shape[4]):
-                    view[..., i, j, :] = fields[..., i, j, :]
-        else:
-            np.copyto(view, fields)
+        np.copyto(np.reshape(rows, fields.shape, copy=False), fields)
 
     def backward(self, dy):
         k, f, st, s = self.kernel, self.filters, self.stride, self.pool_window
