@@ -60,15 +60,15 @@ class Layer:
     def backward(self, dy: np.ndarray) -> np.ndarray | None:
         return dy
 
-    def _buffer(self, key: str, shape: tuple[int, ...], zero: bool = False) -> np.ndarray:
-        """A cached work array of this shape and the layer's dtype: zeros when new, and
-        zero-filled again on every call with ``zero``."""
+    def _buffer(self, key: str, shape: tuple[int, ...], zero: bool = False, dtype=None) -> np.ndarray:
+        """A cached work array of this shape and the layer's dtype (or ``dtype``): zeros when
+        new, and zero-filled again on every call with ``zero``."""
         tag = (key, shape)
         buf = self._buffers.get(tag)
         if buf is None:
             if len(self._buffers) > 24:  # many shapes seen (e.g. varied eval sizes): start over
                 self._buffers.clear()
-            buf = self._buffers[tag] = np.zeros(shape, self.dtype)
+            buf = self._buffers[tag] = np.zeros(shape, dtype or self.dtype)
         elif zero:
             buf.fill(0)
         return buf
@@ -311,9 +311,7 @@ class MaxPool2D(Layer):
             np.maximum(views[2], views[3], out=bottom)
             np.maximum(top, bottom, out=out)
             if training:
-                self._right_top = np.greater(views[1], views[0])
-                self._right_bottom = np.greater(views[3], views[2])
-                self._lower = np.greater(bottom, top)
+                self._remember_maxima(views, top, bottom, out)
             if self.relu_after:
                 np.maximum(out, 0, out=out)
         else:
@@ -322,6 +320,21 @@ class MaxPool2D(Layer):
                 np.maximum(out, view, out=out)
         self._x, self._out = x, out
         return out
+
+    def _remember_maxima(self, views, top, bottom, out) -> None:
+        """Where each 2x2 maximum came from, as boolean masks for backward: the right of the
+        top pair, the right of the bottom pair, the lower pair. Strict '>' keeps the first
+        maximum on ties, like argmax. With the ReLU after pooling, the pair masks also
+        carry the ReLU's own mask (pooled value > 0)."""
+        mask = lambda key: self._buffer(key, out.shape, dtype=np.bool_)  # noqa: E731
+        self._right_top = np.greater(views[1], views[0], out=mask("right_top"))
+        self._right_bottom = np.greater(views[3], views[2], out=mask("right_bottom"))
+        self._lower = np.greater(bottom, top, out=mask("lower"))
+        self._upper = None
+        if self.relu_after:
+            positive = np.greater(out, 0, out=mask("positive"))
+            self._upper = np.greater(positive, self._lower, out=mask("upper"))  # positive, not lower
+            self._lower &= positive
 
     def backward(self, dy):
         n = dy.shape[0]
@@ -333,18 +346,20 @@ class MaxPool2D(Layer):
         else:
             dx = self._buffer("dx", (n, *self.input_shape), zero=(h, w) != (oh * s, ow * s))
         dxs = self._windows(dx)
-        if self.relu_after:
-            np.multiply(dy, self._out > 0, out=dy)
         if s == 2:
-            lower = self._buffer("g_lower", dy.shape)
+            lower = np.multiply(dy, self._lower, out=self._buffer("g_lower", dy.shape))
             upper = self._buffer("g_upper", dy.shape)
-            np.multiply(dy, self._lower, out=lower)
-            np.subtract(dy, lower, out=upper)
+            if self._upper is None:
+                np.subtract(dy, lower, out=upper)
+            else:  # the ReLU's mask is in both pair masks
+                np.multiply(dy, self._upper, out=upper)
             np.multiply(upper, self._right_top, out=dxs[1])
             np.subtract(upper, dxs[1], out=dxs[0])
             np.multiply(lower, self._right_bottom, out=dxs[3])
             np.subtract(lower, dxs[3], out=dxs[2])
             return dx
+        if self.relu_after:
+            np.multiply(dy, self._out > 0, out=dy)
         hit = np.empty(dy.shape, dtype=bool)
         taken = np.zeros(dy.shape, dtype=bool)
         # Each window's gradient goes to its first maximum (ties broken like argmax).
