@@ -12,6 +12,7 @@ Each epoch yields one metrics row (the ``history.csv`` columns):
 
 from __future__ import annotations
 
+import itertools
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -69,10 +70,11 @@ class Trainer:
                  task: str = "classification", splits: int = 1, threads: int = 1):
         self.model, self.loss, self.optimizer = model, loss, optimizer
         # Each batch is computed as `splits` consecutive parts whose gradients are summed, on
-        # replicas that share the parameters; with `threads` > 1 the parts run in parallel
-        # (one BLAS thread each). The numbers depend on `splits`, never on `threads`.
+        # replicas that share the parameters; with `threads` > 1 that many threads take the
+        # parts in turn (one BLAS thread each), so a faster core does more of them. The
+        # numbers depend on `splits`, never on `threads` or on which thread took a part.
         self.replicas = [model] + [model.replica([seed, i]) for i in range(1, max(1, int(splits)))]
-        self.threads = max(1, int(threads))
+        self.threads = min(max(1, int(threads)), len(self.replicas))
         self._pool: ThreadPoolExecutor | None = None
         self.reg = {"l1": float(l1), "l2": float(l2), "apply_to_bias": apply_to_bias,
                     "overrides": overrides or {}}
@@ -122,7 +124,7 @@ class Trainer:
         """
         parallel = self.threads > 1 and len(self.replicas) > 1
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"), one_blas_thread(parallel):
-            self._pool = ThreadPoolExecutor(len(self.replicas) - 1) if parallel else None
+            self._pool = ThreadPoolExecutor(self.threads - 1) if parallel else None
             try:
                 return self._fit(X, y, X_val, y_val, on_event, control)
             finally:
@@ -150,11 +152,19 @@ class Trainer:
         bounds = np.linspace(0, n, len(self.replicas) + 1).astype(int)
         parts = [(replica, xb[a:b], yb[a:b], (b - a) / n)
                  for replica, a, b in zip(self.replicas, bounds[:-1], bounds[1:], strict=True) if b > a]
+        results: list = [None] * len(parts)
+        order = itertools.count()  # next() is atomic: each part is taken exactly once
+
+        def take_parts():
+            while (i := next(order)) < len(parts):
+                results[i] = self._forward_backward(*parts[i])
+
+        helpers = []
         if self._pool is not None and len(parts) > 1:
-            futures = [self._pool.submit(self._forward_backward, *part) for part in parts[1:]]
-            results = [self._forward_backward(*parts[0])] + [f.result() for f in futures]
-        else:
-            results = [self._forward_backward(*part) for part in parts]
+            helpers = [self._pool.submit(take_parts) for _ in range(min(self.threads, len(parts)) - 1)]
+        take_parts()
+        for helper in helpers:
+            helper.result()
         for replica, *_ in parts:
             if replica is not self.model:
                 self.model.grads += replica.grads
