@@ -178,61 +178,66 @@ class Conv2D(Layer):
 
     def forward(self, x, training):
         f, s = self.filters, self.pool_window
-        fields = patches_view(self._padded(x), self.kernel, self.kernel, self.stride,
-                              self._oh, self._ow, s)
+        self._fields = fields = patches_view(self._padded(x), self.kernel, self.kernel, self.stride,
+                                             self._oh, self._ow, s)
         taps = math.prod(fields.shape[5:])
-        col = self._columns(math.prod(fields.shape[:5]), taps)
         kernel = self._buffer("kernel", (taps + 1, f))  # W with b as its last row
         kernel[:taps] = self.params["W"].reshape(taps, f)
         kernel[taps] = self.params["b"]
-        z = self._buffer("z", (len(col), f))
-        # In pieces: each piece's rows are still in the cache when they are multiplied.
-        for part, rows in self._pieces(fields):
-            self._copy_fields(part, col[rows, :taps])
-            np.matmul(col[rows], kernel, out=z[rows])
-        self._col, self._a = col, self.activation.forward(z)
+        z = self._buffer("z", (math.prod(fields.shape[:5]), f))
+        for col, rows in self._im2col(fields, build=True):
+            np.matmul(col, kernel, out=z[rows])
+        self._a = self.activation.forward(z)
         blocks = self._a.reshape(s * s, x.shape[0], *fields.shape[3:5], f)
         return blocks[0] if s == 1 else blocks
 
-    def _columns(self, rows: int, taps: int) -> np.ndarray:
-        """The im2col buffer, one row per output pixel: ``taps`` inputs, then a constant 1
-        that multiplies the bias, so one matrix product adds it (and sums its gradient).
-        With few channels it is stored column by column (Fortran order), so copying the
-        receptive fields in writes long contiguous runs rather than a few values per row."""
-        key = ("col", rows, taps)
-        col = self._buffers.get(key)
-        if col is None:
-            if self.input_shape[2] < 8:
-                col = np.ones((taps + 1, rows), self.dtype).T
-            else:
-                col = np.ones((rows, taps + 1), self.dtype)
-            self._buffers[key] = col
-        return col
+    def _im2col(self, fields, build: bool):
+        """(im2col rows, the output rows they give). A row holds a receptive field and then
+        a constant 1 that multiplies the bias, so one matrix product adds it (and sums its
+        gradient).
 
-    def _pieces(self, fields):
-        """(receptive fields, their slice of im2col rows) for consecutive groups of samples
-        within each window block, about ``IM2COL_PIECE_BYTES`` of rows each."""
+        With few channels the matrix is small: it is built whole (``build``), stored column
+        by column so copying the fields in writes long runs, and backward reads it again.
+        With more channels it comes in cache-sized pieces, each multiplied while it is still
+        in the cache, and backward builds the pieces again: copying the fields costs less
+        than reading a large matrix back from memory."""
         s, _, n, ph, pw = fields.shape[:5]
-        row_bytes = (math.prod(fields.shape[5:]) + 1) * self.dtype().itemsize
-        per = max(1, IM2COL_PIECE_BYTES // (ph * pw * row_bytes))
+        taps = math.prod(fields.shape[5:])
+        if fields.shape[-1] < 8:
+            whole = self._columns("col", s * s * n * ph * pw, taps, column_major=True)
+            if build:
+                np.copyto(np.reshape(whole[:, :taps], fields.shape, copy=False), fields)
+            yield whole, slice(None)
+            return
+        per = max(1, IM2COL_PIECE_BYTES // (ph * pw * (taps + 1) * self.dtype().itemsize))
+        piece = self._columns("piece", min(per, n) * ph * pw, taps)
         row = 0
         for a in range(s):
             for b in range(s):
                 for start in range(0, n, per):
                     part = fields[a, b, start : start + per]
-                    yield part, slice(row, row + math.prod(part.shape[:3]))
-                    row += math.prod(part.shape[:3])
+                    col = piece[: math.prod(part.shape[:3])]
+                    np.copyto(np.reshape(col[:, :taps], part.shape, copy=False), part)
+                    yield col, slice(row, row + len(col))
+                    row += len(col)
 
-    @staticmethod
-    def _copy_fields(fields: np.ndarray, rows: np.ndarray) -> None:
-        """Receptive fields (N, OH, OW, KH, KW, C) into im2col ``rows`` (N * OH * OW, KH * KW * C)."""
-        np.copyto(np.reshape(rows, fields.shape, copy=False), fields)
+    def _columns(self, key: str, rows: int, taps: int, column_major: bool = False) -> np.ndarray:
+        """An im2col buffer of ``rows`` rows: ``taps`` values, then the constant 1."""
+        tag = (key, rows, taps)
+        col = self._buffers.get(tag)
+        if col is None:
+            shape = (rows, taps + 1)
+            col = np.ones(shape[::-1], self.dtype).T if column_major else np.ones(shape, self.dtype)
+            self._buffers[tag] = col
+        return col
 
     def backward(self, dy):
         k, f, st, s = self.kernel, self.filters, self.stride, self.pool_window
         dz = self.activation.backward(self._a, dy.reshape(-1, f))
-        dkernel = self._buffer("dkernel", (self._col.shape[1], f))
-        np.matmul(self._col.T, dz, out=dkernel)
+        dkernel = self._buffer("dkernel", (math.prod(self._fields.shape[5:]) + 1, f), zero=True)
+        part = self._buffer("dkernel_part", dkernel.shape)
+        for col, rows in self._im2col(self._fields, build=False):
+            dkernel += np.matmul(col.T, dz[rows], out=part)
         self.grads["W"].reshape(-1, f)[...] = dkernel[:-1]
         self.grads["b"][...] = dkernel[-1]
         if not self.needs_input_grad:
