@@ -237,7 +237,9 @@ class Conv2D(Layer):
         dkernel = self._buffer("dkernel", (math.prod(self._fields.shape[5:]) + 1, f), zero=True)
         part = self._buffer("dkernel_part", dkernel.shape)
         for col, rows in self._im2col(self._fields, build=False):
-            dkernel += np.matmul(col.T, dz[rows], out=part)
+            # np.dot, not matmul: matmul keeps the GIL when the result is small (< ~500 values),
+            # which stalls the other thread during this long product.
+            dkernel += np.dot(col.T, dz[rows], out=part)
         self.grads["W"].reshape(-1, f)[...] = dkernel[:-1]
         self.grads["b"][...] = dkernel[-1]
         if not self.needs_input_grad:
