@@ -8,6 +8,9 @@ the reference the fast path is tested against.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -43,6 +46,54 @@ def patches_view(xp: np.ndarray, kh: int, kw: int, stride: int, oh: int, ow: int
         strides=(sh * stride, sw * stride, sn, sh * stride * s, sw * stride * s, sh, sw, sc),
         writeable=False,
     )
+
+
+@dataclass
+class Im2colPlan:
+    """A convolution's im2col work for one batch size, laid out once and reused.
+
+    ``xp`` is the zero-bordered input buffer. Each piece is (receptive fields, the im2col
+    cells they are copied to, the im2col rows, the output rows those rows give); a row
+    holds a receptive field and then a constant 1 that multiplies the bias, so one
+    matrix product adds it (and sums its gradient). The views stay valid because the
+    buffers are reused. ``kept``: the whole matrix is one piece built in forward and read
+    again in backward; otherwise a cache-sized buffer is refilled piece by piece.
+    """
+
+    xp: np.ndarray
+    pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray, slice]]
+    kept: bool
+    rows: int
+
+
+def im2col_plan(n: int, padded: tuple[int, int], channels: int, kernel: int, stride: int,
+                out: tuple[int, int], window: int, dtype, piece_bytes: int) -> Im2colPlan:
+    """With few channels (< 8) the matrix is small: it is kept whole, stored column by column
+    so copying the fields in writes long runs. With more channels it comes in pieces of
+    about ``piece_bytes``, each multiplied while it is still in the cache: copying the
+    fields again in backward costs less than reading a large matrix back from memory.
+    Rows follow :func:`patches_view`'s order (window-major when ``window`` > 1)."""
+    xp = np.zeros((n, *padded, channels), dtype)
+    fields = patches_view(xp, kernel, kernel, stride, *out, window)
+    s, _, _, ph, pw = fields.shape[:5]
+    taps = kernel * kernel * channels
+    rows = s * s * n * ph * pw
+    if channels < 8:
+        col = np.ones((taps + 1, rows), dtype).T
+        cells = np.reshape(col[:, :taps], fields.shape, copy=False)
+        return Im2colPlan(xp, [(fields, cells, col, slice(None))], True, rows)
+    per = max(1, piece_bytes // (ph * pw * (taps + 1) * np.dtype(dtype).itemsize))
+    buffer = np.ones((min(per, n) * ph * pw, taps + 1), dtype)
+    pieces, row = [], 0
+    for a in range(s):
+        for b in range(s):
+            for start in range(0, n, per):
+                part = fields[a, b, start : start + per]
+                col = buffer[: math.prod(part.shape[:3])]
+                cells = np.reshape(col[:, :taps], part.shape, copy=False)
+                pieces.append((part, cells, col, slice(row, row + len(col))))
+                row += len(col)
+    return Im2colPlan(xp, pieces, False, rows)
 
 
 def im2col(x: np.ndarray, kh: int, kw: int, stride: int, padding: str) -> np.ndarray:

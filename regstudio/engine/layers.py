@@ -14,7 +14,7 @@ import numpy as np
 
 from . import initializers
 from .activations import get_activation
-from .conv import conv_geometry, patches_view
+from .conv import Im2colPlan, conv_geometry, im2col_plan
 
 DTYPE = np.float32
 IM2COL_PIECE_BYTES = 1 << 19  # convolutions work in pieces of this size (half a typical L2)
@@ -169,74 +169,45 @@ class Conv2D(Layer):
         return {"type": self.kind, "filters": self.filters, "kernel": self.kernel,
                 "stride": self.stride, "padding": self.padding, "activation": self.activation_name}
 
-    def _padded(self, x):
-        """``x`` inside a border of zeros (written once: only the interior changes)."""
-        n, h, w, c = x.shape
-        xp = self._buffer("xp", (n, self._hp, self._wp, c))
-        xp[:, self._top : self._top + h, self._left : self._left + w, :] = x
-        return xp
-
     def forward(self, x, training):
+        n, h, w, _ = x.shape
         f, s = self.filters, self.pool_window
-        self._fields = fields = patches_view(self._padded(x), self.kernel, self.kernel, self.stride,
-                                             self._oh, self._ow, s)
-        taps = math.prod(fields.shape[5:])
-        kernel = self._buffer("kernel", (taps + 1, f))  # W with b as its last row
+        plan = self._plan(n)
+        plan.xp[:, self._top : self._top + h, self._left : self._left + w, :] = x  # border stays 0
+        taps = len(self.kernel_matrix) - 1
+        kernel = self.kernel_matrix
         kernel[:taps] = self.params["W"].reshape(taps, f)
         kernel[taps] = self.params["b"]
-        z = self._buffer("z", (math.prod(fields.shape[:5]), f))
-        for col, rows in self._im2col(fields, build=True):
+        z = self._buffer("z", (plan.rows, f))
+        for fields, cells, col, rows in plan.pieces:
+            np.copyto(cells, fields)
             np.matmul(col, kernel, out=z[rows])
-        self._a = self.activation.forward(z)
-        blocks = self._a.reshape(s * s, x.shape[0], *fields.shape[3:5], f)
+        self._plan_used, self._a = plan, self.activation.forward(z)
+        blocks = self._a.reshape(s * s, n, self._oh // s, self._ow // s, f)
         return blocks[0] if s == 1 else blocks
 
-    def _im2col(self, fields, build: bool):
-        """(im2col rows, the output rows they give). A row holds a receptive field and then
-        a constant 1 that multiplies the bias, so one matrix product adds it (and sums its
-        gradient).
+    @property
+    def kernel_matrix(self) -> np.ndarray:
+        """``W`` as a (taps + 1, F) matrix with ``b`` as its last row (a work buffer)."""
+        return self._buffer("kernel", (math.prod(self.param_shapes["W"][:3]) + 1, self.filters))
 
-        With few channels the matrix is small: it is built whole (``build``), stored column
-        by column so copying the fields in writes long runs, and backward reads it again.
-        With more channels it comes in cache-sized pieces, each multiplied while it is still
-        in the cache, and backward builds the pieces again: copying the fields costs less
-        than reading a large matrix back from memory."""
-        s, _, n, ph, pw = fields.shape[:5]
-        taps = math.prod(fields.shape[5:])
-        if fields.shape[-1] < 8:
-            whole = self._columns("col", s * s * n * ph * pw, taps, column_major=True)
-            if build:
-                np.copyto(np.reshape(whole[:, :taps], fields.shape, copy=False), fields)
-            yield whole, slice(None)
-            return
-        per = max(1, IM2COL_PIECE_BYTES // (ph * pw * (taps + 1) * self.dtype().itemsize))
-        piece = self._columns("piece", min(per, n) * ph * pw, taps)
-        row = 0
-        for a in range(s):
-            for b in range(s):
-                for start in range(0, n, per):
-                    part = fields[a, b, start : start + per]
-                    col = piece[: math.prod(part.shape[:3])]
-                    np.copyto(np.reshape(col[:, :taps], part.shape, copy=False), part)
-                    yield col, slice(row, row + len(col))
-                    row += len(col)
-
-    def _columns(self, key: str, rows: int, taps: int, column_major: bool = False) -> np.ndarray:
-        """An im2col buffer of ``rows`` rows: ``taps`` values, then the constant 1."""
-        tag = (key, rows, taps)
-        col = self._buffers.get(tag)
-        if col is None:
-            shape = (rows, taps + 1)
-            col = np.ones(shape[::-1], self.dtype).T if column_major else np.ones(shape, self.dtype)
-            self._buffers[tag] = col
-        return col
+    def _plan(self, n: int) -> Im2colPlan:
+        plan = self._buffers.get(("plan", n))
+        if plan is None:
+            plan = self._buffers[("plan", n)] = im2col_plan(
+                n, (self._hp, self._wp), self.input_shape[2], self.kernel, self.stride,
+                (self._oh, self._ow), self.pool_window, self.dtype, IM2COL_PIECE_BYTES)
+        return plan
 
     def backward(self, dy):
         k, f, st, s = self.kernel, self.filters, self.stride, self.pool_window
+        plan = self._plan_used
         dz = self.activation.backward(self._a, dy.reshape(-1, f))
-        dkernel = self._buffer("dkernel", (math.prod(self._fields.shape[5:]) + 1, f), zero=True)
+        dkernel = self._buffer("dkernel", self.kernel_matrix.shape, zero=True)
         part = self._buffer("dkernel_part", dkernel.shape)
-        for col, rows in self._im2col(self._fields, build=False):
+        for fields, cells, col, rows in plan.pieces:
+            if not plan.kept:
+                np.copyto(cells, fields)
             # np.dot, not matmul: matmul keeps the GIL when the result is small (< ~500 values),
             # which stalls the other thread during this long product.
             dkernel += np.dot(col.T, dz[rows], out=part)
