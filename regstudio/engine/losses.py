@@ -36,7 +36,7 @@ class SoftmaxCrossEntropy(Loss):
         exp = np.exp(shifted)
         total = exp.sum(axis=1, keepdims=True)
         rows = np.arange(n)
-        loss = float(np.mean(np.log(total[:, 0]) - shifted[rows, targets]))
+        loss = float((np.log(total[:, 0]) - shifted[rows, targets]).sum()) / n
         grad = exp / total
         grad[rows, targets] -= 1
         grad /= n
