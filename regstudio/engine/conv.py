@@ -48,52 +48,91 @@ def patches_view(xp: np.ndarray, kh: int, kw: int, stride: int, oh: int, ow: int
     )
 
 
-@dataclass
-class Im2colPlan:
-    """A convolution's im2col work for one batch size, laid out once and reused.
+@dataclass(frozen=True)
+class ConvGeometry:
+    """Sizes of one convolution: input ``size`` (H, W) at ``offset`` inside a zero border of
+    ``padded`` (H, W), output ``out`` (OH, OW); square ``kernel``; C ``channels`` in, F ``filters`` out."""
 
-    ``xp`` is the zero-bordered input buffer. Each piece is (receptive fields, the im2col
-    cells they are copied to, the im2col rows, the output rows those rows give); a row
-    holds a receptive field and then a constant 1 that multiplies the bias, so one
-    matrix product adds it (and sums its gradient). The views stay valid because the
-    buffers are reused. ``kept``: the whole matrix is one piece built in forward and read
-    again in backward; otherwise a cache-sized buffer is refilled piece by piece.
+    size: tuple[int, int]
+    padded: tuple[int, int]
+    offset: tuple[int, int]
+    out: tuple[int, int]
+    kernel: int
+    stride: int
+    channels: int
+    filters: int
+
+
+@dataclass
+class ConvPlan:
+    """A convolution's work arrays for one batch size, and views into them, laid out once
+    (the arrays are reused, so the views stay valid).
+
+    Forward: ``x_in`` is where the input goes inside the zero border of ``xp``. Each piece
+    is (receptive fields, the im2col cells they are copied to, the im2col rows, the output
+    rows those rows give); a row holds a receptive field and then a constant 1 that
+    multiplies the bias, so one matrix product adds it (and sums its gradient). ``kept``:
+    the whole matrix is one piece built in forward and read again in backward; otherwise a
+    cache-sized buffer is refilled.
+
+    Input gradient: ``dz_rows`` takes the output gradient in row-major pixel order; each
+    kernel tap's product goes to ``tap`` and is added into its window of ``dxp``
+    (``windows``: (window, tap viewed like it), in tap order); ``dx`` is the gradient
+    without the border, copied out of ``dxp_in`` (or ``dxp`` itself when there is none).
     """
 
     xp: np.ndarray
+    x_in: np.ndarray
     pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray, slice]]
     kept: bool
     rows: int
+    dz_rows: np.ndarray
+    tap: np.ndarray
+    dxp: np.ndarray
+    windows: list[tuple[np.ndarray, np.ndarray]]
+    dxp_in: np.ndarray
+    dx: np.ndarray
 
 
-def im2col_plan(n: int, padded: tuple[int, int], channels: int, kernel: int, stride: int,
-                out: tuple[int, int], window: int, dtype, piece_bytes: int) -> Im2colPlan:
-    """With few channels (< 8) the matrix is small: it is kept whole, stored column by column
-    so copying the fields in writes long runs. With more channels it comes in pieces of
-    about ``piece_bytes``, each multiplied while it is still in the cache: copying the
+def conv_plan(geo: ConvGeometry, n: int, window: int, dtype, piece_bytes: int) -> ConvPlan:
+    """With few channels (< 8) the im2col matrix is small: it is kept whole, stored column by
+    column so copying the fields in writes long runs. With more channels it comes in pieces
+    of about ``piece_bytes``, each multiplied while it is still in the cache: copying the
     fields again in backward costs less than reading a large matrix back from memory.
     Rows follow :func:`patches_view`'s order (window-major when ``window`` > 1)."""
-    xp = np.zeros((n, *padded, channels), dtype)
-    fields = patches_view(xp, kernel, kernel, stride, *out, window)
+    k, c, st = geo.kernel, geo.channels, geo.stride
+    xp = np.zeros((n, *geo.padded, c), dtype)
+    inside = (slice(None), slice(geo.offset[0], geo.offset[0] + geo.size[0]),
+              slice(geo.offset[1], geo.offset[1] + geo.size[1]))
+    fields = patches_view(xp, k, k, st, *geo.out, window)
     s, _, _, ph, pw = fields.shape[:5]
-    taps = kernel * kernel * channels
+    taps = k * k * c
     rows = s * s * n * ph * pw
-    if channels < 8:
+    if c < 8:
         col = np.ones((taps + 1, rows), dtype).T
-        cells = np.reshape(col[:, :taps], fields.shape, copy=False)
-        return Im2colPlan(xp, [(fields, cells, col, slice(None))], True, rows)
-    per = max(1, piece_bytes // (ph * pw * (taps + 1) * np.dtype(dtype).itemsize))
-    buffer = np.ones((min(per, n) * ph * pw, taps + 1), dtype)
-    pieces, row = [], 0
-    for a in range(s):
-        for b in range(s):
-            for start in range(0, n, per):
-                part = fields[a, b, start : start + per]
-                col = buffer[: math.prod(part.shape[:3])]
-                cells = np.reshape(col[:, :taps], part.shape, copy=False)
-                pieces.append((part, cells, col, slice(row, row + len(col))))
-                row += len(col)
-    return Im2colPlan(xp, pieces, False, rows)
+        pieces = [(fields, np.reshape(col[:, :taps], fields.shape, copy=False), col, slice(None))]
+    else:
+        per = max(1, piece_bytes // (ph * pw * (taps + 1) * np.dtype(dtype).itemsize))
+        buffer = np.ones((min(per, n) * ph * pw, taps + 1), dtype)
+        pieces, row = [], 0
+        for a in range(s):
+            for b in range(s):
+                for start in range(0, n, per):
+                    part = fields[a, b, start : start + per]
+                    col = buffer[: math.prod(part.shape[:3])]
+                    cells = np.reshape(col[:, :taps], part.shape, copy=False)
+                    pieces.append((part, cells, col, slice(row, row + len(col))))
+                    row += len(col)
+    oh, ow = s * ph, s * pw  # the output pixels computed (a pool drops the rest)
+    tap = np.empty((rows, c), dtype)
+    dxp = np.zeros_like(xp)
+    span_h, span_w = st * (oh - 1) + 1, st * (ow - 1) + 1
+    windows = [(dxp[:, i : i + span_h : st, j : j + span_w : st, :], tap.reshape(n, oh, ow, c))
+               for i in range(k) for j in range(k)]
+    bordered = geo.padded != geo.size
+    dx = np.empty((n, *geo.size, c), dtype) if bordered else dxp
+    return ConvPlan(xp, xp[inside], pieces, c < 8, rows,
+                    np.empty((n, ph, s, pw, s, geo.filters), dtype), tap, dxp, windows, dxp[inside], dx)
 
 
 def im2col(x: np.ndarray, kh: int, kw: int, stride: int, padding: str) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import initializers
 from .activations import get_activation
-from .conv import Im2colPlan, conv_geometry, im2col_plan
+from .conv import ConvGeometry, ConvPlan, conv_geometry, conv_plan
 
 DTYPE = np.float32
 IM2COL_PIECE_BYTES = 1 << 19  # convolutions work in pieces of this size (half a typical L2)
@@ -156,6 +156,8 @@ class Conv2D(Layer):
         self._hp = (self._oh - 1) * s + k
         self._wp = (self._ow - 1) * s + k
         self._hp, self._wp = max(self._hp, h + self._top), max(self._wp, w + self._left)
+        self.geometry = ConvGeometry((h, w), (self._hp, self._wp), (self._top, self._left),
+                                     (self._oh, self._ow), k, s, c, self.filters)
         self.param_shapes = {"W": (k, k, c, self.filters), "b": (self.filters,)}
         self.output_shape = (self._oh, self._ow, self.filters)
         return self.output_shape
@@ -173,7 +175,7 @@ class Conv2D(Layer):
         n, h, w, _ = x.shape
         f, s = self.filters, self.pool_window
         plan = self._plan(n)
-        plan.xp[:, self._top : self._top + h, self._left : self._left + w, :] = x  # border stays 0
+        plan.x_in[...] = x  # the border stays zero
         taps = len(self.kernel_matrix) - 1
         kernel = self.kernel_matrix
         kernel[:taps] = self.params["W"].reshape(taps, f)
@@ -191,16 +193,15 @@ class Conv2D(Layer):
         """``W`` as a (taps + 1, F) matrix with ``b`` as its last row (a work buffer)."""
         return self._buffer("kernel", (math.prod(self.param_shapes["W"][:3]) + 1, self.filters))
 
-    def _plan(self, n: int) -> Im2colPlan:
+    def _plan(self, n: int) -> ConvPlan:
         plan = self._buffers.get(("plan", n))
         if plan is None:
-            plan = self._buffers[("plan", n)] = im2col_plan(
-                n, (self._hp, self._wp), self.input_shape[2], self.kernel, self.stride,
-                (self._oh, self._ow), self.pool_window, self.dtype, IM2COL_PIECE_BYTES)
+            plan = self._buffers[("plan", n)] = conv_plan(self.geometry, n, self.pool_window,
+                                                          self.dtype, IM2COL_PIECE_BYTES)
         return plan
 
     def backward(self, dy):
-        k, f, st, s = self.kernel, self.filters, self.stride, self.pool_window
+        k, f, s = self.kernel, self.filters, self.pool_window
         plan = self._plan_used
         dz = self.activation.backward(self._a, dy.reshape(-1, f))
         dkernel = self._buffer("dkernel", self.kernel_matrix.shape, zero=True)
@@ -215,30 +216,20 @@ class Conv2D(Layer):
         self.grads["b"][...] = dkernel[-1]
         if not self.needs_input_grad:
             return None
-        h, w, c = self.input_shape
-        ph, pw = self._oh // s, self._ow // s
-        n = dz.shape[0] // (s * s * ph * pw)
-        oh, ow = s * ph, s * pw  # the output pixels computed (a pool drops the rest)
         if s > 1:  # window-major rows back to row-major order
-            rows = self._buffer("dz_rows", (n, ph, s, pw, s, f))
-            np.copyto(rows, dz.reshape(s, s, n, ph, pw, f).transpose(2, 3, 0, 4, 1, 5))
-            dz = rows.reshape(-1, f)
-        dxp = self._buffer("dxp", (n, self._hp, self._wp, c), zero=True)
-        tap = self._buffer("tap", (dz.shape[0], c))
+            n, ph, _, pw = plan.dz_rows.shape[:4]
+            np.copyto(plan.dz_rows, dz.reshape(s, s, n, ph, pw, f).transpose(2, 3, 0, 4, 1, 5))
+            dz = plan.dz_rows.reshape(-1, f)
+        plan.dxp.fill(0)
         weights = self.params["W"]
         # Tap-major input gradient: one (M, F) @ (F, C) product per kernel tap,
         # added into the strided window it came from (no scatter-add col2im).
-        for i in range(k):
-            for j in range(k):
-                np.matmul(dz, weights[i, j].T, out=tap)
-                dxp[:, i : i + st * (oh - 1) + 1 : st, j : j + st * (ow - 1) + 1 : st, :] += tap.reshape(
-                    n, oh, ow, c
-                )
-        if (self._hp, self._wp) == (h, w):
-            return dxp
-        dx = self._buffer("dx", (n, h, w, c))
-        np.copyto(dx, dxp[:, self._top : self._top + h, self._left : self._left + w, :])
-        return dx
+        for (i, j), (window, tap) in zip(np.ndindex(k, k), plan.windows, strict=True):
+            np.matmul(dz, weights[i, j].T, out=plan.tap)
+            window += tap
+        if plan.dx is not plan.dxp:
+            np.copyto(plan.dx, plan.dxp_in)
+        return plan.dx
 
 
 class MaxPool2D(Layer):
