@@ -221,11 +221,11 @@ class Conv2D(Layer):
             np.copyto(plan.dz_rows, dz.reshape(s, s, n, ph, pw, f).transpose(2, 3, 0, 4, 1, 5))
             dz = plan.dz_rows.reshape(-1, f)
         plan.dxp.fill(0)
-        weights = self.params["W"]
         # Tap-major input gradient: one (M, F) @ (F, C) product per kernel tap,
         # added into the strided window it came from (no scatter-add col2im).
-        for (i, j), (window, tap) in zip(np.ndindex(k, k), plan.windows, strict=True):
-            np.matmul(dz, weights[i, j].T, out=plan.tap)
+        weights = self.params["W"].reshape(k * k, *self.params["W"].shape[2:])
+        for tap_weights, (window, tap) in zip(weights, plan.windows, strict=True):
+            np.matmul(dz, tap_weights.T, out=plan.tap)
             window += tap
         if plan.dx is not plan.dxp:
             np.copyto(plan.dx, plan.dxp_in)

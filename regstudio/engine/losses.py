@@ -32,14 +32,13 @@ class SoftmaxCrossEntropy(Loss):
 
     def value_and_grad(self, outputs, targets):
         n = outputs.shape[0]
-        shifted = outputs - outputs.max(axis=1, keepdims=True)
+        shifted = outputs - np.maximum.reduce(outputs, axis=1, keepdims=True)
         exp = np.exp(shifted)
-        total = exp.sum(axis=1, keepdims=True)
+        total = np.add.reduce(exp, axis=1, keepdims=True)
         rows = np.arange(n)
-        loss = float((np.log(total[:, 0]) - shifted[rows, targets]).sum()) / n
-        grad = exp / total
-        grad[rows, targets] -= 1
-        grad /= n
+        loss = float(np.add.reduce(np.log(total[:, 0]) - shifted[rows, targets])) / n
+        grad = np.divide(exp, total * n, out=exp)
+        grad[rows, targets] -= 1 / n
         return loss, grad
 
     def predict(self, outputs):

@@ -149,7 +149,8 @@ class Trainer:
     def _batch(self, xb, yb) -> tuple[float, float]:
         """Mean data loss of the batch and its metric sum; gradients left in ``model.grads``."""
         n = len(yb)
-        bounds = np.linspace(0, n, len(self.replicas) + 1).astype(int)
+        k = len(self.replicas)
+        bounds = [i * n // k for i in range(k + 1)]
         parts = [(replica, xb[a:b], yb[a:b], (b - a) / n)
                  for replica, a, b in zip(self.replicas, bounds[:-1], bounds[1:], strict=True) if b > a]
         results: list = [None] * len(parts)
