@@ -273,14 +273,19 @@ class MaxPool2D(Layer):
         shape = (views[0].shape[0], *self.output_shape)
         out = self._buffer("out", shape)
         if self.size == 2:
-            # Pairwise maxima; the comparisons double as the argmax for backward
-            # (strict '>' keeps the first maximum on ties, like argmax).
+            # Pairwise maxima; in training each pair's comparison follows its maximum while
+            # the pair is still in the cache (see _remember_maxima).
             top, bottom = self._buffer("top", shape), self._buffer("bottom", shape)
+            mask = (lambda key: self._buffer(key, shape, dtype=np.bool_)) if training else None
             np.maximum(views[0], views[1], out=top)
+            if training:
+                self._right_top = np.greater(views[1], views[0], out=mask("right_top"))
             np.maximum(views[2], views[3], out=bottom)
+            if training:
+                self._right_bottom = np.greater(views[3], views[2], out=mask("right_bottom"))
             np.maximum(top, bottom, out=out)
             if training:
-                self._remember_maxima(views, top, bottom, out)
+                self._remember_maxima(top, bottom, out, mask)
             if self.relu_after:
                 np.maximum(out, 0, out=out)
         else:
@@ -290,14 +295,11 @@ class MaxPool2D(Layer):
         self._x, self._out = x, out
         return out
 
-    def _remember_maxima(self, views, top, bottom, out) -> None:
+    def _remember_maxima(self, top, bottom, out, mask) -> None:
         """Where each 2x2 maximum came from, as boolean masks for backward: the right of the
-        top pair, the right of the bottom pair, the lower pair. Strict '>' keeps the first
-        maximum on ties, like argmax. With the ReLU after pooling, the pair masks also
-        carry the ReLU's own mask (pooled value > 0)."""
-        mask = lambda key: self._buffer(key, out.shape, dtype=np.bool_)  # noqa: E731
-        self._right_top = np.greater(views[1], views[0], out=mask("right_top"))
-        self._right_bottom = np.greater(views[3], views[2], out=mask("right_bottom"))
+        top pair and of the bottom pair (set by forward), and the lower pair. Strict '>'
+        keeps the first maximum on ties, like argmax. With the ReLU after pooling, the
+        pair masks also carry the ReLU's own mask (pooled value > 0)."""
         self._lower = np.greater(bottom, top, out=mask("lower"))
         self._upper = None
         if self.relu_after:
