@@ -318,7 +318,10 @@ class MaxPool2D(Layer):
             dx = self._buffer("dx", (n, *self.input_shape), zero=(h, w) != (oh * s, ow * s))
         dxs = self._windows(dx)
         if s == 2:
+            # Each pair's gradient is split right after it is made, while it is cached.
             lower = np.multiply(dy, self._lower, out=self._buffer("g_lower", dy.shape))
+            np.multiply(lower, self._right_bottom, out=dxs[3])
+            np.subtract(lower, dxs[3], out=dxs[2])
             upper = self._buffer("g_upper", dy.shape)
             if self._upper is None:
                 np.subtract(dy, lower, out=upper)
@@ -326,8 +329,6 @@ class MaxPool2D(Layer):
                 np.multiply(dy, self._upper, out=upper)
             np.multiply(upper, self._right_top, out=dxs[1])
             np.subtract(upper, dxs[1], out=dxs[0])
-            np.multiply(lower, self._right_bottom, out=dxs[3])
-            np.subtract(lower, dxs[3], out=dxs[2])
             return dx
         if self.relu_after:
             np.multiply(dy, self._out > 0, out=dy)
