@@ -382,6 +382,16 @@ def _settings(cfg: dict, plan) -> list[str]:
 
 
 # The data loader both scripts share: regstudio's own split and standardization, or an .npz.
+# In the scripts' batch makers' __init__: regstudio's own augmentation for the ops other than flips.
+_PIPELINE_SETUP = [
+    "        if OTHER_OPS and self.images is not None:",
+    "            from regstudio.data import Pipeline",
+    '            self.pipeline = Pipeline.from_config({"enabled": True, "ops": OTHER_OPS})',
+    "        elif OTHER_OPS:",
+    '            names = ", ".join(op["op"] for op in OTHER_OPS)',
+    '            print(f"note: augmentation {names} skipped (needs regstudio and its uint8 images)")',
+]
+
 _LOAD_DATA = ["def load_data(npz_path=None):",
     '    """Train/validation/test arrays; the uint8 training images and the standardization',
     '    when regstudio is available (the augmentation needs them)."""',
@@ -580,12 +590,7 @@ def pytorch_script(config: dict, dataset=None, base_dir: str | Path | None = Non
                 "    def __init__(self, data):",
                 '        self.images, self.to_X, self.pipeline = data["images"], data["to_X"], None',
                 "        self.rng = np.random.default_rng(SEED)",
-                "        if OTHER_OPS and self.images is not None:",
-                "            from regstudio.data import Pipeline",
-                '            self.pipeline = Pipeline.from_config({"enabled": True, "ops": OTHER_OPS})',
-                "        elif OTHER_OPS:",
-                '            names = ", ".join(op["op"] for op in OTHER_OPS)',
-                '            print(f"note: augmentation {names} skipped (needs regstudio and its uint8 images)")',
+                *_PIPELINE_SETUP,
                 "",
                 "    def __call__(self, x, idx):",
                 "        if self.pipeline is not None:",
@@ -859,12 +864,7 @@ def keras_script(config: dict, dataset=None, base_dir: str | Path | None = None)
                 '        self.images, self.to_X, self.pipeline = data["images"], data["to_X"], None',
                 "        self.rng = np.random.default_rng(SEED)",
                 "        self.order = self.rng.permutation(len(self.X))",
-                "        if OTHER_OPS and self.images is not None:",
-                "            from regstudio.data import Pipeline",
-                '            self.pipeline = Pipeline.from_config({"enabled": True, "ops": OTHER_OPS})',
-                "        elif OTHER_OPS:",
-                '            names = ", ".join(op["op"] for op in OTHER_OPS)',
-                '            print(f"note: augmentation {names} skipped (needs regstudio and its uint8 images)")',
+                *_PIPELINE_SETUP,
                 "",
                 "    def __len__(self):",
                 "        return -(-len(self.X) // BATCH_SIZE)",
