@@ -25,6 +25,7 @@ from .actions import create_actions
 from .autosave import Autosaver
 from .dialogs.about import ABOUT, GUIDE, TextDialog
 from .dialogs.error import show_error
+from .file_drop import FileDropTarget
 from .panels.augmentation_panel import AugmentationPanel
 from .panels.data_panel import DataPanel
 from .panels.model_panel import ModelPanel
@@ -42,7 +43,7 @@ from .worker import TrainingWorker, start_worker
 FILE_FILTER = "Experiments (*.regstudio *.json);;All files (*)"
 
 
-class MainWindow(QMainWindow):
+class MainWindow(FileDropTarget, QMainWindow):
     """The Regularization Studio window.
 
     Signals
@@ -870,19 +871,13 @@ class MainWindow(QMainWindow):
         return True
 
     # ------------------------------------------------------------------ drag and drop
-    def dragEnterEvent(self, event) -> None:  # noqa: N802
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:  # noqa: N802
-        urls = event.mimeData().urls()
-        if urls:
-            path = urls[0].toLocalFile()
-            if path.endswith((".regstudio", ".json")):
-                self.open_file(path)
-            else:
-                self.data_panel.use_path(path)
-                self.docks["data"].raise_()
+    def file_dropped(self, path: str) -> None:
+        """A project opens; anything else is data for the Data panel."""
+        if path.endswith((".regstudio", ".json")):
+            self.open_file(path)
+        else:
+            self.data_panel.use_path(path)
+            self.docks["data"].raise_()
 
     # ------------------------------------------------------------------ settings / close
     def _restore_settings(self) -> None:

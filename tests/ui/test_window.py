@@ -193,6 +193,36 @@ def test_bad_csv_shows_message(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: not window.data_panel.error.isVisible(), timeout=3000)
 
 
+def _drop(widget, path):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    enter = QDragEnterEvent(QPointF(5, 5).toPoint(), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    widget.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    widget.dropEvent(QDropEvent(QPointF(5, 5), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier))
+
+
+def test_dropping_files_loads_data_or_opens_a_project(qtbot, window, tmp_path):
+    table = tmp_path / "table.csv"
+    table.write_text("a,b,label\n" + "".join(f"{i},{i % 3},{'xy'[i % 2]}\n" for i in range(40)))
+    _drop(window, table)
+    assert window.state.config["data"]["source"] == "csv"
+    assert window.state.config["data"]["path"] == str(table)
+    window.state.set("regularization.l2", 0.004)
+    project = tmp_path / "dropped.regstudio"
+    assert window.save_to(str(project))
+    window.state.set("regularization.l2", 0.0)
+    _drop(window, project)
+    assert window.state.config["regularization"]["l2"] == 0.004
+    other = tmp_path / "other.csv"
+    other.write_text(table.read_text())
+    _drop(window.data_panel, other)  # the Data panel takes drops of its own
+    assert window.state.config["data"]["path"] == str(other)
+
+
 def test_save_open_roundtrip(window, tmp_path):
     window.state.set("regularization.l2", 0.003)
     path = tmp_path / "exp.regstudio"

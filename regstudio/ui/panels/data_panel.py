@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..file_drop import FileDropTarget
 from .forms import OptionForm, signals_blocked
 
 SOURCES = [("builtin", "Built-in data set"), ("csv", "CSV file"), ("images", "Image folder"),
@@ -51,7 +52,7 @@ def array_to_pixmap(img: np.ndarray, scale: int = 1) -> QPixmap:
     return pm
 
 
-class DataPanel(QWidget):
+class DataPanel(FileDropTarget, QWidget):
     def __init__(self, state, parent: QWidget | None = None):
         super().__init__(parent)
         self.state = state
@@ -293,14 +294,7 @@ class DataPanel(QWidget):
             self.source.setCurrentIndex(self.source.findData(src))
         self._set_path(path)
 
-    def dragEnterEvent(self, event) -> None:  # noqa: N802
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:  # noqa: N802
-        urls = event.mimeData().urls()
-        if urls:
-            self.use_path(urls[0].toLocalFile())
+    file_dropped = use_path
 
     def reload(self) -> None:
         self.state.reload_dataset()
