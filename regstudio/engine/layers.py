@@ -172,14 +172,13 @@ class Conv2D(Layer):
                 "stride": self.stride, "padding": self.padding, "activation": self.activation_name}
 
     def forward(self, x, training):
-        n, h, w, _ = x.shape
+        n = x.shape[0]
         f, s = self.filters, self.pool_window
         plan = self._plan(n)
         plan.x_in[...] = x  # the border stays zero
-        taps = len(self.kernel_matrix) - 1
         kernel = self.kernel_matrix
-        kernel[:taps] = self.params["W"].reshape(taps, f)
-        kernel[taps] = self.params["b"]
+        kernel[:-1] = self.params["W"].reshape(-1, f)
+        kernel[-1] = self.params["b"]
         z = self._buffer("z", (plan.rows, f))
         for fields, cells, col, rows in plan.pieces:
             np.copyto(cells, fields)
@@ -276,16 +275,15 @@ class MaxPool2D(Layer):
             # Pairwise maxima; in training each pair's comparison follows its maximum while
             # the pair is still in the cache (see _remember_maxima).
             top, bottom = self._buffer("top", shape), self._buffer("bottom", shape)
-            mask = (lambda key: self._buffer(key, shape, dtype=np.bool_)) if training else None
             np.maximum(views[0], views[1], out=top)
             if training:
-                self._right_top = np.greater(views[1], views[0], out=mask("right_top"))
+                self._right_top = np.greater(views[1], views[0], out=self._mask("right_top", shape))
             np.maximum(views[2], views[3], out=bottom)
             if training:
-                self._right_bottom = np.greater(views[3], views[2], out=mask("right_bottom"))
+                self._right_bottom = np.greater(views[3], views[2], out=self._mask("right_bottom", shape))
             np.maximum(top, bottom, out=out)
             if training:
-                self._remember_maxima(top, bottom, out, mask)
+                self._remember_maxima(top, bottom, out)
             if self.relu_after:
                 np.maximum(out, 0, out=out)
         else:
@@ -295,16 +293,19 @@ class MaxPool2D(Layer):
         self._x, self._out = x, out
         return out
 
-    def _remember_maxima(self, top, bottom, out, mask) -> None:
+    def _mask(self, key: str, shape: tuple[int, ...]) -> np.ndarray:
+        return self._buffer(key, shape, dtype=np.bool_)
+
+    def _remember_maxima(self, top, bottom, out) -> None:
         """Where each 2x2 maximum came from, as boolean masks for backward: the right of the
         top pair and of the bottom pair (set by forward), and the lower pair. Strict '>'
         keeps the first maximum on ties, like argmax. With the ReLU after pooling, the
         pair masks also carry the ReLU's own mask (pooled value > 0)."""
-        self._lower = np.greater(bottom, top, out=mask("lower"))
+        self._lower = np.greater(bottom, top, out=self._mask("lower", out.shape))
         self._upper = None
         if self.relu_after:
-            positive = np.greater(out, 0, out=mask("positive"))
-            self._upper = np.greater(positive, self._lower, out=mask("upper"))  # positive, not lower
+            positive = np.greater(out, 0, out=self._mask("positive", out.shape))
+            self._upper = np.greater(positive, self._lower, out=self._mask("upper", out.shape))  # positive & not lower
             self._lower &= positive
 
     def backward(self, dy):
