@@ -9,6 +9,7 @@ the reference the fast path is tested against.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,10 +76,11 @@ class ConvPlan:
     the whole matrix is one piece built in forward and read again in backward; otherwise a
     cache-sized buffer is refilled.
 
-    Input gradient: ``dz_rows`` takes the output gradient in row-major pixel order; each
-    kernel tap's product goes to ``tap`` and is added into its window of ``dxp``
-    (``windows``: (window, tap viewed like it), in tap order); ``dx`` is the gradient
-    without the border, copied out of ``dxp_in`` (or ``dxp`` itself when there is none).
+    Input gradient: ``dz_rows`` takes the output gradient in row-major pixel order; then
+    ``zero`` is cleared, each step ``(tap, out, add)`` writes the product of the output
+    gradient and kernel tap ``tap`` to ``out`` and, with ``add = (dst, src)``, adds ``src``
+    into ``dst``; last, each ``finish`` entry ``(op, dst, src)`` runs ``op(dst, src)``. ``dx``
+    then holds the gradient (see :func:`_shifted_input_gradient`, :func:`_windowed_input_gradient`).
     """
 
     xp: np.ndarray
@@ -87,10 +89,9 @@ class ConvPlan:
     kept: bool
     rows: int
     dz_rows: np.ndarray
-    tap: np.ndarray
-    dxp: np.ndarray
-    windows: list[tuple[np.ndarray, np.ndarray]]
-    dxp_in: np.ndarray
+    zero: list[np.ndarray]
+    steps: list[tuple[int, np.ndarray, tuple[np.ndarray, np.ndarray] | None]]
+    finish: list[tuple[Callable, np.ndarray, np.ndarray]]
     dx: np.ndarray
 
 
@@ -124,15 +125,67 @@ def conv_plan(geo: ConvGeometry, n: int, window: int, dtype, piece_bytes: int) -
                     pieces.append((part, cells, col, slice(row, row + len(col))))
                     row += len(col)
     oh, ow = s * ph, s * pw  # the output pixels computed (a pool drops the rest)
-    tap = np.empty((rows, c), dtype)
-    dxp = np.zeros_like(xp)
-    span_h, span_w = st * (oh - 1) + 1, st * (ow - 1) + 1
-    windows = [(dxp[:, i : i + span_h : st, j : j + span_w : st, :], tap.reshape(n, oh, ow, c))
-               for i in range(k) for j in range(k)]
-    bordered = geo.padded != geo.size
-    dx = np.empty((n, *geo.size, c), dtype) if bordered else dxp
+    gradient = _shifted_input_gradient if st == 1 else _windowed_input_gradient
+    zero, steps, finish, dx = gradient(geo, n, oh, ow, dtype)
     return ConvPlan(xp, xp[inside], pieces, c < 8, rows,
-                    np.empty((n, ph, s, pw, s, geo.filters), dtype), tap, dxp, windows, dxp[inside], dx)
+                    np.empty((n, ph, s, pw, s, geo.filters), dtype), zero, steps, finish, dx)
+
+
+def accumulate(dst: np.ndarray, src: np.ndarray) -> None:
+    np.add(dst, src, out=dst)
+
+
+def _shifted_input_gradient(geo: ConvGeometry, n: int, oh: int, ow: int, dtype):
+    """Stride 1: ``dx[h, w] = sum over taps (i, j) of tap_ij[h + top - i, w + left - j]``.
+
+    Summed in two stages, so that all but a few additions run over long contiguous rows:
+    for each kernel column ``j``, the taps ``(i, j)`` are added into ``column_j[h]``, whole
+    pixel rows shifted by ``i`` (the tap whose rows line up is written there directly by its
+    matrix product); then each column is added into ``dx`` shifted by ``j`` (the column that
+    lines up is ``dx`` itself). Strided windows would make every tap's addition several
+    times slower (NumPy's element-wise loops are slow on short strided runs).
+    """
+    k, c = geo.kernel, geo.channels
+    (h, w), (top, left) = geo.size, geo.offset
+    tap = np.empty((n * oh * ow, c), dtype)
+    tap_rows = tap.reshape(n, oh, ow * c)
+    dx = np.empty((n, h, w, c), dtype)
+    zero, direct, added, finish = [], [], [], []
+    if ow != w:
+        zero.append(dx)
+    for j in range(k):
+        column = dx if (ow == w and j == left) else np.empty((n, h, ow, c), dtype)
+        rows = column.reshape(n, h, ow * c)
+        aligned = top if oh == h else None
+        if aligned is None:
+            zero.append(column)
+        for i in range(k):
+            h0, h1 = max(0, i - top), min(h, oh + i - top)
+            if i == aligned:
+                direct.append((i * k + j, column.reshape(-1, c), None))
+            elif h1 > h0:
+                added.append((i * k + j, tap, (rows[:, h0:h1], tap_rows[:, h0 + top - i : h1 + top - i])))
+        if column is not dx:
+            w0, w1 = max(0, j - left), min(w, ow + j - left)
+            if w1 > w0:
+                finish.append((accumulate, dx[:, :, w0:w1], column[:, :, w0 + left - j : w1 + left - j]))
+    return zero, direct + added, finish, dx
+
+
+def _windowed_input_gradient(geo: ConvGeometry, n: int, oh: int, ow: int, dtype):
+    """Any stride: each tap's product is added into its strided window of a zero-bordered
+    buffer, whose inside is copied out last (no scatter-add col2im)."""
+    k, c, st = geo.kernel, geo.channels, geo.stride
+    tap = np.empty((n * oh * ow, c), dtype)
+    dxp = np.empty((n, *geo.padded, c), dtype)
+    span_h, span_w = st * (oh - 1) + 1, st * (ow - 1) + 1
+    steps = [(i * k + j, tap, (dxp[:, i : i + span_h : st, j : j + span_w : st, :], tap.reshape(n, oh, ow, c)))
+             for i in range(k) for j in range(k)]
+    if geo.padded == geo.size:
+        return [dxp], steps, [], dxp
+    inside = dxp[:, geo.offset[0] : geo.offset[0] + geo.size[0], geo.offset[1] : geo.offset[1] + geo.size[1]]
+    dx = np.empty((n, *geo.size, c), dtype)
+    return [dxp], steps, [(np.copyto, dx, inside)], dx
 
 
 def im2col(x: np.ndarray, kh: int, kw: int, stride: int, padding: str) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import initializers
 from .activations import get_activation
-from .conv import ConvGeometry, ConvPlan, conv_geometry, conv_plan
+from .conv import ConvGeometry, ConvPlan, accumulate, conv_geometry, conv_plan
 
 DTYPE = np.float32
 IM2COL_PIECE_BYTES = 1 << 19  # convolutions work in pieces of this size (half a typical L2)
@@ -219,15 +219,15 @@ class Conv2D(Layer):
             n, ph, _, pw = plan.dz_rows.shape[:4]
             np.copyto(plan.dz_rows, dz.reshape(s, s, n, ph, pw, f).transpose(2, 3, 0, 4, 1, 5))
             dz = plan.dz_rows.reshape(-1, f)
-        plan.dxp.fill(0)
-        # Tap-major input gradient: one (M, F) @ (F, C) product per kernel tap,
-        # added into the strided window it came from (no scatter-add col2im).
+        for array in plan.zero:
+            array.fill(0)
         weights = self.params["W"].reshape(k * k, *self.params["W"].shape[2:])
-        for tap_weights, (window, tap) in zip(weights, plan.windows, strict=True):
-            np.matmul(dz, tap_weights.T, out=plan.tap)
-            window += tap
-        if plan.dx is not plan.dxp:
-            np.copyto(plan.dx, plan.dxp_in)
+        for tap, out, add in plan.steps:
+            np.matmul(dz, weights[tap].T, out=out)
+            if add is not None:
+                accumulate(*add)
+        for op, dst, src in plan.finish:
+            op(dst, src)
         return plan.dx
 
 

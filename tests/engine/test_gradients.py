@@ -35,6 +35,16 @@ STACKS = {
     "conv even kernel same": (
         [{"type": "conv2d", "filters": 2, "kernel": 4, "padding": "same", "activation": "linear"},
          {"type": "dense"}], (5, 5, 1)),
+    "conv valid stride 1, no pool": (
+        [{"type": "conv2d", "filters": 2, "kernel": 3, "padding": "valid", "activation": "tanh"},
+         {"type": "dense"}], (5, 6, 2)),
+    "conv 5x5 same on 3x3, pool: taps with no output": (
+        [{"type": "conv2d", "filters": 2, "kernel": 5, "activation": "tanh"},
+         {"type": "maxpool2d", "size": 2}, {"type": "dense"}], (3, 3, 2)),
+    "two convs, 1x1 kernel second": (
+        [{"type": "conv2d", "filters": 3, "kernel": 3, "activation": "relu"},
+         {"type": "conv2d", "filters": 2, "kernel": 1, "activation": "tanh"},
+         {"type": "dense"}], (4, 5, 1)),
 }
 
 
