@@ -103,8 +103,6 @@ def conv_plan(geo: ConvGeometry, n: int, window: int, dtype, piece_bytes: int) -
     Rows follow :func:`patches_view`'s order (window-major when ``window`` > 1)."""
     k, c, st = geo.kernel, geo.channels, geo.stride
     xp = np.zeros((n, *geo.padded, c), dtype)
-    inside = (slice(None), slice(geo.offset[0], geo.offset[0] + geo.size[0]),
-              slice(geo.offset[1], geo.offset[1] + geo.size[1]))
     fields = patches_view(xp, k, k, st, *geo.out, window)
     s, _, _, ph, pw = fields.shape[:5]
     taps = k * k * c
@@ -127,8 +125,14 @@ def conv_plan(geo: ConvGeometry, n: int, window: int, dtype, piece_bytes: int) -
     oh, ow = s * ph, s * pw  # the output pixels computed (a pool drops the rest)
     gradient = _shifted_input_gradient if st == 1 else _windowed_input_gradient
     zero, steps, finish, dx = gradient(geo, n, oh, ow, dtype)
-    return ConvPlan(xp, xp[inside], pieces, c < 8, rows,
+    return ConvPlan(xp, xp[_inside(geo)], pieces, c < 8, rows,
                     np.empty((n, ph, s, pw, s, geo.filters), dtype), zero, steps, finish, dx)
+
+
+def _inside(geo: ConvGeometry) -> tuple[slice, ...]:
+    """Where the input sits in a zero-bordered (N, padded H, padded W, C) array."""
+    (top, left), (h, w) = geo.offset, geo.size
+    return slice(None), slice(top, top + h), slice(left, left + w)
 
 
 def accumulate(dst: np.ndarray, src: np.ndarray) -> None:
@@ -183,9 +187,8 @@ def _windowed_input_gradient(geo: ConvGeometry, n: int, oh: int, ow: int, dtype)
              for i in range(k) for j in range(k)]
     if geo.padded == geo.size:
         return [dxp], steps, [], dxp
-    inside = dxp[:, geo.offset[0] : geo.offset[0] + geo.size[0], geo.offset[1] : geo.offset[1] + geo.size[1]]
     dx = np.empty((n, *geo.size, c), dtype)
-    return [dxp], steps, [(np.copyto, dx, inside)], dx
+    return [dxp], steps, [(np.copyto, dx, dxp[_inside(geo)])], dx
 
 
 def im2col(x: np.ndarray, kh: int, kw: int, stride: int, padding: str) -> np.ndarray:
