@@ -13,12 +13,14 @@ import io
 import json
 import math
 
+from ..engine.control import dropout_index
+
 COLUMNS = (
     ("name", "run"), ("regularizer", "regularizer"), ("dropout", "dropout"),
     ("augmentation", "augmentation"), ("early_stopping", "early stopping"),
     ("best_val_loss", "best val loss"), ("best_epoch", "best epoch"),
     ("gap", "final gap (val − train data loss)"), ("sparsity", "sparsity, first layer"),
-    ("seconds", "time (s)"), ("stop_reason", "ended"),
+    ("seconds", "time (s)"), ("stop_reason", "ended"), ("changes", "changed while training"),
 )
 
 
@@ -34,8 +36,43 @@ def describe_regularizer(config: dict) -> str:
     return " + ".join(parts) or "none"
 
 
-def run_row(name: str, config: dict, history: list[dict], summary: dict) -> dict:
-    """The comparison numbers of one run."""
+def describe_changes(changes: list[dict], config: dict | None = None) -> str:
+    """Settings changed while the run trained, one entry per setting, first value to last:
+    ``"L2 0.0001 → 0.001 (epoch 3)"``; ``""`` when nothing changed. ``changes`` are the
+    run's live changes in order (``epoch``, ``key``, ``old``, ``new``)."""
+    layers = (config or {}).get("model", {}).get("layers", [])
+    first: dict[str, dict] = {}
+    last: dict[str, dict] = {}
+    for change in changes:
+        first.setdefault(change["key"], change)
+        last[change["key"]] = change
+    parts = []
+    for key, start in first.items():
+        end = last[key]
+        epochs = (f"epoch {start['epoch']}" if start["epoch"] == end["epoch"]
+                  else f"epochs {start['epoch']}–{end['epoch']}")
+        name = _setting_name(key, layers)
+        if isinstance(start["old"], int | float) and isinstance(end["new"], int | float):
+            parts.append(f"{name} {start['old']:g} → {end['new']:g} ({epochs})")
+        else:
+            parts.append(f"{name} edited ({epochs})")
+    return "; ".join(parts)
+
+
+def _setting_name(key: str, layers: list[dict]) -> str:
+    names = {"regularization.l1": "L1", "regularization.l2": "L2", "training.lr": "learning rate",
+             "augmentation": "augmentation"}
+    if key in names:
+        return names[key]
+    index = dropout_index(key)
+    if index is None:
+        return key
+    rank = sum(1 for spec in layers[:index] if spec.get("type") == "dropout")
+    return f"dropout {rank + 1}" if sum(spec.get("type") == "dropout" for spec in layers) > 1 else "dropout"
+
+
+def run_row(name: str, config: dict, history: list[dict], summary: dict, changes: list[dict] = ()) -> dict:
+    """The comparison numbers of one run; ``changes`` are its live changes."""
     layers = config.get("model", {}).get("layers", [])
     rates = [spec.get("rate", 0.0) for spec in layers if spec.get("type") == "dropout"]
     aug = config.get("augmentation", {})
@@ -57,6 +94,7 @@ def run_row(name: str, config: dict, history: list[dict], summary: dict) -> dict
         "sparsity": norms[0].get("sparsity"),
         "seconds": summary.get("seconds"),
         "stop_reason": summary.get("stop_reason", ""),
+        "changes": describe_changes(list(changes), config),
     }
 
 

@@ -497,6 +497,8 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.last_run = {"config": self._run_config, "history": history, **info}
         best = info.get("best_epoch")
         label = f"#{self.run_count} {self._describe_run(self._run_config)}"
+        if info.get("changes"):
+            label += " + live changes"
         self.runs_panel.add_run(f"run{self.run_count}", label, history, info)
         if self._session:
             self.autosaver.save_now()

@@ -6,6 +6,8 @@ import time
 import numpy as np
 import pytest
 
+from regstudio.experiments.runs import COLUMNS
+
 
 def set_small(window, epochs=20000):
     s = window.state
@@ -96,6 +98,12 @@ def test_live_change_is_marked(qtbot, window):
         window.reg_panel.set_kind("l2")
     qtbot.waitUntil(lambda: len(window.loss_plot.change_lines) == 1, timeout=3000)
     window.stop_and_wait()
+    qtbot.waitUntil(lambda: window.runs_panel.count() == 1, timeout=5000)
+    row = window.runs_panel.rows()[0]
+    assert row["name"].endswith("+ live changes")
+    assert row["changes"].startswith("L2 0 → ")  # the run started without a penalty
+    cell = window.runs_panel.table.item(0, [key for key, _ in COLUMNS].index("changes"))
+    assert cell.text() == row["changes"] and "started with" in cell.toolTip()
 
 
 def test_step_one_epoch(qtbot, window):

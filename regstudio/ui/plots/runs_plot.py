@@ -79,7 +79,7 @@ class RunsPanel(QWidget):
     # -- content ------------------------------------------------------------------------
     def add_run(self, run_id: str, label: str, history: list[dict], info: dict) -> None:
         config = info.get("config") or {}
-        row = run_row(label, config, history, info.get("summary") or {})
+        row = run_row(label, config, history, info.get("summary") or {}, info.get("changes") or [])
         self.runs[run_id] = {"label": label, "history": history, "info": info, "row": row}
         self.table.setSortingEnabled(False)
         self.table.blockSignals(True)
@@ -91,6 +91,9 @@ class RunsPanel(QWidget):
             if c == 0:
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 item.setCheckState(Qt.CheckState.Unchecked)
+            if key == "changes" and row.get(key):
+                item.setToolTip(f"Changed while training: {row[key]}. The other columns and "
+                                "“Duplicate with change” describe the settings the run started with.")
             self.table.setItem(r, c, item)
         self.table.blockSignals(False)
         self.table.setSortingEnabled(True)
