@@ -1,6 +1,7 @@
 """One background task at a time for a view (sweep, variance meter): start, cancel, join.
 
-The view has ``run_button``, ``cancel_button`` and ``message``; its worker QObject has
+The view has ``run_button``, ``cancel_button``, ``message`` and ``scheduler`` (see
+:func:`scheduler_field`); its worker QObject has
 ``run`` (slot), ``done`` (signal) and ``cancel()``. The thread is joined before its
 wrapper is dropped, else Qt aborts with "QThread: Destroyed while thread is still running".
 """
@@ -9,11 +10,32 @@ from __future__ import annotations
 
 import time
 
+from PySide6.QtWidgets import QLineEdit
+
+
+def scheduler_field() -> QLineEdit:
+    """Where a view's trainings run: empty for local processes, or a Dask scheduler's address."""
+    field = QLineEdit()
+    field.setPlaceholderText("tcp://host:8786 (optional: run on a Dask cluster)")
+    field.setToolTip("Address of a Dask scheduler; needs the cluster extra (dask[distributed]). "
+                     "Empty: processes on this machine")
+    return field
+
+
+def where(scheduler: str | None, processes: int) -> str:
+    """E.g. "the Dask cluster at tcp://host:8786" or "4 processes"."""
+    return f"the Dask cluster at {scheduler}" if scheduler else f"{processes} processes"
+
 
 class BackgroundTask:
     thread = None
     worker = None
     started = 0.0
+
+    def placement(self) -> tuple[str, str | None]:
+        """(executor, scheduler) from the view's ``scheduler`` field."""
+        scheduler = self.scheduler.text().strip() or None
+        return ("dask" if scheduler else "process"), scheduler
 
     @property
     def is_running(self) -> bool:

@@ -92,3 +92,34 @@ def test_cancel_stops_the_run_and_its_processes(qtbot, view):
     assert view.comparison is None and view.with_panel.result is None
     assert view.message.text() == "Cancelled: no result."
     assert view.run_button.isEnabled()
+
+
+def test_runs_on_a_dask_cluster_with_the_local_pools_numbers(qtbot, view):
+    distributed = pytest.importorskip("distributed")
+    view.k.setValue(2)
+    view.workers.setValue(2)
+    assert view.run()
+    qtbot.waitUntil(lambda: not view.is_running, timeout=60000)
+    local = view.comparison
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        view.scheduler.setText(f"  {cluster.scheduler_address} ")
+        assert view.run()
+        assert view.message.text() == f"Training 4 networks on the Dask cluster at {cluster.scheduler_address}…"
+        qtbot.waitUntil(lambda: not view.is_running, timeout=60000)
+    remote = view.comparison
+    assert remote is not None and remote is not local
+    assert remote.with_reg.rate == local.with_reg.rate and remote.without.rate == local.without.rate
+    assert np.array_equal(remote.with_reg.grid["map"], local.with_reg.grid["map"])
+    assert view.progress.value() == 4
+
+
+def test_an_unreachable_scheduler_is_reported_in_the_tab(qtbot, view):
+    pytest.importorskip("distributed")
+    view.k.setValue(1)
+    view.scheduler.setText("tcp://127.0.0.1:9")
+    assert view.run()
+    qtbot.waitUntil(lambda: not view.is_running, timeout=30000)
+    assert view.message.text().startswith(
+        "The variance meter failed: ConfigError: cannot reach the Dask scheduler at tcp://127.0.0.1:9")
+    assert view.comparison is None and view.run_button.isEnabled()

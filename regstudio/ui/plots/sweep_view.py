@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -28,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..background import BackgroundTask
+from ..background import BackgroundTask, scheduler_field, where
 from .loss_plot import TRAIN, VAL
 
 
@@ -134,9 +133,7 @@ class SweepView(BackgroundTask, QWidget):
         self.log.setToolTip("Space the values evenly in log10 (usual for alpha)")
         self.workers = QSpinBox(minimum=1, maximum=256, value=os.cpu_count() or 1)
         self.workers.setToolTip("Processes on this machine; each point trains with one BLAS thread")
-        self.scheduler = QLineEdit()
-        self.scheduler.setPlaceholderText("tcp://host:8786 (optional: run on a Dask cluster)")
-        self.scheduler.setToolTip("Address of a Dask scheduler; needs the cluster extra (dask[distributed])")
+        self.scheduler = scheduler_field()
         self.run_button = QPushButton("Run sweep")
         self.run_button.setToolTip("Train once per value, in parallel, and draw the validation curve")
         self.cancel_button = QPushButton("Cancel")
@@ -237,8 +234,7 @@ class SweepView(BackgroundTask, QWidget):
         except Exception as exc:
             self.message.setText(f"Cannot start the sweep: {exc}")
             return False
-        scheduler = self.scheduler.text().strip() or None
-        executor = "dask" if scheduler else "process"
+        executor, scheduler = self.placement()
         base_dir = os.path.dirname(self.state.path) if self.state.path else None
         self.rows.clear()
         self._redraw()
@@ -247,8 +243,7 @@ class SweepView(BackgroundTask, QWidget):
         self.progress.setRange(0, len(values))
         self.progress.setValue(0)
         self.message.setText(f"Training {len(values)} networks on "
-                             + (f"the Dask cluster at {scheduler}" if scheduler
-                                else f"{min(self.workers.value(), len(values))} processes") + "…")
+                             f"{where(scheduler, min(self.workers.value(), len(values)))}…")
         self.worker = w = SweepWorker(config, self.param.currentData(), values, executor,
                                       self.workers.value(), scheduler, base_dir)
         w.point_done.connect(self._on_point)

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..background import BackgroundTask
+from ..background import BackgroundTask, scheduler_field, where
 from .predictions_plot import CLASS_COLORS
 
 EXPLANATION = (
@@ -46,9 +46,10 @@ class VarianceWorker(QObject):
     done = Signal()
 
     def __init__(self, config: dict, k: int, workers: int, base_dir: str | None,
-                 executor: str = "process", seed: int = 0):
+                 executor: str = "process", seed: int = 0, scheduler: str | None = None):
         super().__init__(None)
-        self.args = dict(k=k, seed=seed, executor=executor, workers=workers, base_dir=base_dir)
+        self.args = dict(k=k, seed=seed, executor=executor, workers=workers, base_dir=base_dir,
+                         scheduler=scheduler)
         self.config = config
         self.cancel_event = threading.Event()
 
@@ -246,6 +247,7 @@ class VarianceView(BackgroundTask, QWidget):
         self.k.setToolTip("How many networks to train per side, each on its own bootstrap resample")
         self.workers = QSpinBox(minimum=1, maximum=256, value=os.cpu_count() or 1)
         self.workers.setToolTip("Processes on this machine; each network trains with one BLAS thread")
+        self.scheduler = scheduler_field()
         self.run_button = QPushButton("Run")
         self.run_button.setToolTip("Train K networks with the regularizer and K without, in parallel")
         self.cancel_button = QPushButton("Cancel")
@@ -256,10 +258,13 @@ class VarianceView(BackgroundTask, QWidget):
         self.progress.setValue(0)
 
         controls = QHBoxLayout()
-        for widget in (QLabel("models per side (K)"), self.k, QLabel("processes"), self.workers,
-                       self.run_button, self.cancel_button):
+        for widget in (QLabel("models per side (K)"), self.k, QLabel("processes"), self.workers):
             controls.addWidget(widget)
-        controls.addWidget(self.progress, 1)
+        controls.addWidget(self.scheduler, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.progress, 1)
 
         self.explanation = QLabel(EXPLANATION)
         self.explanation.setWordWrap(True)
@@ -276,6 +281,7 @@ class VarianceView(BackgroundTask, QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
+        layout.addLayout(buttons)
         layout.addWidget(self.explanation)
         layout.addLayout(panels, 1)
         layout.addWidget(self.message)
@@ -303,9 +309,10 @@ class VarianceView(BackgroundTask, QWidget):
         self.without_panel.clear()
         self.progress.setRange(0, 2 * k)
         self.progress.setValue(0)
-        self.message.setText(f"Training {2 * k} networks on {min(self.workers.value(), 2 * k)} "
-                             "processes…")
-        self.worker = w = VarianceWorker(config, k, self.workers.value(), base_dir)
+        executor, scheduler = self.placement()
+        self.message.setText(f"Training {2 * k} networks on {where(scheduler, min(self.workers.value(), 2 * k))}…")
+        self.worker = w = VarianceWorker(config, k, self.workers.value(), base_dir, executor,
+                                         scheduler=scheduler)
         w.progress.connect(self._on_progress)
         w.finished.connect(self._on_finished)
         w.cancelled.connect(lambda: self.message.setText("Cancelled: no result."))
