@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QLineEdit
 def scheduler_field() -> QLineEdit:
     """Where a view's trainings run: empty for local processes, or a Dask scheduler's address."""
     field = QLineEdit()
-    field.setPlaceholderText("tcp://host:8786 (optional: run on a Dask cluster)")
+    field.setPlaceholderText("or a Dask cluster: tcp://host:8786")
     field.setToolTip("Address of a Dask scheduler; needs the cluster extra (dask[distributed]). "
                      "Empty: processes on this machine")
     return field
