@@ -298,10 +298,17 @@ def test_divergence_pauses_and_says_what_to_try(qtbot, window):
 
 
 def test_per_batch_loss_can_be_hidden(window):
+    def legend():
+        return [label.text for _sample, label in window.loss_plot.legend.items]
+
     window.actions["batch_loss"].setChecked(True)
     assert window.loss_plot.batch.item.isVisible()
+    assert legend().count("training loss per batch") == 1
     window.actions["batch_loss"].setChecked(False)
     assert not window.loss_plot.batch.item.isVisible()
+    assert "training loss per batch" not in legend()
+    window.actions["batch_loss"].setChecked(True)
+    assert legend().count("training loss per batch") == 1
 
 
 def test_project_keeps_runs_and_weights(qtbot, window, tmp_path):

@@ -148,8 +148,9 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self._epochs = max(1, int(epochs))
 
     def set_batch_visible(self, on: bool) -> None:
-        """Show or hide the faint per-batch training loss (it keeps recording either way)."""
-        self.batch.item.setVisible(bool(on))
+        """Show or hide the faint per-batch training loss, and its legend entry (it keeps
+        recording either way)."""
+        self._show_in_legend((self.batch, "training loss per batch"), on=bool(on))
 
     def set_log_y(self, on: bool) -> None:
         self.loss.setLogMode(y=on)
