@@ -106,7 +106,10 @@ def _dask(fn, jobs, scheduler, cancel, done) -> None:
             if cancel.is_set():
                 client.cancel(list(pending))
                 raise Cancelled()
-            result = wait(pending, timeout=0.2, return_when="FIRST_COMPLETED")
+            try:
+                result = wait(pending, timeout=0.2, return_when="FIRST_COMPLETED")
+            except TimeoutError:  # distributed raises when nothing ended within the timeout
+                continue
             for future in sorted(result.done, key=lambda f: number[f.key]):
                 done(number[future.key], future.result())
             pending = set(result.not_done)

@@ -1,16 +1,17 @@
 """One background task at a time for a view (sweep, variance meter): start, cancel, join.
 
-The view has ``run_button``, ``cancel_button``, ``message`` and ``scheduler`` (see
-:func:`scheduler_field`); its worker QObject has
+The view makes its controls with :meth:`BackgroundTask.make_task_controls` and has a
+``message`` label; its worker QObject has
 ``run`` (slot), ``done`` (signal) and ``cancel()``. The thread is joined before its
 wrapper is dropped, else Qt aborts with "QThread: Destroyed while thread is still running".
 """
 
 from __future__ import annotations
 
+import os
 import time
 
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QLineEdit, QProgressBar, QPushButton, QSpinBox
 
 
 def scheduler_field() -> QLineEdit:
@@ -31,6 +32,19 @@ class BackgroundTask:
     thread = None
     worker = None
     started = 0.0
+
+    def make_task_controls(self, run_text: str, run_tip: str, noun: str, unit: str) -> None:
+        """The controls each such view has: ``workers`` (local processes), ``scheduler``,
+        ``run_button``, ``cancel_button`` and ``progress`` ("%v / %m {unit}")."""
+        self.workers = QSpinBox(minimum=1, maximum=256, value=os.cpu_count() or 1)
+        self.workers.setToolTip(f"Processes on this machine; each {noun} trains with one BLAS thread")
+        self.scheduler = scheduler_field()
+        self.run_button = QPushButton(run_text)
+        self.run_button.setToolTip(run_tip)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setFormat(f"%v / %m {unit}")
 
     def placement(self) -> tuple[str, str | None]:
         """(executor, scheduler) from the view's ``scheduler`` field."""

@@ -108,7 +108,7 @@ def test_runs_on_a_dask_cluster_with_the_local_pools_numbers(qtbot, view):
         assert view.message.text() == f"Training 4 networks on the Dask cluster at {cluster.scheduler_address}…"
         qtbot.waitUntil(lambda: not view.is_running, timeout=60000)
     remote = view.comparison
-    assert remote is not None and remote is not local
+    assert remote is not None and remote is not local, view.message.text()
     assert remote.with_reg.rate == local.with_reg.rate and remote.without.rate == local.without.rate
     assert np.array_equal(remote.with_reg.grid["map"], local.with_reg.grid["map"])
     assert view.progress.value() == 4

@@ -20,14 +20,12 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
-    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from ..background import BackgroundTask, scheduler_field, where
+from ..background import BackgroundTask, where
 from .loss_plot import TRAIN, VAL
 
 
@@ -131,15 +129,8 @@ class SweepView(BackgroundTask, QWidget):
         self.count = QSpinBox(minimum=1, maximum=64, value=8)
         self.log = QCheckBox("log scale", checked=True)
         self.log.setToolTip("Space the values evenly in log10 (usual for alpha)")
-        self.workers = QSpinBox(minimum=1, maximum=256, value=os.cpu_count() or 1)
-        self.workers.setToolTip("Processes on this machine; each point trains with one BLAS thread")
-        self.scheduler = scheduler_field()
-        self.run_button = QPushButton("Run sweep")
-        self.run_button.setToolTip("Train once per value, in parallel, and draw the validation curve")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.progress = QProgressBar()
-        self.progress.setFormat("%v / %m points")
+        self.make_task_controls("Run sweep", "Train once per value, in parallel, and draw the validation curve",
+                                "point", "points")
         self.message = QLabel("Choose a setting and a range, then Run sweep. Too weak a penalty "
                               "overfits, too strong underfits: the best value is at the bottom of the "
                               "validation curve.")

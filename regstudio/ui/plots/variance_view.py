@@ -17,14 +17,12 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QProgressBar,
-    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from ..background import BackgroundTask, scheduler_field, where
+from ..background import BackgroundTask, where
 from .predictions_plot import CLASS_COLORS
 
 EXPLANATION = (
@@ -245,15 +243,8 @@ class VarianceView(BackgroundTask, QWidget):
 
         self.k = QSpinBox(minimum=1, maximum=64, value=8)
         self.k.setToolTip("How many networks to train per side, each on its own bootstrap resample")
-        self.workers = QSpinBox(minimum=1, maximum=256, value=os.cpu_count() or 1)
-        self.workers.setToolTip("Processes on this machine; each network trains with one BLAS thread")
-        self.scheduler = scheduler_field()
-        self.run_button = QPushButton("Run")
-        self.run_button.setToolTip("Train K networks with the regularizer and K without, in parallel")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.progress = QProgressBar()
-        self.progress.setFormat("%v / %m fits")
+        self.make_task_controls("Run", "Train K networks with the regularizer and K without, in parallel",
+                                "network", "fits")
         self.progress.setRange(0, 16)
         self.progress.setValue(0)
 
