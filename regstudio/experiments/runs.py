@@ -67,8 +67,8 @@ def _setting_name(key: str, layers: list[dict]) -> str:
     index = dropout_index(key)
     if index is None:
         return key
-    rank = sum(1 for spec in layers[:index] if spec.get("type") == "dropout")
-    return f"dropout {rank + 1}" if sum(spec.get("type") == "dropout" for spec in layers) > 1 else "dropout"
+    dropouts = [i for i, spec in enumerate(layers) if spec.get("type") == "dropout"]
+    return f"dropout {dropouts.index(index) + 1}" if len(dropouts) > 1 and index in dropouts else "dropout"
 
 
 def run_row(name: str, config: dict, history: list[dict], summary: dict, changes: list[dict] = ()) -> dict:
