@@ -41,7 +41,9 @@ class ArrayBatches:
         if self._buf is None or self._buf.shape[0] < len(idx):
             self._buf = np.empty(shape, self.X.dtype)
         out = self._buf[: len(idx)]
-        np.take(self.X, idx, axis=0, out=out)
+        # mode="clip": the indices are valid, and the default mode="raise" gathers into a
+        # hidden temporary first and copies it into ``out`` (about 40% slower here)
+        np.take(self.X, idx, axis=0, out=out, mode="clip")
         return out
 
 
@@ -209,8 +211,8 @@ class Trainer:
                 pen = 0.0
                 if penalty.active:
                     pen = penalty.value(params)
-                    penalty.add_grad(params, grads)
-                self.optimizer.step(params, grads)
+                    penalty.add_grad(params, grads, l2=False)  # the optimizer adds L2's
+                self.optimizer.step(params, grads, penalty.l2_parts())
                 penalty.proximal_step(params, self.optimizer.lr)
                 if not np.isfinite(data_loss + pen):
                     self.stop_reason = "diverged"
