@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from regstudio.engine import SGD, Adam, PenaltyPlan, Sequential
 from regstudio.engine.optimizers import bank_of
@@ -72,3 +73,18 @@ def test_other_optimizers_add_the_l2_gradient_before_their_update(rng):
     with_parts.step(m.params, g.copy(), parts)
     by_hand.step(w, expected)
     np.testing.assert_allclose(m.params, w, rtol=1e-14)
+
+
+def test_blas_on_one_core_sets_one_thread_and_restores_the_count():
+    from regstudio.engine.threads import blas_on_one_core, blas_threads, set_threads
+
+    set_threads(2)
+    try:
+        with blas_on_one_core():
+            assert blas_threads() == 1
+        assert blas_threads() == 2
+        with pytest.raises(RuntimeError), blas_on_one_core():
+            raise RuntimeError
+        assert blas_threads() == 2
+    finally:
+        set_threads()
