@@ -1,8 +1,7 @@
 """Sequential model: layers built from a config list, parameters in one flat buffer.
 
 All parameters live in one float32 vector (weights of every layer first, then the
-biases) and all gradients in another of the same layout; layers hold views. Both are
-rows of ``Sequential.bank``, whose other rows hold the optimizer's momentum. The
+biases) and all gradients in another of the same layout; layers hold views. The
 optimizer and the penalties then work on a few long vectors instead of many
 small arrays, and "every weight" is one contiguous slice.
 """
@@ -207,11 +206,8 @@ class Sequential:
         entries += [(layer, key) for layer in self.layers for key in layer.param_shapes
                     if key not in layer.weight_keys]
         total = sum(math.prod(layer.param_shapes[k]) for layer, k in entries)
-        # Parameters and gradients are rows 1 and 2 of one (4, n) array, and rows 0 and 3
-        # are the optimizer's: four evenly spaced rows let SGD's momentum step be one BLAS
-        # matrix-vector product (see SGD). Rows never written take no memory (np.zeros).
-        self.bank = np.zeros((4, total), self.dtype)
-        self.params, self.grads = self.bank[1], self.bank[2]
+        self.params = np.zeros(total, self.dtype)
+        self.grads = np.zeros(total, self.dtype)
         self.weights = slice(0, n_weights)
         self.slices: dict[str, slice] = {}
         initial = {id(layer): layer.initial_params(rng) for layer in self.layers}

@@ -66,15 +66,6 @@ class L1L2:
         return {"l1": self.l1, "l2": self.l2}
 
 
-def add_l2_gradient(params: np.ndarray, grads: np.ndarray, parts, tmp: np.ndarray) -> None:
-    """``grads += 2 * alpha * params`` on each ``(slice, alpha)`` of ``parts``; ``tmp`` is
-    scratch of the same shape."""
-    for part, alpha in parts:
-        t = tmp[part]
-        np.multiply(params[part], params.dtype.type(2 * alpha), out=t)
-        grads[part] += t
-
-
 @dataclass
 class Segment:
     """A contiguous run of parameters sharing one L1 and one L2 strength."""
@@ -143,23 +134,17 @@ class PenaltyPlan:
                 total += s.l1 * float(np.abs(w, out=tmp[s.part]).sum(dtype=np.float64))
         return total
 
-    def l2_parts(self) -> list[tuple[slice, float]]:
-        """(slice, L2 strength) of every segment with an L2 penalty."""
-        return [(s.part, s.l2) for s in self.segments if s.l2]
-
-    def add_grad(self, params: np.ndarray, grads: np.ndarray, l2: bool = True) -> None:
-        """Add the penalty's gradient: ``2 * l2 * w`` (unless ``l2`` is false: the trainer
-        hands that part to the optimizer) and, for the subgradient method, ``l1 * sign(w)``."""
+    def add_grad(self, params: np.ndarray, grads: np.ndarray) -> None:
+        """Add the penalty's gradient: ``2 * l2 * w`` and, for the subgradient method, ``l1 * sign(w)``."""
         tmp = self._scratch(params)
-        if l2:
-            add_l2_gradient(params, grads, self.l2_parts(), tmp)
-        if self.l1_method != "subgradient":
-            return
         for s in self.segments:
-            if s.l1:
-                w, g, t = params[s.part], grads[s.part], tmp[s.part]
+            w, g, t = params[s.part], grads[s.part], tmp[s.part]
+            if s.l2:
+                np.multiply(w, w.dtype.type(2 * s.l2), out=t)
+                g += t
+            if s.l1 and self.l1_method == "subgradient":
                 np.sign(w, out=t)
-                t *= np.float32(s.l1)
+                t *= w.dtype.type(s.l1)
                 g += t
 
     def proximal_step(self, params: np.ndarray, lr: float) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 from contextlib import contextmanager
 
@@ -46,28 +45,3 @@ def one_blas_thread(active: bool = True):
         return
     with threadpool_limits(limits=1, user_api="blas"):
         yield
-
-
-@functools.cache
-def _blas_libraries() -> tuple:
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:
-        return ()
-    return tuple(lib for lib in ThreadpoolController().lib_controllers if lib.user_api == "blas")
-
-
-@contextmanager
-def blas_on_one_core():
-    """BLAS on one thread for a short call, switched by one C call each way (no library scan):
-    for a memory-bound product whose output single-threaded NumPy reads next, which would
-    otherwise have to travel between the cores' caches (slow on VMs whose cores are far apart)."""
-    libraries = _blas_libraries()
-    counts = [lib.get_num_threads() for lib in libraries]
-    for lib in libraries:
-        lib.set_num_threads(1)
-    try:
-        yield
-    finally:
-        for lib, n in zip(libraries, counts, strict=True):
-            lib.set_num_threads(n)

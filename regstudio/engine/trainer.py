@@ -211,8 +211,8 @@ class Trainer:
                 pen = 0.0
                 if penalty.active:
                     pen = penalty.value(params)
-                    penalty.add_grad(params, grads, l2=False)  # the optimizer adds L2's
-                self.optimizer.step(params, grads, penalty.l2_parts())
+                    penalty.add_grad(params, grads)
+                self.optimizer.step(params, grads)
                 penalty.proximal_step(params, self.optimizer.lr)
                 if not np.isfinite(data_loss + pen):
                     self.stop_reason = "diverged"
