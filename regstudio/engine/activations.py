@@ -42,7 +42,7 @@ class LeakyReLU(Activation):
         return z
 
     def backward(self, a, da):
-        slope = np.where(a > 0, np.float32(1), np.float32(LEAKY_SLOPE)).astype(da.dtype, copy=False)
+        slope = np.where(a > 0, da.dtype.type(1), da.dtype.type(LEAKY_SLOPE))
         np.multiply(da, slope, out=da)
         return da
 

@@ -87,22 +87,23 @@ class Adam(Optimizer):
             self._tmp = np.empty_like(params)
         self.t += 1
         b1, b2 = self.beta1, self.beta2
+        real = params.dtype.type
         m, v, tmp = self.m, self.v, self._tmp
-        m *= np.float32(b1)
-        np.multiply(grads, np.float32(1 - b1), out=tmp)
+        m *= real(b1)
+        np.multiply(grads, real(1 - b1), out=tmp)
         m += tmp
-        v *= np.float32(b2)
+        v *= real(b2)
         np.multiply(grads, grads, out=tmp)
-        tmp *= np.float32(1 - b2)
+        tmp *= real(1 - b2)
         v += tmp
         bias1 = 1 - b1**self.t
         bias2 = 1 - b2**self.t
         # w -= lr/bias1 * m / (sqrt(v)/sqrt(bias2) + eps)
         np.sqrt(v, out=tmp)
-        tmp *= np.float32(1 / np.sqrt(bias2))
-        tmp += np.float32(self.eps)
+        tmp *= real(1 / np.sqrt(bias2))
+        tmp += real(self.eps)
         np.divide(m, tmp, out=tmp)
-        tmp *= np.float32(self.lr / bias1)
+        tmp *= real(self.lr / bias1)
         self._decay(params)
         params -= tmp
 
@@ -129,7 +130,7 @@ class AdamW(Adam):
 
     def _decay(self, params):
         if self.weight_decay:
-            params[self.decay_slice] *= np.float32(1 - self.lr * self.weight_decay)
+            params[self.decay_slice] *= params.dtype.type(1 - self.lr * self.weight_decay)
 
     def get_config(self):
         return {**super().get_config(), "weight_decay": self.weight_decay}

@@ -157,6 +157,6 @@ class PenaltyPlan:
                 continue
             w, t = params[s.part], tmp[s.part]
             np.abs(w, out=t)
-            t -= np.float32(lr * s.l1)
+            t -= w.dtype.type(lr * s.l1)
             np.maximum(t, 0, out=t)
             np.copysign(t, w, out=w)

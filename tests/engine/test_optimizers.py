@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from regstudio.engine import SGD, PenaltyPlan, Sequential
+from regstudio.engine import SGD, AdamW, PenaltyPlan, Sequential
 
 
 def test_sgd_on_float64_uses_float64_constants():
@@ -23,3 +23,13 @@ def test_l2_gradient_on_float64_uses_float64_constants():
     plan.add_grad(model.params, model.grads)
     weights = model.params[model.weights]
     np.testing.assert_array_equal(model.grads[model.weights], 0.2 * weights)
+
+
+def test_adamw_on_float64_uses_float64_constants():
+    """One AdamW step against its formula, written out in float64."""
+    w, g = np.array([0.5, -1.5]), np.array([0.3, -0.7])
+    AdamW(0.01, weight_decay=0.1).step(w, g)
+    m, v = (1 - 0.9) * g, (1 - 0.999) * g * g
+    decayed = np.array([0.5, -1.5]) * (1 - 0.01 * 0.1)
+    expected = decayed - 0.01 / (1 - 0.9) * m / (np.sqrt(v) / np.sqrt(1 - 0.999) + 1e-8)
+    np.testing.assert_allclose(w, expected, rtol=1e-14)
