@@ -1,10 +1,11 @@
 """The Sweep tab runs a real sweep on the process pool, draws the validation curve, cancels cleanly."""
 
-import multiprocessing
 
 import numpy as np
 
 from regstudio.ui.plots.sweep_view import grid, sweep_parameters
+
+from .background import run_then_cancel
 
 
 def small(window, epochs):
@@ -36,12 +37,7 @@ def test_cancel_stops_the_sweep_and_its_processes(qtbot, window):
     small(window, 5000)
     view = window.sweep_view
     view.count.setValue(4)
-    view.workers.setValue(2)
-    assert view.run()
-    qtbot.wait(2500)
-    view.cancel()
-    qtbot.waitUntil(lambda: not view.is_running, timeout=20000)
-    qtbot.waitUntil(lambda: not multiprocessing.active_children(), timeout=10000)
+    run_then_cancel(qtbot, view, 2500)
     assert view.run_button.isEnabled()
 
 

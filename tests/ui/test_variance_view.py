@@ -1,11 +1,12 @@
 """The Variance tab runs the meter through the real widget, fills both panels, and cancels cleanly."""
 
-import multiprocessing
 
 import numpy as np
 import pytest
 
 from regstudio.ui.plots.variance_view import VarianceView, headline, verdict
+
+from .background import run_then_cancel
 
 
 @pytest.fixture
@@ -83,12 +84,7 @@ def test_curve_and_rate_panels(qtbot, view):
 def test_cancel_stops_the_run_and_its_processes(qtbot, view):
     view.state.set("training.epochs", 5000)
     view.k.setValue(4)
-    view.workers.setValue(2)
-    assert view.run()
-    qtbot.wait(2000)
-    view.cancel()
-    qtbot.waitUntil(lambda: not view.is_running, timeout=20000)
-    qtbot.waitUntil(lambda: not multiprocessing.active_children(), timeout=10000)
+    run_then_cancel(qtbot, view, 2000)
     assert view.comparison is None and view.with_panel.result is None
     assert view.message.text() == "Cancelled: no result."
     assert view.run_button.isEnabled()
