@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .blas import axpby, axpy
+
 
 class Optimizer:
     name = ""
@@ -38,24 +40,19 @@ class SGD(Optimizer):
         self._tmp: np.ndarray | None = None
 
     def step(self, params, grads):
-        real = params.dtype.type  # float64 models (gradient checks) keep full precision
-        lr, mu = real(self.lr), real(self.momentum)
+        tmp = self._buffer(grads)
         if not self.momentum:
-            params -= np.multiply(grads, lr, out=self._buffer(grads))
+            axpy(-self.lr, grads, params, tmp)
             return
         if self.velocity is None:
             self.velocity = np.zeros_like(params)
         v = self.velocity
-        v *= mu
-        v += grads
-        tmp = self._buffer(grads)
+        axpby(1.0, grads, self.momentum, v, tmp)
         if self.nesterov:
-            np.multiply(v, mu, out=tmp)
-            tmp += grads
-            tmp *= lr
+            axpy(-self.lr * self.momentum, v, params, tmp)
+            axpy(-self.lr, grads, params, tmp)
         else:
-            np.multiply(v, lr, out=tmp)
-        params -= tmp
+            axpy(-self.lr, v, params, tmp)
 
     def reset(self):
         self.velocity = None
@@ -89,13 +86,9 @@ class Adam(Optimizer):
         b1, b2 = self.beta1, self.beta2
         real = params.dtype.type
         m, v, tmp = self.m, self.v, self._tmp
-        m *= real(b1)
-        np.multiply(grads, real(1 - b1), out=tmp)
-        m += tmp
-        v *= real(b2)
+        axpby(1 - b1, grads, b1, m, tmp)
         np.multiply(grads, grads, out=tmp)
-        tmp *= real(1 - b2)
-        v += tmp
+        axpby(1 - b2, tmp, b2, v, tmp)  # tmp may be scaled in place: it is rewritten next
         bias1 = 1 - b1**self.t
         bias2 = 1 - b2**self.t
         # w -= lr/bias1 * m / (sqrt(v)/sqrt(bias2) + eps)
@@ -103,9 +96,8 @@ class Adam(Optimizer):
         tmp *= real(1 / np.sqrt(bias2))
         tmp += real(self.eps)
         np.divide(m, tmp, out=tmp)
-        tmp *= real(self.lr / bias1)
         self._decay(params)
-        params -= tmp
+        axpy(-self.lr / bias1, tmp, params, tmp)
 
     def reset(self):
         self.t, self.m, self.v = 0, None, None

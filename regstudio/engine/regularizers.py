@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .blas import axpy
+
 
 @dataclass(frozen=True)
 class L1:
@@ -140,8 +142,7 @@ class PenaltyPlan:
         for s in self.segments:
             w, g, t = params[s.part], grads[s.part], tmp[s.part]
             if s.l2:
-                np.multiply(w, w.dtype.type(2 * s.l2), out=t)
-                g += t
+                axpy(2 * s.l2, w, g, t)
             if s.l1 and self.l1_method == "subgradient":
                 np.sign(w, out=t)
                 t *= w.dtype.type(s.l1)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from regstudio.engine import SGD, Adam, AdamW, Conv2D
+from regstudio.engine.blas import SMALLEST
 
 from .test_layers import _built
 
@@ -46,14 +47,16 @@ def test_softmax_cross_entropy_matches_pytorch(rng):
 
 
 @pytest.mark.torch
-@pytest.mark.parametrize("name", ["sgd", "nesterov", "adam", "adamw"])
-def test_optimizer_steps_match_pytorch(name, rng):
-    w0 = rng.standard_normal(20)
-    grads = [rng.standard_normal(20) for _ in range(5)]
-    ours = {"sgd": SGD(0.1, momentum=0.9), "nesterov": SGD(0.1, momentum=0.9, nesterov=True),
+@pytest.mark.parametrize("name", ["plain", "sgd", "nesterov", "adam", "adamw"])
+@pytest.mark.parametrize("size", [20, 2 * SMALLEST], ids=["numpy", "blas"])
+def test_optimizer_steps_match_pytorch(name, size, rng):
+    w0 = rng.standard_normal(size)
+    grads = [rng.standard_normal(size) for _ in range(5)]
+    ours = {"plain": SGD(0.1), "sgd": SGD(0.1, momentum=0.9), "nesterov": SGD(0.1, momentum=0.9, nesterov=True),
             "adam": Adam(0.01), "adamw": AdamW(0.01, weight_decay=0.1)}[name]
     tw = torch.tensor(w0.copy(), requires_grad=True)
-    theirs = {"sgd": lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
+    theirs = {"plain": lambda p: torch.optim.SGD(p, lr=0.1),
+              "sgd": lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
               "nesterov": lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True),
               "adam": lambda p: torch.optim.Adam(p, lr=0.01),
               "adamw": lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.1)}[name]([tw])
