@@ -39,7 +39,10 @@ chmod 700 "$XDG_RUNTIME_DIR"
 export http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 no_proxy=""
 
 step "self-test inside the bundle"
-(cd "$WORK" && "$EXE" --self-test)
+(cd "$WORK" && "$EXE" --self-test) | tee "$WORK/self-test.log"
+# the bundle must keep NumPy's OpenBLAS findable: without it the optimizers run slower passes
+grep -q "ok     parameter updates.*OpenBLAS axpy/axpby" "$WORK/self-test.log"
+tail -n 1 "$WORK/self-test.log" | grep -qx "self-test passed"  # (sh has no pipefail)
 
 step "command line inside the bundle"
 cat > "$WORK/ci.json" <<'EOF'

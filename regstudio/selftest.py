@@ -31,6 +31,19 @@ def _gradients() -> str:
     return f"relative error {max(err, err_x):.1e}"
 
 
+def _blas_updates() -> str:
+    """The one-pass parameter updates: right on large arrays, and whether BLAS runs them."""
+    from .engine.blas import SMALLEST, axpby, axpy, uses_blas
+
+    x = np.arange(2 * SMALLEST, dtype=np.float32)
+    y = np.ones_like(x)
+    axpy(0.5, x, y, np.empty_like(x))
+    axpby(1.0, x, 2.0, y, np.empty_like(x))
+    if not np.array_equal(y, 2 * x + 2):  # (1 + x / 2) * 2 + x, exact in float32
+        raise AssertionError("y += a*x or y = a*x + b*y gave wrong values")
+    return "OpenBLAS axpy/axpby" if uses_blas() else "NumPy passes (NumPy's BLAS is not OpenBLAS)"
+
+
 def _datasets() -> str:
     from .data import BUILTINS, load_dataset
 
@@ -78,7 +91,8 @@ def _gui() -> str:
     return "main window and plots rendered offscreen"
 
 
-CHECKS = (("engine gradients", _gradients), ("bundled data sets", _datasets),
+CHECKS = (("engine gradients", _gradients), ("parameter updates", _blas_updates),
+          ("bundled data sets", _datasets),
           ("training", _training), ("main window", _gui))
 
 
