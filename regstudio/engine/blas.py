@@ -24,6 +24,8 @@ SMALLEST = 1 << 14  # below this size a call (about 3 us) costs more than the pa
 
 def _openblas() -> tuple[ctypes.CDLL, str, str] | None:
     """NumPy's OpenBLAS and the (prefix, suffix) of its CBLAS names, if it is loaded."""
+    if ctypes.sizeof(ctypes.c_void_p) != 8:  # see _bind: sizes are passed as 64-bit integers
+        return None
     try:
         from threadpoolctl import threadpool_info
     except ImportError:
