@@ -76,10 +76,13 @@ def uses_blas(dtype=np.float32) -> bool:
 
 
 def _routine(table: dict, x: np.ndarray, y: np.ndarray):
-    """The BLAS function for these arrays, or None for the NumPy path."""
+    """The BLAS function for these arrays, or None for the NumPy path (small arrays, whose
+    mistakes NumPy's own checks catch, skip the checks: they cost as much as the update)."""
+    if y.size < SMALLEST:
+        return None
     if x.shape != y.shape or x.dtype != y.dtype or not (x.flags.c_contiguous and y.flags.c_contiguous):
         raise ValueError("BLAS updates need two contiguous arrays of one shape and dtype")
-    if y.size < SMALLEST or not y.flags.writeable:  # NumPy raises on a read-only y
+    if not y.flags.writeable:  # NumPy raises on it
         return None
     return table.get(y.dtype.type)
 
@@ -88,23 +91,23 @@ def axpy(a: float, x: np.ndarray, y: np.ndarray, scratch: np.ndarray) -> None:
     """``y += a * x`` for contiguous arrays of one shape and dtype. ``scratch`` (like ``x``,
     or ``x`` itself when it may be overwritten) is only written on the NumPy path."""
     fn = _routine(_AXPY, x, y)
-    if fn is None:
-        np.multiply(x, y.dtype.type(a), out=scratch)
-        np.add(y, scratch, out=y)
-    else:
+    if fn is not None:
         fn(y.size, a, x.ctypes.data, 1, y.ctypes.data, 1)
+        return
+    np.multiply(x, y.dtype.type(a), out=scratch)
+    np.add(y, scratch, out=y)
 
 
 def axpby(a: float, x: np.ndarray, b: float, y: np.ndarray, scratch: np.ndarray) -> None:
     """``y = a * x + b * y`` (a momentum: ``v = g + mu * v``); ``scratch`` as for :func:`axpy`,
     not written when ``a`` is 1."""
     fn = _routine(_AXPBY, x, y)
-    if fn is None:
-        np.multiply(y, y.dtype.type(b), out=y)
-        if a == 1:
-            np.add(y, x, out=y)
-        else:
-            np.multiply(x, y.dtype.type(a), out=scratch)
-            np.add(y, scratch, out=y)
-    else:
+    if fn is not None:
         fn(y.size, a, x.ctypes.data, 1, b, y.ctypes.data, 1)
+        return
+    np.multiply(y, y.dtype.type(b), out=y)
+    if a == 1:
+        np.add(y, x, out=y)
+    else:
+        np.multiply(x, y.dtype.type(a), out=scratch)
+        np.add(y, scratch, out=y)
