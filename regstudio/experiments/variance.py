@@ -39,7 +39,7 @@ import numpy as np
 
 from ..engine import TrainingControl
 from .config import ConfigError, validate_config
-from .executors import EXECUTORS, Cancelled, run_jobs  # noqa: F401  (Cancelled is part of this API)
+from .executors import Cancelled, run_jobs
 
 GRID = 100  # cells per side of the two-feature disagreement map
 CURVE_POINTS = 200  # points of the 1-D grid for one-feature regression
@@ -262,6 +262,8 @@ def fit_one(config: dict, base_dir: str | None, seed: int, index: int, bootstrap
         val = _answers(result.model, dataset, np.asarray(dataset.val.X))
         grid = None if grid_X is None else _answers(result.model, dataset, grid_X)
     summary = result.summary
+    if summary["stop_reason"] == "cancelled":  # stopped half-way: not a result
+        raise Cancelled()
     return {"index": index, "val": val, "grid": grid, "kind": kind,
             "stop_reason": summary["stop_reason"], "best_epoch": summary["best_epoch"],
             "unique": int(len(np.unique(idx))), "seconds": time.perf_counter() - started}
@@ -280,7 +282,9 @@ def _run_jobs(jobs: list[tuple], executor: str, workers: int | None, base_dir: s
         if on_fit is not None:
             on_fit(finished, len(jobs), j)
 
-    calls = [(cfg, base_dir, seed, index, bootstrap) for cfg, seed, index, bootstrap in jobs]
+    # In this process a running fit stops as soon as it is cancelled (workers are terminated)
+    stop = (cancel_event,) if executor == "serial" else ()
+    calls = [(cfg, base_dir, seed, index, bootstrap, *stop) for cfg, seed, index, bootstrap in jobs]
     return run_jobs(fit_one, calls, executor, workers, scheduler, done, cancel_event)
 
 

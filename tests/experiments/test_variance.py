@@ -124,7 +124,8 @@ def test_no_validation_split_is_a_clear_error(config):
 
 @pytest.mark.parametrize("executor", ["serial", "process"])
 def test_cancel_stops_cleanly(config, executor):
-    config["training"]["epochs"] = 5000
+    """Cancelling stops the running fits, which would take minutes, not only the next ones."""
+    config["training"]["epochs"] = 100_000  # the most a config allows
     event = threading.Event()
     outcome = []
 
@@ -135,7 +136,7 @@ def test_cancel_stops_cleanly(config, executor):
         except Cancelled:
             outcome.append("cancelled")
 
-    worker = threading.Thread(target=target)
+    worker = threading.Thread(target=target, daemon=True)
     worker.start()
     time.sleep(2.0 if executor == "process" else 0.5)
     event.set()
