@@ -922,8 +922,6 @@ class MainWindow(FileDropTarget, QMainWindow):
         super().closeEvent(event)
 
 
-
-
 def _png(widget) -> bytes:
     """A pyqtgraph widget rendered to PNG bytes (for reports)."""
     from PySide6.QtCore import QBuffer, QIODevice
@@ -944,7 +942,8 @@ def _svg(widget) -> bytes:
     """A plot tab as SVG (vector lines and text), through pyqtgraph's exporter."""
     from .svg_export import export_svg
 
-    scene = widget.export_scene() if hasattr(widget, "export_scene") else getattr(widget, "scene", None)
-    if scene is None:
-        raise _SvgUnavailable()
-    return export_svg(scene if not callable(scene) or hasattr(widget, "export_scene") else scene())
+    if hasattr(widget, "export_scene"):
+        return export_svg(widget.export_scene())
+    if hasattr(widget, "scene"):
+        return export_svg(widget.scene())
+    raise _SvgUnavailable()
