@@ -9,10 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell's convention
 
 
 class UserError(Exception):
@@ -76,23 +80,32 @@ def read_config(path: Path) -> dict:
         cfg = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UserError(f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise UserError(f"{path}: nested too deeply to be a config") from None
     if isinstance(cfg, dict) and "experiment" in cfg and "data" not in cfg:
         cfg = cfg["experiment"]  # a saved GUI project wraps the config
     return cfg
 
 
+def _threads(count: int | None) -> int | None:
+    if count is not None and count < 1:
+        raise UserError(f"--threads: must be at least 1, got {count}")
+    return count
+
+
 def _train(args) -> int:
-    from .engine import EpochEnd, Finished, set_threads
+    from .data import load_dataset
+    from .engine import EpochEnd, Finished, TrainingControl, set_threads
     from .experiments.config import ConfigError, validate_config
-    from .experiments.export import write_run
+    from .experiments.export import make_out_folder, write_run
     from .experiments.training import train
 
     cfg = read_config(args.config)
-    if args.epochs is not None:
-        cfg.setdefault("training", {})["epochs"] = args.epochs
-    if args.seed is not None:
-        cfg.setdefault("training", {})["seed"] = args.seed
-        if isinstance(cfg.get("data"), dict):
+    if isinstance(cfg, dict):  # a section of the wrong type is left for validate_config to name
+        training = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed)) if v is not None}
+        if training and isinstance(cfg.setdefault("training", {}), dict):
+            cfg["training"].update(training)
+        if args.seed is not None and isinstance(cfg.get("data"), dict):
             cfg["data"]["seed"] = args.seed
     try:
         cfg = validate_config(cfg)
@@ -102,7 +115,8 @@ def _train(args) -> int:
     if existing and not args.force:
         raise UserError(f"{args.out} already holds {', '.join(existing)}; choose another --out folder "
                         "or pass --force to replace them")
-    set_threads(args.threads)
+    make_out_folder(args.out)  # before training: a bad location fails at once
+    set_threads(_threads(args.threads))
     total = cfg["training"]["epochs"]
 
     def report(event):
@@ -118,11 +132,39 @@ def _train(args) -> int:
             print(f"finished: {event.reason}; best epoch {event.best_epoch}"
                   + (f" ({event.message})" if event.message else ""), flush=True)
 
-    result = train(cfg, base_dir=args.config.resolve().parent, on_event=report)
+    base_dir = args.config.resolve().parent
+    dataset = load_dataset(cfg["data"], base_dir)
+    for note in dataset.report:  # skipped files, dropped rows, a capped train_size
+        print(f"data: {note}", flush=True)
+    control = TrainingControl()
+    with _stop_on_ctrl_c(control):
+        result = train(cfg, base_dir=base_dir, on_event=report, control=control, dataset=dataset)
     write_run(args.out, result, force=args.force)
     if not args.quiet:
         print(f"wrote {args.out / 'history.csv'}, summary.json, model.npz")
-    return 0
+    return EXIT_INTERRUPTED if control.stopped else 0
+
+
+@contextmanager
+def _stop_on_ctrl_c(control):
+    """The first Ctrl-C ends the run after the current batch (its results are still written,
+    with stop_reason "cancelled"); a second one quits at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupted(signum, frame):
+        if control.stopped:
+            raise KeyboardInterrupt
+        control.stop()
+        print("regstudio: stopping after this batch and writing the results "
+              "(Ctrl-C again quits without writing)", file=sys.stderr, flush=True)
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _sweep(args) -> int:
@@ -133,10 +175,15 @@ def _sweep(args) -> int:
 
 def _export(args) -> int:
     from .experiments.codegen import write_script
+    from .experiments.export import make_out_folder
 
     cfg = read_config(args.config)
+    if args.out.is_dir():
+        raise UserError(f"--out {args.out}: is a folder; give the script's file name, e.g. "
+                        f"{args.out / ('model_' + args.framework + '.py')}")
     if args.out.exists() and not args.force:
         raise UserError(f"{args.out} exists; choose another --out or pass --force to replace it")
+    make_out_folder(args.out.parent)
     write_script(args.out, cfg, args.framework, overwrite=args.force, base_dir=args.config.resolve().parent)
     print(f"wrote {args.out}")
     return 0
@@ -159,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from .data import DataError
     from .experiments.config import ConfigError
+    from .experiments.export import OutputError
 
     try:
         if args.self_test:
@@ -174,12 +222,16 @@ def main(argv: list[str] | None = None) -> int:
                 raise UserError(f"{args.file}: no such file; check the path")
             return _gui(args.file)
         return _gui(None)
-    except (UserError, ConfigError, DataError, FileExistsError) as exc:
+    except (UserError, ConfigError, DataError, OutputError, FileExistsError) as exc:
         print(f"regstudio: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:  # e.g. a full disk or a folder without write permission
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"regstudio: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("regstudio: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

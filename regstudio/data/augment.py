@@ -154,8 +154,11 @@ class Pipeline:
         parsed = []
         for i, entry in enumerate(ops):
             where = f"augmentation.ops[{i}]"
-            name = entry.get("op") if isinstance(entry, dict) else entry
-            if not isinstance(entry, dict) or not isinstance(name, str) or name not in OPS:
+            if not isinstance(entry, dict):
+                raise DataError(f"{where} must be an object such as {{\"op\": \"hflip\", \"p\": 0.5}} "
+                                f"(got {entry!r})")
+            name = entry.get("op")
+            if not isinstance(name, str) or name not in OPS:
                 raise DataError(f"{where}.op must be one of {', '.join(OPS)} (got {name!r})")
             params = {k: v for k, v in entry.items() if k != "op"}
             parsed.append((name, validate(params, OPS[name].params, where + ".")))

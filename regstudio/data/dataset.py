@@ -110,6 +110,8 @@ def encode_target(values: np.ndarray, task: str | None, where: str) -> tuple[np.
     """Labels -> (y, classes, task). Text -> classes; numbers -> classes when they are at most
     20 distinct integers (unless ``task`` says otherwise), else a regression target."""
     values = np.asarray(values)
+    if len(values) == 0:
+        raise DataError(f"{where}: holds no samples")
     numeric = values.dtype.kind in "biuf"
     if not numeric and values.dtype.kind not in "USO":
         raise DataError(f"{where}: target has unsupported type {values.dtype}")
@@ -158,9 +160,12 @@ def split_indices(y: np.ndarray, task: str, val_fraction: float, test_fraction: 
         n_test = _portion(len(idx), test_fraction)
         if len(idx) - n_val - n_test < 1:
             what = f"class {classes[c]!r}" if task == "classification" and classes else "the data"
+            splits = 3 if n_test else 2  # each split asked for takes at least one sample
+            advice = ("add samples or lower data.val_fraction / data.test_fraction"
+                      if len(idx) >= splits else f"it needs at least {splits}: add samples"
+                      + (" or remove the class" if task == "classification" else ""))
             raise DataError(f"{what} has only {len(idx)} sample(s), too few for a training, "
-                            f"validation{' and test' if n_test else ''} split: add samples or "
-                            "lower data.val_fraction / data.test_fraction")
+                            f"validation{' and test' if n_test else ''} split: {advice}")
         parts["val"].append(idx[:n_val])
         parts["test"].append(idx[n_val:n_val + n_test])
         parts["train"].append(idx[n_val + n_test:])
@@ -218,6 +223,8 @@ def make_dataset(raw: Raw, *, val_fraction: float = 0.3, test_fraction: float = 
     else:
         X = np.asarray(raw.X, dtype=np.float64)
         x_mean, x_std = _stats(X[tr], standardize)
+        if not standardize:
+            _check_float32_range(X, list(raw.feature_names), raw.name)
     y = raw.y
     y_mean, y_std = 0.0, 1.0
     if raw.task == "regression":
@@ -225,6 +232,8 @@ def make_dataset(raw: Raw, *, val_fraction: float = 0.3, test_fraction: float = 
         if standardize:
             m, s = _stats(y[tr, None], True)
             y_mean, y_std = float(m[0]), float(s[0])
+        else:
+            _check_float32_range(y.reshape(len(y), -1), ["the target"], raw.name)
     ds = Dataset(
         name=raw.name, task=raw.task, train=None, val=None, test=None, classes=list(raw.classes),
         feature_names=list(raw.feature_names),
@@ -251,10 +260,25 @@ def _stats(a: np.ndarray, standardize: bool) -> tuple[np.ndarray, np.ndarray]:
     cols = a.shape[1]
     if not standardize or len(a) == 0:
         return np.zeros(cols), np.ones(cols)
-    mean = a.mean(axis=0, dtype=np.float64)
-    std = a.std(axis=0, dtype=np.float64)
-    std[std < 1e-12] = 1.0
+    # In units of each column's largest magnitude, so that values near the float64 limit
+    # (1e300) neither overflow when summed or squared nor turn the column into zeros.
+    scale = np.max(np.abs(a), axis=0).astype(np.float64)
+    scale[scale == 0] = 1.0
+    unit = a / scale
+    mean = unit.mean(axis=0) * scale
+    std = unit.std(axis=0)
+    std = np.where(std < 1e-12, 1.0, std * scale)
     return mean, std
+
+
+def _check_float32_range(values: np.ndarray, names: list[str], where: str) -> None:
+    """Unstandardised values must fit the engine's 32-bit floats (about +-3.4e38)."""
+    largest = np.max(np.abs(values), axis=0, initial=0.0)
+    too_big = np.flatnonzero(np.atleast_1d(largest) > np.finfo(np.float32).max)
+    if len(too_big):
+        name = names[too_big[0]] if too_big[0] < len(names) else f"column {too_big[0] + 1}"
+        raise DataError(f"{where}: {name} has values beyond +-3.4e38, too large for 32-bit floats: "
+                        "turn data.standardize on or rescale the column")
 
 
 def _image_stats(images: np.ndarray, standardize: bool) -> tuple[np.ndarray, np.ndarray]:

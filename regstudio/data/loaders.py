@@ -19,6 +19,9 @@ MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "-"})
 DELIMITERS = ",;\t|"
 IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".gif": "GIF",
                  ".tif": "TIFF", ".tiff": "TIFF"}
+# Formats Pillow may report for a file of one kind: cameras and phones write JPEGs with an
+# extra preview image, which Pillow opens as MPO (its first frame is the photo).
+FORMAT_ALIASES = {"MPO": "JPEG"}
 MAX_PIXELS = 50_000_000  # decompression-bomb guard, stricter than Pillow's default
 MAX_LISTED = 5
 
@@ -89,8 +92,13 @@ def read_csv(path: str | Path, target: str | None = None, task: str | None = Non
     comma = delim != ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     rows, lines = [], []
+    start = 1  # the line the next row starts on
     try:
         for row in reader:
+            if any("\n" in cell or "\r" in cell for cell in row):
+                raise DataError(f"{path}, line {start}: a quote opened on this line is not closed "
+                                "on it: add the missing closing quote (\") or remove the stray one")
+            start = reader.line_num + 1
             if any(cell.strip() for cell in row):
                 rows.append([cell.strip() for cell in row])
                 lines.append(reader.line_num)
@@ -122,9 +130,12 @@ def read_csv(path: str | Path, target: str | None = None, task: str | None = Non
 def _column(names: list[str], target: str, path: Path) -> int:
     if target in names:
         return names.index(target)
-    lower = [n.lower() for n in names]
-    if target.lower() in lower:
-        return lower.index(target.lower())
+    same = [i for i, n in enumerate(names) if n.lower() == target.lower()]
+    if len(same) == 1:
+        return same[0]
+    if same:
+        raise DataError(f"{path}: target {target!r} matches the columns "
+                        f"{', '.join(repr(names[i]) for i in same)}: set data.target to one of them exactly")
     shown = ", ".join(names[:30]) + (" ..." if len(names) > 30 else "")
     raise DataError(f"{path}: target column {target!r} not found: set data.target to one of "
                     f"{shown}")
@@ -218,13 +229,15 @@ def _read_image(path: Path, size: int, color: str) -> tuple[np.ndarray | None, s
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as img:
                 expected = IMAGE_FORMATS[path.suffix.lower()]
-                if img.format != expected:
+                if FORMAT_ALIASES.get(img.format, img.format) != expected:
                     return None, f"not a {expected} file but {img.format}"
                 if img.width * img.height > MAX_PIXELS:
                     return None, f"too large ({img.width}x{img.height} pixels)"
                 img.load()
                 img = ImageOps.exif_transpose(img)
-                if img.mode in ("P", "PA", "LA", "RGBA", "I;16", "I", "F", "CMYK", "YCbCr", "1"):
+                if img.mode.startswith(("I", "F")):
+                    img = _to_8bit(img)
+                if img.mode in ("P", "PA", "LA", "RGBA", "CMYK", "YCbCr", "1"):
                     img = img.convert("RGBA" if "A" in img.getbands() or "transparency" in
                                       img.info else "RGB")
                 img = img.convert("L" if color == "grayscale" else "RGB")
@@ -236,17 +249,38 @@ def _read_image(path: Path, size: int, color: str) -> tuple[np.ndarray | None, s
         return None, "truncated" if "truncated" in str(e) else "unreadable"
 
 
+def _to_8bit(img: Image.Image) -> Image.Image:
+    """16-bit, 32-bit and float greyscale -> 8-bit "L", scaled from the range the values use:
+    0..65535 for 16-bit data, 0..1 for floats that stay within it, else 0..255 (Pillow's own
+    conversion clips at 255, which turns a 16-bit photo white and a 0..1 float image black)."""
+    values = np.asarray(img, dtype=np.float64)
+    largest = float(values.max(initial=0.0))
+    if img.mode == "F":
+        top = 1.0 if largest <= 1.0 else 255.0
+    else:
+        top = 65535.0 if img.mode.startswith("I;16") or largest > 255 else 255.0
+    return Image.fromarray(np.clip(np.rint(values * (255.0 / top)), 0, 255).astype(np.uint8), "L")
+
+
 # --- npz -------------------------------------------------------------------------------------
 
 def read_npz(path: str | Path, x_key: str = "X", y_key: str = "y", task: str | None = None) -> Raw:
     """Arrays X (N, F) table or (N, H, W[, C]) images and y (N,) from an .npz file."""
     path = Path(path)
     _file(path, "path")
+    with open(path, "rb") as fh:
+        magic = fh.read(6)
+    if magic == b"\x93NUMPY":
+        raise DataError(f"{path}: a single .npy array, not an .npz archive: save with "
+                        "numpy.savez(path, X=..., y=...)")
+    if magic[:1] == b"\x80":
+        raise DataError(f"{path}: a Python pickle, which is not loaded for safety: save plain "
+                        "numeric arrays with numpy.savez(path, X=..., y=...)")
+    if magic[:4] != b"PK\x03\x04":
+        raise DataError(f"{path}: not an .npz file (an .npz is a zip archive of arrays): save "
+                        "with numpy.savez(path, X=..., y=...)")
     try:
         with np.load(path, allow_pickle=False) as npz:
-            if not hasattr(npz, "files"):
-                raise DataError(f"{path}: not an .npz archive (a single array): save with "
-                                "numpy.savez(path, X=..., y=...)")
             for key in (x_key, y_key):
                 if key not in npz.files:
                     raise DataError(f"{path}: no array named {key!r} (has: "
@@ -263,28 +297,31 @@ def read_npz(path: str | Path, x_key: str = "X", y_key: str = "y", task: str | N
     except Exception as e:  # zipfile, zlib and format errors of a damaged file
         raise DataError(f"{path}: not a readable .npz file ({type(e).__name__}): save it with "
                         "numpy.savez") from None
-    return _arrays(path, X, y, task)
+    return _arrays(path, X, y, task, (x_key, y_key))
 
 
-def _arrays(path: Path, X: np.ndarray, y: np.ndarray, task: str | None) -> Raw:
+def _arrays(path: Path, X: np.ndarray, y: np.ndarray, task: str | None,
+            names: tuple[str, str] = ("X", "y")) -> Raw:
+    """Checked features or images and labels; ``names`` says what X and y are called in errors."""
+    x_name, y_name = names
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1 or len(y) != len(X):
-        raise DataError(f"{path}: y must have shape ({len(X)},) to match X {X.shape} "
+        raise DataError(f"{path}: {y_name} must have shape ({len(X)},) to match {x_name} {X.shape} "
                         f"(got {y.shape})")
     if X.dtype.kind not in "biuf":
-        raise DataError(f"{path}: X must be numeric (got dtype {X.dtype})")
+        raise DataError(f"{path}: {x_name} must be numeric (got dtype {X.dtype})")
     if X.ndim == 2:
         X = X.astype(np.float64)
         if not np.isfinite(X).all():
-            raise DataError(f"{path}: X has NaN or infinite values: remove or fill them")
+            raise DataError(f"{path}: {x_name} has NaN or infinite values: remove or fill them")
         ys, classes, task = encode_target(y, task, str(path))
         return Raw(path.stem, task, ys, classes, X=X,
                    feature_names=[f"x{i + 1}" for i in range(X.shape[1])])
     if X.ndim == 3:
         X = X[..., None]
     if X.ndim != 4 or X.shape[-1] not in (1, 3) or min(X.shape[1:3], default=0) < 1:
-        raise DataError(f"{path}: X must be a table (N, F) or images (N, H, W) / (N, H, W, C) "
+        raise DataError(f"{path}: {x_name} must be a table (N, F) or images (N, H, W) / (N, H, W, C) "
                         f"with C 1 or 3 (got shape {X.shape})")
     ys, classes, task = encode_target(y, task, str(path))
     return Raw(path.stem, task, ys, classes, images=_to_uint8(X, path))
@@ -342,4 +379,4 @@ def read_idx_pair(images: str | Path, labels: str | Path, task: str | None = Non
     if len(y) != len(X):
         raise DataError(f"{images} has {len(X)} images but {labels} has {len(y)} labels: use "
                         "matching files")
-    return _arrays(Path(images), X, y, task)
+    return _arrays(Path(images), X, y, task, ("the images", "the labels"))

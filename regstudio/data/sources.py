@@ -60,24 +60,30 @@ PER_SOURCE = {
 
 def source_options(source: str, name: str | None = None) -> dict[str, Option]:
     """Every allowed key of the ``data`` section for ``source`` (and builtin ``name``)."""
-    if source not in SOURCES:
+    if not isinstance(source, str) or source not in SOURCES:
         raise DataError(f"data.source must be one of {', '.join(SOURCES)} (got {source!r})")
     table = {"source": COMMON["source"], **PER_SOURCE[source]}
     if source == "builtin" and name is not None:
-        if name not in BUILTINS:
+        if not isinstance(name, str) or name not in BUILTINS:
             raise DataError(f"data.name must be one of {', '.join(BUILTINS)} (got {name!r})")
         table.update(BUILTINS[name].options)
     table.update({k: v for k, v in COMMON.items() if k != "source"})
     return table
 
 
-def load_dataset(data_cfg: dict, base_dir: str | Path | None = None) -> Dataset:
-    """Validate the config's ``data`` section, load or generate the data, split, standardise."""
+def validate_data(data_cfg: dict) -> dict:
+    """The ``data`` section with every default filled in (``source`` builtin, ``name`` moons);
+    raises DataError naming the first bad key."""
     if not isinstance(data_cfg, dict):
         raise DataError(f"data must be a mapping of keys to values (got {data_cfg!r})")
     source = data_cfg.get("source", COMMON["source"].default)
-    cfg = validate(data_cfg, source_options(source, data_cfg.get("name", "moons")
-                                            if source == "builtin" else None), "data.")
+    name = data_cfg.get("name", PER_SOURCE["builtin"]["name"].default) if source == "builtin" else None
+    return validate(data_cfg, source_options(source, name), "data.")
+
+
+def load_dataset(data_cfg: dict, base_dir: str | Path | None = None) -> Dataset:
+    """Validate the config's ``data`` section, load or generate the data, split, standardise."""
+    cfg = validate_data(data_cfg)
     raw = _load_raw(cfg, Path(base_dir) if base_dir is not None else Path.cwd())
     return make_dataset(raw, val_fraction=cfg["val_fraction"], test_fraction=cfg["test_fraction"],
                         train_size=cfg["train_size"], standardize=cfg["standardize"],

@@ -66,8 +66,8 @@ def _normalize_layer(i: int, spec, n_outputs: int | None, is_last: bool) -> dict
     """Validate one layer dict against LAYER_OPTIONS; settle the output layer's size
     (left open when ``n_outputs`` is None, i.e. before the data is known)."""
     key = f"model.layers[{i}]"
-    if not isinstance(spec, dict) or spec.get("type") not in LAYER_OPTIONS:
-        kind = spec.get("type") if isinstance(spec, dict) else spec
+    kind = spec.get("type") if isinstance(spec, dict) else spec
+    if not isinstance(spec, dict) or not isinstance(kind, str) or kind not in LAYER_OPTIONS:
         raise ModelSpecError(f"{key}.type must be one of {', '.join(LAYER_OPTIONS)} (got {kind!r})")
     body = {k: v for k, v in spec.items() if k != "type"}
     try:

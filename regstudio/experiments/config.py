@@ -104,13 +104,10 @@ def default_config() -> dict:
 
 
 def _validate_data(data) -> dict:
-    from ..data import DataError, source_options  # lazy: the data layer imports Pillow
-    from ..data.options import validate
+    from ..data import DataError, validate_data  # lazy: the data layer imports Pillow
 
-    if not isinstance(data, dict) or "source" not in data:
-        raise ConfigError("data.source: missing; use one of builtin, csv, images, npz, idx")
     try:
-        return validate(data, source_options(data["source"], data.get("name")), "data.")
+        return validate_data(data)
     except DataError as exc:
         raise ConfigError(str(exc)) from None
 

@@ -19,6 +19,22 @@ HISTORY_COLUMNS = ("epoch", "train_loss", "data_loss", "penalty", "val_loss", "t
 MODEL_FORMAT = "regstudio-model-1"
 
 
+class OutputError(ValueError):
+    """An output location that cannot be used; the message is one line naming it."""
+
+
+def make_out_folder(folder: str | Path) -> None:
+    """Create an output folder (and its parents); a file in the way or no permission is an
+    OutputError, raised before any work is done."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"--out {folder}: is a file, not a folder; choose a folder for the results")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"--out {folder}: cannot create this folder ({exc.strerror or exc})") from None
+
+
 def atomic_write(path: str | Path, data: bytes | str) -> None:
     """Write to a temporary file in the same folder, flush to disk, then rename over ``path``."""
     path = Path(path)

@@ -140,7 +140,7 @@ def sweep_csv(rows: list[dict]) -> str:
 
 def run_sweep_cli(args, read_config) -> int:
     """``regstudio sweep``: validate everything first, then run and write ``DIR/sweep.csv``."""
-    from .export import atomic_write
+    from .export import atomic_write, make_out_folder
 
     out = Path(args.out) / "sweep.csv"
     if out.exists() and not args.force:
@@ -149,6 +149,7 @@ def run_sweep_cli(args, read_config) -> int:
         raise ConfigError("--workers: must be at least 1")
     config = read_config(Path(args.config))
     values = parse_values(args.values)
+    make_out_folder(args.out)
     executor = "dask" if args.scheduler else ("serial" if args.workers == 1 else "process")
     sweep = Sweep(config, args.param, values, executor, args.workers, args.scheduler,
                   base_dir=Path(args.config).resolve().parent)
@@ -158,7 +159,6 @@ def run_sweep_cli(args, read_config) -> int:
               f"val_loss {row['best_val_loss']:.4f} ({row['seconds']:.1f} s)", flush=True)
 
     rows = sweep.run(report)
-    Path(args.out).mkdir(parents=True, exist_ok=True)
     atomic_write(out, sweep_csv(rows))
     print(f"wrote {out}")
     return 0

@@ -56,4 +56,5 @@ def summarize(trainer, dataset, seconds: float) -> dict:
         "layers": trainer.model.layer_norms(),
         "n_params": trainer.model.n_params(),
         "seconds": seconds,
+        "data_report": list(dataset.report),
     }

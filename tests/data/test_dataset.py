@@ -67,6 +67,40 @@ def test_class_with_one_sample_is_an_error_naming_it():
         make_dataset(raw)
 
 
+def test_class_with_fewer_samples_than_splits_asks_for_samples_not_smaller_fractions():
+    raw = Raw("t", "classification", np.array([0, 0, 0, 0, 1]), ["big", "tiny"],
+              X=np.arange(10.0).reshape(5, 2))
+    with pytest.raises(DataError, match=r"'tiny' has only 1 sample.*it needs at least 2: add samples "
+                                        r"or remove the class$"):
+        make_dataset(raw)
+
+
+@pytest.mark.parametrize("size", [1e300, -3e299])
+def test_values_near_the_float64_limit_standardise_instead_of_vanishing(size):
+    """Squaring 1e300 overflows: computed naively the std is inf and every value becomes 0."""
+    raw = _raw_table()
+    raw.X[:, 0] *= size
+    ds = make_dataset(raw)
+    assert np.isfinite(ds.x_std).all()
+    column = ds.train.X[:, 0]
+    assert abs(column.mean()) < 1e-5 and column.std() == pytest.approx(1.0, rel=1e-5)
+    assert ds.train.X[:, 2].tolist() == [0.0] * len(ds.train)  # the constant column stays 0
+
+
+def test_unstandardised_values_beyond_float32_are_an_error_naming_the_column():
+    raw = _raw_table()
+    raw.X[3, 1] = 1e39
+    with pytest.raises(DataError, match=r"b has values beyond \+-3\.4e38.*data\.standardize on"):
+        make_dataset(raw, standardize=False)
+
+
+def test_an_empty_data_set_is_an_error():
+    from regstudio.data.dataset import encode_target
+
+    with pytest.raises(DataError, match=r"d\.npz: holds no samples"):
+        encode_target(np.zeros(0), None, "d.npz")
+
+
 def test_regression_target_standardised_and_inverted():
     rng = np.random.default_rng(0)
     y = rng.normal(100.0, 20.0, 60)
@@ -119,6 +153,10 @@ def test_config_validation_names_key_range_and_value():
         load_dataset({"name": "moons", "standardize": "yes"})
     with pytest.raises(DataError, match=r"data\.source must be one of"):
         load_dataset({"source": "sql"})
+    with pytest.raises(DataError, match=r"data\.name must be one of .*\(got \['moons'\]\)"):
+        load_dataset({"name": ["moons"]})
+    with pytest.raises(DataError, match=r"data\.source must be one of .*\(got \{\}\)"):
+        load_dataset({"source": {}})
     with pytest.raises(DataError, match=r"data\.path is required"):
         load_dataset({"source": "csv"})
     with pytest.raises(DataError, match=r"val_fraction \+ data\.test_fraction"):

@@ -67,6 +67,9 @@ def test_breast_cancer_through_the_csv_source(tmp_path):
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", r"binary file"),
     ("a,b,label\n1,,x\n3,4,y\n5,NA,y\n", r"2 row\(s\) have missing values \(first: row 2, "
                                          r"column 'b'\).*data\.drop_missing"),
+    # an unclosed quote swallows the rest of the file: the error names the line it opened on
+    ("a,b,label\n1,2,x\n3,\"4,y\n5,6,x\n7,8,y\n", r"t\.csv, line 3: a quote opened on this line "
+                                                  r"is not closed"),
 ])
 def test_csv_errors_say_what_and_where(tmp_path, text, match):
     with pytest.raises(DataError, match=match):
@@ -161,6 +164,47 @@ def test_npz_tables_and_images(tmp_path):
     ds = load_dataset({"source": "npz", "path": "i.npz", "x_key": "images",
                        "y_key": "labels"}, base_dir=tmp_path)
     assert ds.image_shape == (6, 6, 1) and ds.train.images.dtype == np.uint8
+
+
+def test_csv_target_matching_several_columns_when_case_is_ignored_is_an_error(tmp_path):
+    with pytest.raises(DataError, match=r"target 'label' matches the columns 'Label', 'LABEL'"):
+        _csv(tmp_path, "a,Label,LABEL\n1,x,y\n2,y,x\n3,x,y\n4,y,x\n", target="label")
+
+
+def test_sixteen_bit_and_float_images_keep_their_contrast(tmp_path):
+    """Pillow's own conversion clips at 255: a 16-bit photo would turn white, a 0..1 float
+    image black. Each is scaled from its range instead."""
+    ramp = np.linspace(0, 1, 64).reshape(8, 8)
+    (tmp_path / "a").mkdir()
+    Image.fromarray((ramp * 65535).astype(np.uint16)).save(tmp_path / "a" / "deep.png")
+    Image.fromarray(ramp.astype(np.float32), "F").save(tmp_path / "a" / "float.tif")
+    for name in ("deep.png", "float.tif"):
+        pixels, why = loaders._read_image(tmp_path / "a" / name, 8, "grayscale")
+        assert why == ""
+        assert pixels.min() <= 5 and pixels.max() >= 250, name
+        assert abs(int(pixels[4, 4]) - round(ramp[4, 4] * 255)) <= 3, name
+
+
+def test_camera_jpegs_saved_as_mpo_are_read(tmp_path):
+    photo = Image.fromarray(np.full((8, 8, 3), 200, np.uint8))
+    photo.save(tmp_path / "cam.jpg", format="MPO", save_all=True, append_images=[photo])
+    assert Image.open(tmp_path / "cam.jpg").format == "MPO"
+    pixels, why = loaders._read_image(tmp_path / "cam.jpg", 8, "rgb")
+    assert why == "" and abs(int(pixels.mean()) - 200) <= 3
+
+
+@pytest.mark.parametrize("write,match", [
+    (lambda fh: np.save(fh, np.zeros(3)), r"a single \.npy array, not an \.npz archive"),
+    (lambda fh: fh.write(b"X,y\n1,2\n"), r"not an \.npz file \(an \.npz is a zip archive"),
+    (lambda fh: fh.write(b"\x80\x04\x95" + bytes(20)), r"a Python pickle, which is not loaded"),
+    (lambda fh: np.savez(fh, X=np.zeros((0, 3)), y=np.zeros(0)), r"holds no samples"),
+])
+def test_npz_files_that_are_not_usable_archives(tmp_path, write, match):
+    path = tmp_path / "d.npz"
+    with path.open("wb") as fh:  # a file object: np.save and np.savez add no suffix to it
+        write(fh)
+    with pytest.raises(DataError, match=match):
+        loaders.read_npz(path)
 
 
 def test_npz_errors(tmp_path):

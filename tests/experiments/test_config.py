@@ -26,12 +26,25 @@ def test_default_config_is_valid_and_fills_defaults():
     ("model.layers[1].type", "lstm", "model.layers[1].type must be one of dense"),
     ("early_stopping.patience", "10", "early_stopping.patience must be an integer"),
     ("data.name", "mnist", "data.name must be one of"),
+    ("data.name", ["moons"], "data.name must be one of curve, moons"),
+    ("model.layers[0].type", {"dense": 1}, "model.layers[0].type must be one of dense"),
+    ("model.layers[0]", "dense", "model.layers[0].type must be one of dense"),
+    ("augmentation.ops[0]", "hflip", 'augmentation.ops[0] must be an object such as {"op": "hflip"'),
     ("regularization.dropout_scaling", "none", "regularization.dropout_scaling must be one of"),
 ])
 def test_bad_values_name_key_and_range(path, value, message):
     with pytest.raises(ConfigError) as info:
         validate_config(set_path(default_config(), path, value))
     assert message in str(info.value)
+
+
+def test_data_source_and_name_take_their_documented_defaults():
+    cfg = default_config()
+    cfg["data"] = {"name": "digits"}
+    assert validate_config(cfg)["data"]["source"] == "builtin"
+    cfg["data"] = {"n_samples": 60}  # a key of the default set, moons
+    data = validate_config(cfg)["data"]
+    assert (data["source"], data["name"], data["n_samples"]) == ("builtin", "moons", 60)
 
 
 def test_unknown_keys_are_errors():

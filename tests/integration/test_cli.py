@@ -68,6 +68,77 @@ def test_bad_input_prints_one_line_and_exits_2(tmp_path, content, message):
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("content", [
+    '[1, 2]', '{"training": "fast", "data": {}, "model": {"layers": [{"type": "dense"}]}}'])
+def test_overrides_on_a_malformed_config_are_a_one_line_error(tmp_path, content):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    proc = run("train", path, "--out", tmp_path / "out", "--epochs", 2, "--seed", 1)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "must be a JSON object" in proc.stderr or "training must be a mapping" in proc.stderr
+
+
+def test_unusable_out_locations_fail_before_any_training(config_file, tmp_path):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    for out, message in [(a_file, "is a file, not a folder"), (a_file / "sub", "cannot create this folder")]:
+        proc = run("train", config_file, "--out", out, "--epochs", 2000)
+        assert proc.returncode == 2 and message in proc.stderr and "epoch 1/" not in proc.stdout
+        proc = run("sweep", config_file, "--param", "regularization.l2", "--values", "0",
+                   "--workers", 1, "--out", out)
+        assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+    proc = run("export", config_file, "--framework", "pytorch", "--out", tmp_path, "--force")
+    assert proc.returncode == 2 and "is a folder; give the script's file name" in proc.stderr
+    proc = run("export", config_file, "--framework", "pytorch", "--out", tmp_path / "new" / "m.py")
+    assert proc.returncode == 0 and (tmp_path / "new" / "m.py").is_file()
+    proc = run("train", config_file, "--out", tmp_path / "o", "--threads", 0)
+    assert proc.returncode == 2 and "--threads: must be at least 1, got 0" in proc.stderr
+
+
+def test_a_config_nested_too_deeply_is_a_one_line_error(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    proc = run("train", path, "--out", tmp_path / "out")
+    assert proc.returncode == 2 and "nested too deeply" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_ctrl_c_stops_after_the_batch_and_still_writes_the_results(config_file, tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "regstudio", "train", str(config_file), "--out",
+                             str(out), "--epochs", "100000"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().startswith("epoch 1/")  # training runs
+    proc.send_signal(signal.SIGINT)
+    started = time.perf_counter()
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and time.perf_counter() - started < 30
+    assert "stopping after this batch" in stderr and "Traceback" not in stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["stop_reason"] == "cancelled" and summary["stopped_epoch"] >= 1
+    assert (out / "model.npz").is_file() and (out / "history.csv").is_file()
+
+
+def test_the_data_report_is_printed_and_saved(tmp_path):
+    from PIL import Image
+
+    for label in ("a", "b"):
+        (tmp_path / "img" / label).mkdir(parents=True)
+        for i in range(4):
+            Image.new("RGB", (6, 6), (60 * i, 0, 0)).save(tmp_path / "img" / label / f"{i}.png")
+    (tmp_path / "img" / "a" / "broken.png").write_bytes(b"not a png")
+    config = {"data": {"source": "images", "path": "img", "size": 6},
+              "model": {"layers": [{"type": "flatten"}, {"type": "dense"}]}, "training": {"epochs": 1}}
+    (tmp_path / "c.json").write_text(json.dumps(config))
+    proc = run("train", tmp_path / "c.json", "--out", tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr
+    assert "data: skipped 1 unreadable file(s): a/broken.png (unreadable)" in proc.stdout
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["data_report"] == ["skipped 1 unreadable file(s): a/broken.png (unreadable)"]
+
+
 def test_missing_config_file(tmp_path):
     proc = run("train", tmp_path / "nope.json", "--out", tmp_path / "out")
     assert proc.returncode == 2 and "no such file" in proc.stderr
