@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +80,22 @@ def validate_data(data_cfg: dict) -> dict:
     source = data_cfg.get("source", COMMON["source"].default)
     name = data_cfg.get("name", PER_SOURCE["builtin"]["name"].default) if source == "builtin" else None
     return validate(data_cfg, source_options(source, name), "data.")
+
+
+def rebase_paths(data_cfg: dict, old_base: str | Path | None, new_base: str | Path) -> dict:
+    """The ``data`` section with its file paths read from ``new_base`` instead of ``old_base``
+    (None: the working folder): relative when the file lies inside ``new_base``, so that a
+    project moves with its data, else absolute."""
+    table = PER_SOURCE.get(data_cfg.get("source", COMMON["source"].default), {})
+    out = dict(data_cfg)
+    new_base = Path(os.path.abspath(new_base))
+    for key, option in table.items():
+        value = out.get(key)
+        if option.kind != "path" or not isinstance(value, str) or not value:
+            continue
+        full = Path(os.path.abspath(Path(old_base or Path.cwd()) / Path(value).expanduser()))
+        out[key] = full.relative_to(new_base).as_posix() if full.is_relative_to(new_base) else str(full)
+    return out
 
 
 def load_dataset(data_cfg: dict, base_dir: str | Path | None = None) -> Dataset:

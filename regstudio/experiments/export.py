@@ -36,11 +36,13 @@ def make_out_folder(folder: str | Path) -> None:
 
 
 def atomic_write(path: str | Path, data: bytes | str) -> None:
-    """Write to a temporary file in the same folder, flush to disk, then rename over ``path``."""
+    """Write to a temporary file in the same folder, flush to disk, then rename over ``path``.
+    The file keeps its permissions (a new one gets the usual ones, not mkstemp's 0600)."""
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, _file_mode(path))
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
             fh.flush()
@@ -49,6 +51,16 @@ def atomic_write(path: str | Path, data: bytes | str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _file_mode(path: Path) -> int:
+    """The permission bits ``path`` has, or those a new file gets under the umask."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _json_safe(value):

@@ -2,7 +2,8 @@
 
 The view makes its controls with :meth:`BackgroundTask.make_task_controls` and has a
 ``message`` label; its worker QObject has
-``run`` (slot), ``done`` (signal) and ``cancel()``. The thread is joined before its
+``run`` (slot), ``done`` (signal) and ``cancel()``, which must work from the moment the worker
+exists, before ``run`` has started. The thread is joined before its
 wrapper is dropped, else Qt aborts with "QThread: Destroyed while thread is still running".
 """
 
@@ -33,9 +34,13 @@ class BackgroundTask:
     worker = None
     started = 0.0
 
-    def make_task_controls(self, run_text: str, run_tip: str, noun: str, unit: str) -> None:
+    def make_task_controls(self, run_text: str, run_tip: str, noun: str, unit: str,
+                           settings: tuple = ()) -> None:
         """The controls each such view has: ``workers`` (local processes), ``scheduler``,
-        ``run_button``, ``cancel_button`` and ``progress`` ("%v / %m {unit}")."""
+        ``run_button``, ``cancel_button`` and ``progress`` ("%v / %m {unit}").
+
+        ``settings`` (the view's own controls that define a run), ``workers`` and ``scheduler``
+        are disabled while a task runs."""
         self.workers = QSpinBox(minimum=1, maximum=256, value=os.cpu_count() or 1)
         self.workers.setToolTip(f"Processes on this machine; each {noun} trains with one BLAS thread")
         self.scheduler = scheduler_field()
@@ -45,6 +50,7 @@ class BackgroundTask:
         self.cancel_button.setEnabled(False)
         self.progress = QProgressBar()
         self.progress.setFormat(f"%v / %m {unit}")
+        self.settings = (*settings, self.workers, self.scheduler)
 
     def placement(self) -> tuple[str, str | None]:
         """(executor, scheduler) from the view's ``scheduler`` field."""
@@ -62,8 +68,7 @@ class BackgroundTask:
         self.started = time.monotonic()
         self.thread = start_worker(worker)
         self.thread.finished.connect(self._task_finished)
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
+        self._set_running(True)
 
     def cancel(self) -> None:
         if self.worker is not None:
@@ -88,5 +93,10 @@ class BackgroundTask:
         self.thread.wait()
         self.thread = None
         self.worker = None
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
+        self._set_running(False)
+
+    def _set_running(self, running: bool) -> None:
+        """Only Cancel while a task runs; the settings and Run otherwise."""
+        for widget in (*self.settings, self.run_button):
+            widget.setEnabled(not running)
+        self.cancel_button.setEnabled(running)

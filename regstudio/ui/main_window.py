@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, Qt, QThread, QTimer, Signal
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -64,6 +65,8 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.last_run: dict | None = None
         self._paused = False
         self._start_block = ""
+        self._revert_pending = False  # an edit refused during a run is about to be undone
+        self._run_augmentable = False
         self.actions = create_actions(self)
         self._build_central()
         self._build_docks()
@@ -275,11 +278,12 @@ class MainWindow(FileDropTarget, QMainWindow):
         self._update_title()
 
     def _on_edited(self, path: str, value) -> None:
-        if not self.is_running:
+        if not self.is_running or self._revert_pending:
             return
         key = live_key(path)
         if key == "augmentation":
-            self.worker.change("augmentation", self.state.frozen()["augmentation"])
+            if self._run_augmentable:  # table data has no augmentation to change
+                self.worker.change("augmentation", self.state.frozen()["augmentation"])
         elif key is not None:
             self.worker.change(key, value)
         elif section_of(path) in ("model", "data"):
@@ -289,9 +293,16 @@ class MainWindow(FileDropTarget, QMainWindow):
                             "Stop the current run? (No undoes the edit.)"):
                 self.stop()
             else:
-                QTimer.singleShot(0, self.state.undo_stack.undo)
+                self._revert_pending = True  # one answer per edit, and its undo asks nothing
+                QTimer.singleShot(0, self._undo_refused_edit)
         elif section_of(path) in ("training", "early_stopping", "regularization"):
             self.statusBar().showMessage(f"{path} takes effect at the next Start", 4000)
+
+    def _undo_refused_edit(self) -> None:
+        try:
+            self.state.undo_stack.undo()
+        finally:
+            self._revert_pending = False
 
     def _on_undo_changed(self, _can: bool) -> None:
         self._update_actions()
@@ -315,6 +326,9 @@ class MainWindow(FileDropTarget, QMainWindow):
     def start(self, step: bool = False) -> bool:
         if self.is_running:
             return False
+        # The Data panel reloads 250 ms after an edit: load now (a no-op when it is current),
+        # so the model is checked against the data this run will use.
+        self.state.reload_dataset()
         reason = self._start_reason()
         if reason:
             self.show_banner(reason, error=True)
@@ -333,8 +347,9 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.weights_plot.clear()
         self.predictions_plot.clear()
         base_dir = str(Path(self.state.path).parent) if self.state.path else None
-        self.worker = w = TrainingWorker(config, base_dir=base_dir,
-                                         dataset=self.state.dataset_for(self.state.config["data"]))
+        dataset = self.state.dataset_for(self.state.config["data"])
+        self._run_augmentable = dataset is not None and dataset.train.images is not None
+        self.worker = w = TrainingWorker(config, base_dir=base_dir, dataset=dataset)
         w.epochs.connect(self._on_epochs)
         w.batch_losses.connect(self.loss_plot.add_batches)
         w.progress.connect(self._on_progress)
@@ -363,6 +378,7 @@ class MainWindow(FileDropTarget, QMainWindow):
         if not self.is_running or paused == self._paused:
             return
         self._paused = paused
+        self._set_pause_checked(paused)
         if paused:
             self.worker.pause()
             self.status_label.setText("paused (between batches)")
@@ -400,9 +416,9 @@ class MainWindow(FileDropTarget, QMainWindow):
 
     def run_lesson(self, item) -> bool:
         """Load the lesson's runs and train them one after another, explaining what to look at."""
-        if self._session and not self._maybe_save():
+        self.stop()  # ends a lesson in progress too
+        if not self.stop_and_wait() or (self._session and not self._maybe_save()):
             return False
-        self.stop_and_wait()
         self._lesson, self._lesson_queue = item, list(item.runs)
         self._lesson_run_ids: list[str] = []
         return self._next_lesson_run()
@@ -458,12 +474,18 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.status_label.setText("ready")
 
     def stop_and_wait(self, timeout_ms: int = 5000) -> bool:
-        """Stop the run and join the thread (close, reset, tests)."""
+        """Stop the run and join the thread (close, reset, open, lessons, tests).
+
+        The run's last signals (its final curves, its entry in the Runs table) are still
+        queued when the thread ends: they are delivered here, while it is the current run,
+        so that nothing of it reaches the views or the table after what comes next.
+        """
         if self.thread is None:
             return True
         self.worker.request_stop()
         ok = self.thread.wait(timeout_ms)
         if ok:
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.MetaCall)
             self._on_thread_finished()
         return ok
 
@@ -500,6 +522,8 @@ class MainWindow(FileDropTarget, QMainWindow):
         if info.get("changes"):
             label += " + live changes"
         self.runs_panel.add_run(f"run{self.run_count}", label, history, info)
+        self.state.mark_unsaved_changes()  # the project now holds a run that is not saved
+        self._update_title()
         if self._session:
             self.autosaver.save_now()
         text = {"completed": "finished", "early_stopping": "stopped early (patience ran out)",
@@ -604,11 +628,10 @@ class MainWindow(FileDropTarget, QMainWindow):
     # ------------------------------------------------------------------ autosave / recovery
     def _autosave(self, path: str) -> bool:
         """The project as it is, to the autosave file (the open file and its state untouched)."""
-        from regstudio.experiments.config import validate_config
         from regstudio.experiments.project import save_project
 
         try:
-            save_project(path, Project(validate_config(self.state.frozen()), self.project_runs()))
+            save_project(path, self._project_for(path))
         except (OSError, ValueError) as exc:
             self.statusBar().showMessage(f"Autosave failed: {exc}", 6000)
             return False
@@ -669,9 +692,9 @@ class MainWindow(FileDropTarget, QMainWindow):
         return ans == QMessageBox.StandardButton.Discard
 
     def new_experiment(self) -> None:
-        if not self._maybe_save():
+        # Stop first: the stopped run joins the Runs table, so the question below covers it.
+        if not self.stop_and_wait() or not self._maybe_save():
             return
-        self.stop_and_wait()
         from regstudio.experiments.config import default_config
 
         self.state.replace(default_config())
@@ -689,7 +712,8 @@ class MainWindow(FileDropTarget, QMainWindow):
         except ProjectError as exc:
             show_error(self, "Cannot open", str(exc))
             return False
-        self.stop_and_wait()
+        if not self.stop_and_wait() or (self._session and not self._maybe_save()):
+            return False
         self.state.replace(project.experiment, path=str(path))
         self.runs_panel.clear()
         for run in project.runs:
@@ -698,33 +722,37 @@ class MainWindow(FileDropTarget, QMainWindow):
                 "summary": summary, "best_epoch": summary.get("best_epoch"),
                 "reason": summary.get("stop_reason"), "config": run.config,
                 "changes": run.changes, "weights": run.weights})
-        self.run_count = len(project.runs)
+        numbers = [int(run.id[3:]) for run in project.runs if run.id[3:].isdigit()]
+        self.run_count = max([len(project.runs), *numbers])  # new runs get ids of their own
         settings.add_recent(str(path))
         settings.write("last_dir", str(Path(path).parent))
         return True
 
     def save(self) -> bool:
-        if not self.state.path:
+        # A project is a .regstudio archive: an opened .json config is not overwritten with one.
+        if not self.state.path or Path(self.state.path).suffix.lower() != ".regstudio":
             return self.save_as()
         return self.save_to(self.state.path)
 
     def save_as(self) -> bool:
-        path, _ = QFileDialog.getSaveFileName(self, "Save experiment",
-                                              self.state.path or settings.read("last_dir"),
-                                              FILE_FILTER)
+        suggested = (str(Path(self.state.path).with_suffix(".regstudio")) if self.state.path
+                     else settings.read("last_dir"))
+        path, _ = QFileDialog.getSaveFileName(self, "Save experiment", suggested, FILE_FILTER)
         if not path:
             return False
-        if not Path(path).suffix:
+        if not Path(path).suffix:  # the dialog asked about overwriting the name without it
             path += ".regstudio"
+            if Path(path).exists() and not self.confirm(
+                    "Replace file", f"{Path(path).name} already exists. Replace it?"):
+                return False
         return self.save_to(path)
 
     def save_to(self, path: str) -> bool:
         """The experiment and every run of the session with its weights, written atomically."""
-        from regstudio.experiments.config import validate_config
         from regstudio.experiments.project import save_project
 
         try:
-            save_project(path, Project(validate_config(self.state.frozen()), self.project_runs()))
+            save_project(path, self._project_for(path))
         except (OSError, ValueError) as exc:
             show_error(self, "Cannot save", f"{path}: {exc}")
             return False
@@ -732,6 +760,20 @@ class MainWindow(FileDropTarget, QMainWindow):
         settings.add_recent(str(path))
         self.statusBar().showMessage(f"Saved {path}", 4000)
         return True
+
+    def _project_for(self, path: str) -> Project:
+        """The experiment and its runs as a project to be written to ``path``, with the data
+        paths read from its folder (relative when the data lie inside it)."""
+        from regstudio.data import rebase_paths
+        from regstudio.experiments.config import validate_config
+
+        old, new = self.state.base_dir(), Path(path).parent
+
+        def moved(config: dict) -> dict:
+            return {**config, "data": rebase_paths(config["data"], old, new)} if "data" in config else config
+
+        runs = [dataclasses.replace(run, config=moved(run.config)) for run in self.project_runs()]
+        return Project(moved(validate_config(self.state.frozen())), runs)
 
     def project_runs(self) -> list[RunRecord]:
         """The session's runs as project records (oldest first)."""
@@ -780,7 +822,12 @@ class MainWindow(FileDropTarget, QMainWindow):
                                                   "CSV (*.csv)")
             if not path:
                 return False
-        atomic_write(path, history_csv(self.last_run["history"]))
+        try:
+            atomic_write(path, history_csv(self.last_run["history"]))
+        except OSError as exc:
+            show_error(self, "Cannot export the history", f"{path}: {exc}")
+            return False
+        self.statusBar().showMessage(f"Saved {path}", 4000)
         return True
 
     def export_model(self, path: str | None = None) -> bool:
@@ -807,10 +854,9 @@ class MainWindow(FileDropTarget, QMainWindow):
         config = (run or {}).get("info", {}).get("config")
         if not config or self.is_running:
             return False
-        self.state.replace(config, path=self.state.path)
-        self.state.mark_unsaved_changes()
-        self.show_banner(f"Loaded the settings of {run['label']}. Change something (e.g. alpha or the "
-                         "dropout rate), then press Start to compare the two runs.")
+        self.state.set_config(config, f"Load the settings of {run['label']}")  # undoable
+        self.show_banner(f"Loaded the settings of {run['label']} (Ctrl+Z goes back). Change something "
+                         "(e.g. alpha or the dropout rate), then press Start to compare the two runs.")
         return True
 
     def export_runs_csv(self, path: str | None = None) -> bool:
@@ -907,10 +953,11 @@ class MainWindow(FileDropTarget, QMainWindow):
         settings.write("batch_loss", self.actions["batch_loss"].isChecked())
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        # Stop first: the stopped run joins the Runs table, so the question below covers it.
+        self.stop_and_wait()
         if self._session and not self._maybe_save():
             event.ignore()
             return
-        self.stop_and_wait()
         for view in self._lazy_views.values():
             view.stop_and_wait()
         if self._session:

@@ -154,6 +154,12 @@ class ExperimentState(QObject):
         new[section] = copy.deepcopy(value)
         self.undo_stack.push(_SetCommand(self, self._config, new, "", text or f"Edit {section}"))
 
+    def set_config(self, config: dict, text: str) -> None:
+        """Replace the whole config as one undoable step (the file name stays)."""
+        if config == self._config:
+            return
+        self.undo_stack.push(_SetCommand(self, self._config, copy.deepcopy(config), "", text))
+
     def replace(self, config: dict, path: str = "") -> None:
         """Load a whole new config (New / Open): clears the undo history."""
         self._config = copy.deepcopy(config)

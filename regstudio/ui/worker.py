@@ -72,6 +72,7 @@ class TrainingWorker(QObject):
         self._throttles = (self._t_epochs, self._t_progress, self._t_batches,
                            self._t_weights, self._t_preds)
         self._last_pred = -float("inf")
+        self._n_batches = 1  # batches per epoch, known from the first progress event
         self._model = None
         self._epochs_total = int(config.get("training", {}).get("epochs", 0) or 0)
         self._t0 = time.monotonic()
@@ -123,6 +124,13 @@ class TrainingWorker(QObject):
     def _finish(self, result: Any) -> None:
         model = getattr(result, "model", None)
         dataset = getattr(result, "dataset", None) or self.dataset
+        summary = dict(getattr(result, "summary", {}) or {})
+        if model is not None:  # the weights the run ends with, e.g. restored by early stopping
+            restored = summary.get("stop_reason") == "early_stopping" and self.config.get(
+                "early_stopping", {}).get("restore_best_weights")
+            epoch = summary.get("best_epoch") if restored else summary.get("stopped_epoch")
+            self._t_weights.offer({"epoch": epoch or 0, "weights": {
+                k: np.array(v, dtype=np.float32, copy=True) for k, v in model.get_weights().items()}})
         if model is not None and dataset is not None:
             try:
                 self._t_preds.offer(compute_predictions(model, dataset))
@@ -130,7 +138,6 @@ class TrainingWorker(QObject):
                 pass
         for t in self._throttles:
             t.flush()
-        summary = dict(getattr(result, "summary", {}) or {})
         self.run_finished.emit({
             "reason": summary.get("stop_reason", "completed"),
             "best_epoch": summary.get("best_epoch"),
@@ -147,6 +154,7 @@ class TrainingWorker(QObject):
     def _on_event(self, event: Any) -> None:
         kind = type(event).__name__
         if kind == "BatchProgress":
+            self._n_batches = event.n_batches
             done_epochs = event.epoch - 1 + event.batch / max(1, event.n_batches)
             elapsed = time.monotonic() - self._t0
             left = max(0.0, self._epochs_total - done_epochs)
@@ -173,7 +181,7 @@ class TrainingWorker(QObject):
             self.diverged.emit({"epoch": event.epoch, "message": event.message})
         elif kind == "LiveChange":
             self._t_epochs.flush()
-            self.live_change.emit(_event_dict(event))
+            self.live_change.emit({**_event_dict(event), "n_batches": self._n_batches})
         elif kind == "Finished":
             for t in (self._t_epochs, self._t_progress, self._t_batches, self._t_weights):
                 t.flush()

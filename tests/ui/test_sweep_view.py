@@ -1,7 +1,9 @@
 """The Sweep tab runs a real sweep on the process pool, draws the validation curve, cancels cleanly."""
 
+import multiprocessing
 
 import numpy as np
+from PySide6.QtCore import Qt
 
 from regstudio.ui.plots.sweep_view import grid, sweep_parameters
 
@@ -39,6 +41,42 @@ def test_cancel_stops_the_sweep_and_its_processes(qtbot, window):
     view.count.setValue(4)
     run_then_cancel(qtbot, view, 2500)
     assert view.run_button.isEnabled()
+
+
+def test_cancel_right_after_run_stops_the_sweep(qtbot, window):
+    """A Cancel that comes before the worker thread has started the sweep still stops it."""
+    small(window, 100000)
+    view = window.sweep_view
+    view.count.setValue(2)
+    view.workers.setValue(2)
+    qtbot.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not view.is_running, timeout=15000)
+    qtbot.waitUntil(lambda: not multiprocessing.active_children(), timeout=10000)
+    assert view.message.text() == "The sweep was cancelled before any point finished."
+
+
+def test_settings_are_locked_while_a_sweep_runs(qtbot, window):
+    """Only Cancel is enabled while a sweep runs, and the results keep the swept parameter when
+    the parameter list changes meanwhile (here its dropout layer is removed)."""
+    small(window, 4)
+    layers = window.state.get("model.layers")
+    window.state.set("model.layers", [layers[0], {"type": "dropout", "rate": 0.5}, *layers[1:]])
+    view = window.sweep_view
+    view.param.setCurrentIndex(view.param.findData("model.layers[1].rate"))
+    view.count.setValue(2)  # 0.0 and 0.8, on a linear scale
+    view.workers.setValue(2)
+    settings = (view.param, view.low, view.high, view.count, view.log, view.workers, view.scheduler,
+                view.run_button)
+    qtbot.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
+    assert view.is_running and view.cancel_button.isEnabled()
+    assert not any(w.isEnabled() for w in settings)
+    window.state.set("model.layers", layers)  # the list falls back to L2 alpha, on a log scale
+    assert view.param.currentData() == "regularization.l2" and view.log.isChecked()
+    qtbot.waitUntil(lambda: not view.is_running, timeout=60000)
+    assert view.message.text().startswith("Best dropout rate, layer 2: "), view.message.text()
+    assert sorted(view.val_curve.getData()[0]) == [0.0, 0.8]
+    assert all(w.isEnabled() for w in settings) and not view.cancel_button.isEnabled()
 
 
 def test_bad_range_is_explained(window):

@@ -1,8 +1,10 @@
 """The Variance tab runs the meter through the real widget, fills both panels, and cancels cleanly."""
 
+import multiprocessing
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from regstudio.ui.plots.variance_view import VarianceView, headline, verdict
 
@@ -88,6 +90,22 @@ def test_cancel_stops_the_run_and_its_processes(qtbot, view):
     assert view.comparison is None and view.with_panel.result is None
     assert view.message.text() == "Cancelled: no result."
     assert view.run_button.isEnabled()
+
+
+def test_settings_are_locked_while_running_and_cancel_works_at_once(qtbot, view):
+    """Only Cancel is enabled while the meter runs, and a Cancel right after Run stops it."""
+    view.state.set("training.epochs", 100000)
+    view.k.setValue(2)
+    view.workers.setValue(2)
+    settings = (view.k, view.workers, view.scheduler, view.run_button)
+    qtbot.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
+    assert view.is_running and view.cancel_button.isEnabled()
+    assert not any(w.isEnabled() for w in settings)
+    qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not view.is_running, timeout=15000)
+    qtbot.waitUntil(lambda: not multiprocessing.active_children(), timeout=10000)
+    assert view.message.text() == "Cancelled: no result."
+    assert all(w.isEnabled() for w in settings) and not view.cancel_button.isEnabled()
 
 
 def test_runs_on_a_dask_cluster_with_the_local_pools_numbers(qtbot, view):

@@ -39,6 +39,8 @@ class LogSlider(QWidget):
 
     The slider moves in steps of 1/20 decade between ``low`` and ``high``; 0 sits at the far
     left (an explicit "off"), so the spin box is the exact value and the slider the feel.
+    Slider moves and spin arrows apply at once; a typed value when editing is finished
+    (Enter or focus out), so its first digits are never applied on their own.
     """
 
     valueChanged = Signal(float)
@@ -56,6 +58,7 @@ class LogSlider(QWidget):
         self.spin.setDecimals(decimals)
         self.spin.setRange(0.0 if allow_zero else low, high)
         self.spin.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
+        self.spin.setKeyboardTracking(False)
         self.spin.setMinimumWidth(110)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -110,6 +113,7 @@ def make_editor(opt: Any) -> tuple[QWidget, Any, Any, Any]:
         lo = int(low) if low is not None else -(2**31 - 1)
         hi = int(high) if high is not None else 2**31 - 1
         w.setRange(max(lo, -(2**31 - 1)), min(hi, 2**31 - 1))
+        w.setKeyboardTracking(False)  # typing 128 is one edit, not 1, 12, 128
         return w, w.value, lambda v: w.setValue(int(v if v is not None else 0)), w.valueChanged
     if kind == "float":
         lo = float(low) if low is not None else -1e9

@@ -63,15 +63,26 @@ def layer_options() -> dict:
     return LAYER_OPTIONS
 
 
-def describe(layers, dataset):
+def output_count(dataset, loss: str) -> int | None:
+    """Units the engine gives the output layer for ``dataset`` and ``loss`` (None without data)."""
+    if dataset is None:
+        return None
+    from regstudio.experiments.build import choose_loss
+    from regstudio.experiments.config import ConfigError
+
+    try:
+        return choose_loss(dataset.task, dataset.n_classes, loss)[1]
+    except ConfigError:  # a loss that does not fit the data: Start reports it
+        return dataset.n_outputs
+
+
+def describe(layers, dataset, n_out: int | None):
     """LayerInfo list from the engine (never raises), or None without data."""
     if dataset is None:
         return None
     from regstudio.engine.model import describe_layers
 
-    input_shape = tuple(dataset.train.X.shape[1:])
-    n_out = len(dataset.classes) if dataset.task == "classification" and dataset.classes else 1
-    return describe_layers(layers, input_shape, n_out)
+    return describe_layers(layers, dataset.input_shape, n_out)
 
 
 def layer_text(i: int, layer: dict, n_layers: int) -> str:
@@ -141,6 +152,7 @@ class ModelPanel(QWidget):
         self._editor_key = None
         self.reason = ""
         self.infos = None
+        self.n_outputs: int | None = None  # output units the engine builds (None without data)
         self.presets.activated.connect(self._on_preset)
         self.remove_button.clicked.connect(self.remove_layer)
         self.up_button.clicked.connect(lambda: self.move_layer(-1))
@@ -155,13 +167,18 @@ class ModelPanel(QWidget):
     def layers(self) -> list[dict]:
         return list(self.state.config.get("model", {}).get("layers", []))
 
+    def _output_count(self) -> int | None:
+        return output_count(self.state.dataset, self.state.get("training.loss", "auto"))
+
     def _on_changed(self, section: str) -> None:
-        if section in ("model", "all"):
+        if section in ("model", "all") or (section == "training"
+                                           and self._output_count() != self.n_outputs):
             self.refresh()
 
     def refresh(self) -> None:
         layers = self.layers
-        infos = describe(layers, self.state.dataset)
+        self.n_outputs = self._output_count()
+        infos = describe(layers, self.state.dataset, self.n_outputs)
         self.infos = infos
         row = self.list.currentRow()
         with signals_blocked(self.list):
@@ -188,6 +205,8 @@ class ModelPanel(QWidget):
         reason = ""
         if not layers:
             reason = "the model has no layers"
+            self.total.setText(f"<span style='color:#c0392b'>{reason}: add a dense output "
+                               "layer</span>")
         elif infos is not None:
             bad = [inf for inf in infos if inf.error]
             if bad:
@@ -205,9 +224,10 @@ class ModelPanel(QWidget):
     def _rebuild_editor(self) -> None:
         i = self.list.currentRow()
         layers = self.layers
-        key = (i, layers[i].get("type") if 0 <= i < len(layers) else None)
+        key = (i, layers[i].get("type") if 0 <= i < len(layers) else None, i == len(layers) - 1)
         if key == self._editor_key and self.editor is not None:
             self.editor.refresh()
+            self._show_output_layer(i)
             return
         self._editor_key = key
         if self.editor is not None:
@@ -225,6 +245,26 @@ class ModelPanel(QWidget):
             self.editor = OptionForm(self.state, f"model.layers[{i}].", options)
             self.editor.setObjectName("layer_editor")
             self.editor_box.addWidget(self.editor)
+            self._show_output_layer(i)
+
+    def _show_output_layer(self, i: int) -> None:
+        """The output layer's editor shows what the engine builds: as many units as the data
+        has outputs (read-only unless the config sets a wrong count) and, unless the config
+        sets one, a linear activation."""
+        layer = self.layers[i]
+        if i != len(self.layers) - 1 or layer.get("type") != "dense" or self.editor is None:
+            return
+        units, activation = self.editor.editors["units"][0], self.editor.editors["activation"][0]
+        follows = layer.get("units") is None
+        with signals_blocked(units, activation):
+            units.setSpecialValueText("from the data" if follows and not self.n_outputs else "")
+            if follows:
+                units.setValue(self.n_outputs or units.minimum())
+            if "activation" not in layer:
+                activation.setCurrentIndex(activation.findData("linear"))
+        units.setEnabled(layer.get("units") not in (None, self.n_outputs))
+        units.setToolTip("The output layer follows the data: one unit per output "
+                         f"({self.n_outputs or 'known once the data loads'}).")
 
     # -- edits ---------------------------------------------------------------------------
     def _set_layers(self, layers: list[dict], text: str) -> None:

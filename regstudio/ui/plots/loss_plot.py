@@ -205,8 +205,10 @@ class LossPlot(pg.GraphicsLayoutWidget):
             self.batch.draw()
 
     def add_change(self, change: dict) -> None:
-        """A vertical line where a setting changed while training, labelled with what."""
-        x = max(0.0, change["epoch"] - 1 + change.get("batch", 0) / max(1, change.get("n_batches", 1)))
+        """A vertical line where a setting changed while training, labelled with what: the
+        change applies before batch ``batch`` of ``epoch``, so at ``epoch - 1 + (batch - 1) / n``."""
+        done = max(0, change.get("batch", 1) - 1) / max(1, change.get("n_batches", 1))
+        x = max(0.0, change["epoch"] - 1 + done)
         key = str(change["key"]).replace("regularization.", "").replace("training.", "")
         text = f"{key}: {_fmt(change.get('old'))} → {_fmt(change.get('new'))}"
         line = pg.InfiniteLine(pos=x, angle=90, movable=False,

@@ -30,26 +30,22 @@ from .loss_plot import TRAIN, VAL
 
 
 class SweepWorker(QObject):
-    """Runs ``experiments.sweep.Sweep`` in a QThread; the pool's processes do the training."""
+    """Runs an ``experiments.sweep.Sweep`` in a QThread; the pool's processes do the training.
+
+    The sweep is built before the thread starts, so :meth:`cancel` works at any moment."""
 
     point_done = Signal(object)  # {"index", "value", "best_val_loss", ...}
     finished = Signal(object)  # rows in the order of the values
     failed = Signal(str)
     done = Signal()
 
-    def __init__(self, config: dict, param: str, values: list, executor: str, workers: int,
-                 scheduler: str | None, base_dir: str | None):
+    def __init__(self, sweep):
         super().__init__(None)
-        self.args = (config, param, values, executor, workers, scheduler, base_dir)
-        self.sweep = None
+        self.sweep = sweep
 
     @Slot()
     def run(self) -> None:
-        from regstudio.experiments.sweep import Sweep
-
-        config, param, values, executor, workers, scheduler, base_dir = self.args
         try:
-            self.sweep = Sweep(config, param, values, executor, workers, scheduler, base_dir)
             rows = self.sweep.run(lambda i, row: self.point_done.emit({"index": i, **row}))
             self.finished.emit(rows)
         except Exception as exc:  # shown in the tab; the app carries on
@@ -57,9 +53,8 @@ class SweepWorker(QObject):
         finally:
             self.done.emit()
 
-    def cancel(self) -> None:
-        if self.sweep is not None:
-            self.sweep.cancel()
+    def cancel(self) -> None:  # any thread
+        self.sweep.cancel()
 
 
 def sweep_parameters(config: dict) -> list[tuple[str, str]]:
@@ -121,6 +116,8 @@ class SweepView(BackgroundTask, QWidget):
         super().__init__(parent)
         self.state = state
         self.rows: dict[int, dict] = {}
+        self.swept = ""  # the label of the parameter of the last sweep started
+        self.swept_log = True  # and whether its axis is log-scaled
 
         self.param = QComboBox()
         self.param.setToolTip("The setting that changes from run to run; everything else stays as in the panels")
@@ -130,7 +127,7 @@ class SweepView(BackgroundTask, QWidget):
         self.log = QCheckBox("log scale", checked=True)
         self.log.setToolTip("Space the values evenly in log10 (usual for alpha)")
         self.make_task_controls("Run sweep", "Train once per value, in parallel, and draw the validation curve",
-                                "point", "points")
+                                "point", "points", (self.param, self.low, self.high, self.count, self.log))
         self.message = QLabel("Choose a setting and a range, then Run sweep. Too weak a penalty "
                               "overfits, too strong underfits: the best value is at the bottom of the "
                               "validation curve.")
@@ -218,25 +215,28 @@ class SweepView(BackgroundTask, QWidget):
         if self.is_running:
             return False
         from regstudio.experiments.config import validate_config
+        from regstudio.experiments.sweep import Sweep
 
+        executor, scheduler = self.placement()
+        base_dir = os.path.dirname(self.state.path) if self.state.path else None
         try:
             values = self.values()
-            config = validate_config(self.state.frozen())
+            sweep = Sweep(validate_config(self.state.frozen()), self.param.currentData(), values, executor,
+                          self.workers.value(), scheduler, base_dir)
         except Exception as exc:
             self.message.setText(f"Cannot start the sweep: {exc}")
             return False
-        executor, scheduler = self.placement()
-        base_dir = os.path.dirname(self.state.path) if self.state.path else None
+        # the panels may change the parameter list while it runs: the results keep these
+        self.swept, self.swept_log = self.param.currentText(), self.log.isChecked()
         self.rows.clear()
         self._redraw()
-        self.plot.setLogMode(x=self.log.isChecked())
-        self.plot.setLabel("bottom", self.param.currentText())
+        self.plot.setLogMode(x=self.swept_log)
+        self.plot.setLabel("bottom", self.swept)
         self.progress.setRange(0, len(values))
         self.progress.setValue(0)
         self.message.setText(f"Training {len(values)} networks on "
                              f"{where(scheduler, min(self.workers.value(), len(values)))}…")
-        self.worker = w = SweepWorker(config, self.param.currentData(), values, executor,
-                                      self.workers.value(), scheduler, base_dir)
+        self.worker = w = SweepWorker(sweep)
         w.point_done.connect(self._on_point)
         w.finished.connect(self._on_finished)
         w.failed.connect(lambda text: self.message.setText(f"The sweep failed: {text}"))
@@ -253,12 +253,12 @@ class SweepView(BackgroundTask, QWidget):
 
     def _on_finished(self, rows: list) -> None:
         best = self.best_row()
-        cancelled = self.worker is not None and self.worker.sweep is not None and self.worker.sweep.cancelled
+        cancelled = self.worker is not None and self.worker.sweep.cancelled
         if best is None:
             self.message.setText("The sweep was cancelled before any point finished." if cancelled
                                  else "No point finished.")
             return
-        text = (f"Best {self.param.currentText()}: {best['value']:g} (validation loss "
+        text = (f"Best {self.swept}: {best['value']:g} (validation loss "
                 f"{best['best_val_loss']:.4f} at epoch {best['best_epoch']}).")
         self.message.setText(("Cancelled. " if cancelled else "") + text)
 
@@ -274,7 +274,7 @@ class SweepView(BackgroundTask, QWidget):
 
     def _redraw(self) -> None:
         rows = sorted(self.rows.values(), key=lambda r: r["value"])
-        if self.log.isChecked():
+        if self.swept_log:
             rows = [r for r in rows if r["value"] > 0]
         x = np.array([r["value"] for r in rows], float)
         # the training *data* loss: with the penalty added, a strong alpha would dwarf the plot
@@ -282,10 +282,10 @@ class SweepView(BackgroundTask, QWidget):
             y = np.array([np.nan if r.get(key) is None else r[key] for r in rows], float)
             curve.setData(x, y, connect="finite")
         best = self.best_row()
-        if best is None or (self.log.isChecked() and best["value"] <= 0):
+        if best is None or (self.swept_log and best["value"] <= 0):
             self.best_line.hide()
             return
-        self.best_line.setValue(math.log10(best["value"]) if self.log.isChecked() else best["value"])
+        self.best_line.setValue(math.log10(best["value"]) if self.swept_log else best["value"])
         self.best_line.label.setFormat(f"best: {best['value']:g}")
         self.best_line.show()
 

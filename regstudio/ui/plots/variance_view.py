@@ -244,7 +244,7 @@ class VarianceView(BackgroundTask, QWidget):
         self.k = QSpinBox(minimum=1, maximum=64, value=8)
         self.k.setToolTip("How many networks to train per side, each on its own bootstrap resample")
         self.make_task_controls("Run", "Train K networks with the regularizer and K without, in parallel",
-                                "network", "fits")
+                                "network", "fits", (self.k,))
         self.progress.setRange(0, 16)
         self.progress.setValue(0)
 

@@ -1,0 +1,208 @@
+"""A run's life in the window: what a stopped run leaves behind, questions asked once, files kept."""
+
+import dataclasses
+import json
+import os
+import time
+
+from tests.ui.test_window import set_small, wait_epochs
+
+
+def _run_until(qtbot, window, epochs=1):
+    set_small(window)
+    assert window.start()
+    wait_epochs(qtbot, window, epochs)
+
+
+def test_answering_no_undoes_only_the_refused_edit_and_asks_once(qtbot, window):
+    state = window.state
+    state.set("model.layers[0].units", 128)  # an earlier edit to keep
+    _run_until(qtbot, window)
+    asked = []
+    window.confirm = lambda *a: asked.append(a) or False
+    window.model_panel.list.setCurrentRow(0)
+    window.model_panel.insert_layer("dropout")
+    qtbot.wait(500)
+    assert len(asked) == 1
+    assert [layer["type"] for layer in state.config["model"]["layers"]] == ["dense", "dense", "dense"]
+    assert state.get("model.layers[0].units") == 128 and window.is_running
+
+
+def test_a_finished_run_is_an_unsaved_change(qtbot, window, tmp_path):
+    assert window.save_to(str(tmp_path / "p.regstudio")) and not window.state.is_modified
+    _run_until(qtbot, window)
+    window.stop_and_wait()
+    assert window.runs_panel.count() == 1 and window.state.is_modified
+    assert window.isWindowModified()
+
+
+def test_a_stopped_runs_late_signals_do_not_reach_what_comes_next(qtbot, window):
+    """Reset right after a run: nothing of the stopped run may refill the cleared views."""
+    _run_until(qtbot, window, 2)
+    window.reset()
+    assert window.runs_panel.count() == 1  # the stopped run is recorded, under its own name
+    qtbot.wait(600)
+    assert window.loss_plot.rows == [] and window.status_label.text() == "ready"
+
+
+def test_a_lesson_chosen_during_a_run_starts_cleanly(qtbot, window):
+    from regstudio.experiments.config import set_path
+    from regstudio.experiments.lessons import lesson
+
+    _run_until(qtbot, window, 2)
+    item = lesson("too_strong")
+    short = dataclasses.replace(item, runs=tuple((label, set_path(cfg, "training.epochs", 3))
+                                                 for label, cfg in item.runs))
+    started = time.monotonic()
+    assert window.run_lesson(short)
+    qtbot.wait(200)
+    assert time.monotonic() - started < 2.0  # no wait on the wrong thread
+    qtbot.waitUntil(lambda: window.runs_panel.count() == 3 and window.thread is None, timeout=30000)
+    ids = list(window.runs_panel.runs)
+    assert ids == ["run1", "run2", "run3"]
+    assert [len(window.runs_panel.runs[i]["history"]) for i in ids[1:]] == [3, 3]
+    assert [row["epoch"] for row in window.loss_plot.rows] == [1, 2, 3]
+
+
+def test_opening_a_project_during_a_run_keeps_the_projects_runs(qtbot, window, tmp_path):
+    set_small(window, epochs=2)
+    window.start()
+    qtbot.waitUntil(lambda: window.thread is None, timeout=20000)
+    path = tmp_path / "p.regstudio"
+    assert window.save_to(str(path))
+    saved = dict(window.runs_panel.runs)
+    _run_until(qtbot, window, 3)
+    assert window.open_file(str(path))
+    qtbot.wait(500)  # time for any late signal of the stopped run
+    assert list(window.runs_panel.runs) == list(saved)
+    assert len(window.runs_panel.runs["run1"]["history"]) == 2
+    _run_until(qtbot, window)
+    window.stop_and_wait()
+    assert list(window.runs_panel.runs) == ["run1", "run2"]  # a new id, nothing overwritten
+
+
+def test_start_checks_the_model_against_data_chosen_a_moment_ago(qtbot, window):
+    from regstudio.experiments.config import set_path
+    from regstudio.experiments.lessons import lesson
+
+    image_lesson = set_path(lesson("augmentation").runs[0][1], "training.epochs", 1)
+    window.state.replace(image_lesson)  # image data and a CNN, before the Data panel reloads
+    assert window.start(), window.banner.text()
+    qtbot.waitUntil(lambda: window.thread is None, timeout=60000)
+    assert window.runs_panel.count() == 1 and not window.banner.text().startswith("Training failed")
+
+
+def test_ticking_augmentation_during_a_table_run_does_not_stop_it(qtbot, window):
+    _run_until(qtbot, window)
+    window.state.set("augmentation.enabled", True)
+    qtbot.wait(500)
+    assert window.is_running and "failed" not in window.banner.text()
+
+
+def test_live_change_line_sits_before_its_batch(qtbot, window):
+    window.loss_plot.add_change({"epoch": 5, "batch": 31, "n_batches": 32, "key": "regularization.l2",
+                                 "old": 0.0, "new": 1e-3})
+    assert window.loss_plot.change_lines[-1].value() == 4 + 30 / 32
+
+
+def test_pause_button_says_what_it_will_do(qtbot, window):
+    _run_until(qtbot, window)
+    pause = window.actions["pause"]
+    pause.trigger()
+    assert pause.isChecked() and pause.text() == "&Resume"
+    pause.trigger()
+    assert not pause.isChecked() and pause.text() == "&Pause"
+    window.actions["step"].trigger()
+    assert pause.text() == "&Resume"
+    pause.trigger()
+    assert pause.text() == "&Pause"
+
+
+def test_early_stopping_shows_the_restored_weights(qtbot, window):
+    state = window.state
+    set_small(window, epochs=300)
+    state.set("early_stopping.enabled", True)
+    state.set("early_stopping.patience", 3)
+    window.start()
+    qtbot.waitUntil(lambda: window.thread is None, timeout=30000)
+    best = window.last_run["summary"]["best_epoch"]
+    assert window.last_run["reason"] == "early_stopping"
+    qtbot.waitUntil(lambda: window.weights_plot.epoch == best, timeout=3000)
+    stopped = window.last_run["summary"]["stopped_epoch"]
+    assert stopped == best + 3
+
+
+def test_save_as_asks_before_replacing_the_name_it_completes(qtbot, window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    existing = tmp_path / "mine.regstudio"
+    assert window.save_to(str(existing))
+    before = existing.read_bytes()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "mine"), ""))
+    window.confirm = lambda *a: False
+    window.state.set("regularization.l2", 0.5)
+    assert not window.save_as()
+    assert existing.read_bytes() == before
+
+
+def test_saving_keeps_the_files_permissions(window, tmp_path):
+    path = tmp_path / "p.regstudio"
+    assert window.save_to(str(path))
+    os.chmod(path, 0o644)
+    window.state.set("regularization.l2", 0.5)
+    assert window.save_to(str(path))
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_save_of_an_opened_json_config_asks_for_a_project_name(window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from regstudio.experiments.config import default_config
+
+    config = tmp_path / "e.json"
+    config.write_text(json.dumps(default_config()))
+    assert window.open_file(str(config))
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: asked.append(a[2]) or ("", ""))
+    assert not window.save()
+    assert asked == [str(tmp_path / "e.regstudio")] and json.loads(config.read_text())
+
+
+def test_a_project_moves_with_the_data_in_its_folder(window, tmp_path):
+    folder = tmp_path / "proj"
+    folder.mkdir()
+    (folder / "t.csv").write_text("a,b,label\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(30)))
+    window.state.set_section("data", {"source": "csv", "path": str(folder / "t.csv")})
+    assert window.save_to(str(folder / "p.regstudio"))
+    moved = tmp_path / "elsewhere"
+    folder.rename(moved)
+    from regstudio.experiments.project import load_project
+
+    project = load_project(moved / "p.regstudio")
+    assert project.experiment["data"]["path"] == "t.csv"
+    assert window.open_file(str(moved / "p.regstudio"))
+    window.state.reload_dataset()
+    assert window.state.dataset_error == "" and window.state.dataset is not None
+
+
+def test_export_history_write_error_is_a_message(qtbot, window, tmp_path, monkeypatch):
+    import regstudio.ui.main_window as main_window
+
+    set_small(window, epochs=1)
+    window.start()
+    qtbot.waitUntil(lambda: window.thread is None, timeout=20000)
+    shown = []
+    monkeypatch.setattr(main_window, "show_error", lambda *a: shown.append(a[1]))
+    assert not window.export_history(str(tmp_path / "missing" / "h.csv"))
+    assert shown == ["Cannot export the history"]
+
+
+def test_duplicating_a_run_can_be_undone(qtbot, window):
+    set_small(window, epochs=1)
+    window.start()
+    qtbot.waitUntil(lambda: window.thread is None, timeout=20000)
+    window.state.set("regularization.l2", 0.25)  # an edit made after the run
+    assert window.duplicate_run("run1")
+    assert window.state.get("regularization.l2") == 0.0
+    window.state.undo_stack.undo()
+    assert window.state.get("regularization.l2") == 0.25
