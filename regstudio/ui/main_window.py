@@ -7,6 +7,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, Qt, QThread, QTimer, Signal
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -326,6 +328,7 @@ class MainWindow(FileDropTarget, QMainWindow):
     def start(self, step: bool = False) -> bool:
         if self.is_running:
             return False
+        commit_typing()
         # The Data panel reloads 250 ms after an edit: load now (a no-op when it is current),
         # so the model is checked against the data this run will use.
         self.state.reload_dataset()
@@ -751,6 +754,7 @@ class MainWindow(FileDropTarget, QMainWindow):
         """The experiment and every run of the session with its weights, written atomically."""
         from regstudio.experiments.project import save_project
 
+        commit_typing()
         try:
             save_project(path, self._project_for(path))
         except (OSError, ValueError) as exc:
@@ -967,6 +971,13 @@ class MainWindow(FileDropTarget, QMainWindow):
         except Exception:
             pass
         super().closeEvent(event)
+
+
+def commit_typing() -> None:
+    """Apply a number still being typed in the focused box (F5 or Ctrl+S pressed before Enter)."""
+    focused = QApplication.focusWidget()
+    if isinstance(focused, QAbstractSpinBox):
+        focused.interpretText()
 
 
 def _png(widget) -> bytes:

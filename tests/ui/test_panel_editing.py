@@ -147,3 +147,31 @@ def test_typed_layer_units_are_one_edit(qtbot, window):
     qtbot.keyClick(box, Qt.Key.Key_Return)
     assert window.state.get("model.layers[0].units") == 128
     assert len(seen) == 1
+
+
+def test_sliding_alpha_to_zero_keeps_its_slider(qtbot, window):
+    panel = window.reg_panel
+    panel.kind_buttons["l2"].click()
+    panel.l2.slider.setValue(panel.l2.slider.minimum())  # dragged to the far left: 0
+    assert window.state.get("regularization.l2") == 0.0
+    assert panel.l2.isVisible() and panel.kind_buttons["l2"].isChecked()
+    panel.l2.slider.setValue(panel.l2.slider.maximum() // 2)  # and on, in the same drag
+    assert window.state.get("regularization.l2") > 0
+    panel.kind_buttons["none"].click()
+    assert not panel.l2.isVisible()
+    window.state.undo_stack.undo()  # back to L2 with alpha > 0
+    assert panel.l2.isVisible()
+
+
+def test_a_number_still_being_typed_applies_on_start(qtbot, window):
+    spin = window.reg_panel.l2.spin
+    window.state.set("training.epochs", 1)
+    window.reg_panel.kind_buttons["l2"].click()
+    window.activateWindow()
+    type_into(spin, "0.004")
+    assert window.state.get("regularization.l2") != 0.004  # not applied yet: no Enter
+    assert spin.hasFocus()
+    assert window.start()  # F5 while the box still has the typed text
+    assert window.state.get("regularization.l2") == 0.004
+    assert window.worker.config["regularization"]["l2"] == 0.004
+    window.stop_and_wait()

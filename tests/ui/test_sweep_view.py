@@ -100,3 +100,12 @@ def test_augmentation_strength_can_be_swept():
     params = dict((path, label) for label, path in sweep_parameters(cfg))
     assert "augmentation.ops[1].degrees" in params and "rotation" in params["augmentation.ops[1].degrees"]
     assert not any(p.startswith("augmentation.ops[0]") for p in params)  # a flip has no strength
+
+
+def test_training_set_size_range_fits_the_data(window):
+    view = window.sweep_view
+    pool = len(window.state.dataset.train.y)  # 50 of the default 100 moons
+    view.param.setCurrentIndex(view.param.findData("data.train_size"))
+    assert view.high.value() == pool and 2 <= view.low.value() < pool
+    values = view.values()
+    assert values[-1] == pool and len(set(values)) == len(values) > 2

@@ -67,6 +67,7 @@ class RegularizationPanel(QWidget):
         super().__init__(parent)
         self.state = state
         self._remember = {"l1": 1e-4, "l2": 1e-3}
+        self._pending_kind: str | None = None  # the choice kept while its alpha is at 0
         lay = QVBoxLayout(self)
 
         # -- penalty ---------------------------------------------------------------------
@@ -142,15 +143,30 @@ class RegularizationPanel(QWidget):
         lay.addStretch(1)
 
         self.kind_group.buttonClicked.connect(self._on_kind)
-        self.l1.valueChanged.connect(lambda v: self.state.set("regularization.l1", v, "L1 alpha"))
-        self.l2.valueChanged.connect(lambda v: self.state.set("regularization.l2", v, "L2 alpha"))
+        self.l1.valueChanged.connect(lambda v: self._set_alpha("l1", v))
+        self.l2.valueChanged.connect(lambda v: self._set_alpha("l2", v))
         state.changed.connect(self._on_changed)
         self.refresh()
 
     # -- state -> widgets -----------------------------------------------------------------
     def _on_changed(self, section: str) -> None:
+        if section == "all":  # a new config: show its own penalty
+            self._pending_kind = None
         if section in ("regularization", "model", "training", "early_stopping", "all"):
             self.refresh()
+
+    def _set_alpha(self, which: str, value: float) -> None:
+        """An alpha slid or typed down to 0 keeps its box and the chosen penalty (hiding the
+        slider under the mouse would end the drag); the radio buttons switch penalties."""
+        checked = next(k for k, b in self.kind_buttons.items() if b.isChecked())
+        self._pending_kind = checked if value == 0 else None
+        self.state.set(f"regularization.{which}", value, f"{which.upper()} alpha")
+
+    def _shown_kind(self) -> str:
+        kind, pending = self.kind(), self._pending_kind
+        if pending and (kind in ("none", pending) or pending == "elastic"):
+            return pending
+        return kind
 
     def kind(self) -> str:
         l1 = float(self.state.get("regularization.l1", 0.0) or 0.0)
@@ -161,7 +177,7 @@ class RegularizationPanel(QWidget):
     def refresh(self) -> None:
         l1 = float(self.state.get("regularization.l1", 0.0) or 0.0)
         l2 = float(self.state.get("regularization.l2", 0.0) or 0.0)
-        kind = getattr(self, "_pending_kind", None) or self.kind()
+        kind = self._shown_kind()
         with signals_blocked(self.kind_group, *self.kind_buttons.values()):
             self.kind_buttons[kind].setChecked(True)
         self.l1.setValue(l1)
@@ -227,6 +243,7 @@ class RegularizationPanel(QWidget):
         self.set_kind(kind)
 
     def set_kind(self, kind: str) -> None:
+        self._pending_kind = None
         l1 = float(self.state.get("regularization.l1", 0.0) or 0.0)
         l2 = float(self.state.get("regularization.l2", 0.0) or 0.0)
         if l1 > 0:

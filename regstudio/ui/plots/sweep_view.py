@@ -193,6 +193,10 @@ class SweepView(BackgroundTask, QWidget):
         low, high, count, log = default_range(path)
         if high is None:  # augmentation strength: up to the op's own maximum
             high = augmentation_option(self.state.config, path).high
+        dataset = self.state.dataset
+        if path == "data.train_size" and dataset is not None and self.state.get("data.train_size") is None:
+            high = len(dataset.train.y)  # every sample the split leaves for training
+            low = min(low, max(2, high // 16))
         self.low.setValue(low)
         self.high.setValue(high)
         self.count.setValue(count)
