@@ -62,10 +62,14 @@ def _warp(box_or_matrices: Callable) -> Draw:
 
 
 def _crop_box(n, o, rng, hw):
-    """torchvision RandomResizedCrop: area share in [area, 1], aspect 3:4 to 4:3."""
+    """torchvision RandomResizedCrop: area share in [area, 1], aspect 3:4 to 4:3. A side that
+    would pass the image's edge is cut there and the other side grows to keep the area (so
+    area 1 keeps the whole image)."""
     area = rng.uniform(o["area"], 1.0, n)
     ratio = np.exp(rng.uniform(np.log(3 / 4), np.log(4 / 3), n))
-    w, h = np.minimum(np.sqrt(area * ratio), 1.0), np.minimum(np.sqrt(area / ratio), 1.0)
+    w = np.minimum(np.sqrt(area * ratio), 1.0)
+    h = np.minimum(area / w, 1.0)
+    w = np.minimum(area / h, 1.0)
     left, top = rng.uniform(0, 1 - w), rng.uniform(0, 1 - h)
     return np.stack([left, top, left + w, top + h], axis=1)
 

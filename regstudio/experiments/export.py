@@ -92,8 +92,8 @@ def history_csv(rows: list[dict]) -> str:
 
 
 def _fmt(value) -> str:
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else repr(value)
+    if isinstance(value, float | np.floating):  # repr of a NumPy scalar names its type
+        return "nan" if math.isnan(value) else repr(float(value))
     return str(value)
 
 

@@ -352,6 +352,7 @@ class MainWindow(FileDropTarget, QMainWindow):
         base_dir = str(Path(self.state.path).parent) if self.state.path else None
         dataset = self.state.dataset_for(self.state.config["data"])
         self._run_augmentable = dataset is not None and dataset.train.images is not None
+        self.weights_plot.set_image_shape(dataset.image_shape if dataset is not None else None)
         self.worker = w = TrainingWorker(config, base_dir=base_dir, dataset=dataset)
         w.epochs.connect(self._on_epochs)
         w.batch_losses.connect(self.loss_plot.add_batches)
@@ -470,11 +471,22 @@ class MainWindow(FileDropTarget, QMainWindow):
 
     def reset(self) -> None:
         self.stop_and_wait()
+        self._clear_views()
+        self.training_panel.set_progress(0, 1, "ready: next Start begins from fresh weights")
+        self.status_label.setText("ready")
+
+    def _clear_views(self) -> None:
         self.loss_plot.clear()
         self.weights_plot.clear()
         self.predictions_plot.clear()
-        self.training_panel.set_progress(0, 1, "ready: next Start begins from fresh weights")
-        self.status_label.setText("ready")
+
+    def _forget_runs(self) -> None:
+        """A new or opened experiment: no views or exports of the previous session's runs."""
+        self._clear_views()
+        self.last_run = None
+        self.runs_panel.clear()
+        self.run_count = 0
+        self._update_actions()
 
     def stop_and_wait(self, timeout_ms: int = 5000) -> bool:
         """Stop the run and join the thread (close, reset, open, lessons, tests).
@@ -700,6 +712,7 @@ class MainWindow(FileDropTarget, QMainWindow):
             return
         from regstudio.experiments.config import default_config
 
+        self._forget_runs()
         self.state.replace(default_config())
 
     def open_file(self, path: str | None = None) -> bool:
@@ -717,8 +730,8 @@ class MainWindow(FileDropTarget, QMainWindow):
             return False
         if not self.stop_and_wait() or (self._session and not self._maybe_save()):
             return False
+        self._forget_runs()
         self.state.replace(project.experiment, path=str(path))
-        self.runs_panel.clear()
         for run in project.runs:
             summary = run.summary
             self.runs_panel.add_run(run.id, run.name, run.history, {

@@ -184,3 +184,15 @@ def test_pipeline_equals_the_functions_in_sequence(photos):
     out = Pipeline.from_config(cfg)(photos, np.random.default_rng(0))
     ref = augment.invert(augment.saturation(augment.hflip(photos), 1.0))
     np.testing.assert_array_equal(out, ref)
+
+
+def test_random_resized_crop_keeps_at_least_its_area():
+    from regstudio.data.augment import _crop_box
+
+    rng = np.random.default_rng(0)
+    for area in (0.5, 0.9, 1.0):
+        box = _crop_box(2000, {"area": area}, rng, (32, 32))
+        kept = (box[:, 2] - box[:, 0]) * (box[:, 3] - box[:, 1])
+        assert kept.min() >= area - 1e-9 and kept.max() <= 1 + 1e-9
+        assert (box[:, :2] >= 0).all() and (box[:, 2:] <= 1 + 1e-9).all()
+    assert np.allclose(box, [0, 0, 1, 1])  # area 1: the whole image

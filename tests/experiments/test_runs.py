@@ -70,3 +70,16 @@ def test_row_and_csv_carry_the_live_changes():
     assert run_row("r", cfg, [], SUMMARY)["changes"] == ""
     table = list(csv.DictReader(io.StringIO(runs_csv([row]))))
     assert table[0]["changes"] == "L1 0 → 0.01 (epoch 4)"
+
+
+def test_history_csv_writes_numpy_scalars_as_plain_numbers():
+    import csv
+    import io
+
+    import numpy as np
+
+    from regstudio.experiments.export import history_csv
+
+    text = history_csv([{"epoch": 1, "train_loss": np.float32(0.5), "val_acc": np.float64(0.84)}])
+    row = next(csv.DictReader(io.StringIO(text)))
+    assert float(row["val_acc"]) == 0.84 and float(row["train_loss"]) == 0.5

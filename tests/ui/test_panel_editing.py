@@ -175,3 +175,19 @@ def test_a_number_still_being_typed_applies_on_start(qtbot, window):
     assert window.state.get("regularization.l2") == 0.004
     assert window.worker.config["regularization"]["l2"] == 0.004
     window.stop_and_wait()
+
+
+def test_every_augmentation_op_has_its_probability_and_strength(qtbot, window):
+    from regstudio.data import OPS
+
+    panel = window.aug_panel
+    for name, spec in OPS.items():
+        assert set(panel.op_widgets[name]["editors"]) == set(spec.params), name
+        assert panel.op_widgets[name]["check"].toolTip() == spec.help
+    rotate = panel.op_widgets["rotate"]
+    rotate["check"].setChecked(False)
+    rotate["check"].setChecked(True)
+    widget = rotate["editors"]["degrees"][0]
+    widget.setValue(40)
+    ops = {op["op"]: op for op in window.state.get("augmentation.ops")}
+    assert ops["rotate"]["degrees"] == 40

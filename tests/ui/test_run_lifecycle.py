@@ -206,3 +206,50 @@ def test_duplicating_a_run_can_be_undone(qtbot, window):
     assert window.state.get("regularization.l2") == 0.0
     window.state.undo_stack.undo()
     assert window.state.get("regularization.l2") == 0.25
+
+
+def test_new_and_open_leave_nothing_of_the_previous_session(qtbot, window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from regstudio.experiments.config import default_config
+
+    asked = []  # the finished run is an unsaved change: New asks first
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a: asked.append(a[2]) or QMessageBox.StandardButton.Discard)
+
+    config = tmp_path / "e.json"
+    config.write_text(json.dumps(default_config()))
+    for fresh in (window.new_experiment, lambda: window.open_file(str(config))):
+        set_small(window, epochs=2)
+        window.start()
+        qtbot.waitUntil(lambda: window.thread is None, timeout=20000)
+        assert window.loss_plot.rows and window.actions["export_model"].isEnabled()
+        fresh()
+        assert window.loss_plot.rows == [] and window.weights_plot.weights == {}
+        assert window.last_run is None and not window.actions["export_model"].isEnabled()
+        assert window.runs_panel.count() == 0
+    assert asked[0] == "Save the changes to the experiment first?"
+
+
+def test_weights_histogram_counts_every_weight_and_tiles_show_images(qtbot, window):
+    import numpy as np
+
+    plot = window.weights_plot
+    window.tabs.setCurrentWidget(plot)  # a hidden tab draws when shown
+    plot.set_image_shape((8, 8, 1))
+    small = np.full((64, 4), 0.1, np.float32)
+    plot.set_snapshot({"epoch": 1, "weights": {"dense_0.W": small}})
+    grown = small * 30  # weights that grew past the first snapshot's range
+    plot.set_snapshot({"epoch": 2, "weights": {"dense_0.W": grown}})
+    assert plot.hist.getData()[1].sum() == grown.size
+    plot.view.setCurrentIndex(1)  # as image tiles: one 8x8 tile per unit
+    assert plot.map_plot.getAxis("bottom").labelText == "one tile per unit"
+
+
+def test_a_run_on_images_tells_the_weights_view_the_image_shape(qtbot, window):
+    window.state.set_section("data", {"source": "builtin", "name": "digits", "train_size": 100})
+    window.state.set_section("model", {"layers": [{"type": "dense", "units": 8}, {"type": "dense"}]})
+    set_small(window, epochs=1)
+    assert window.start()
+    qtbot.waitUntil(lambda: window.thread is None, timeout=30000)
+    assert window.weights_plot.image_shape == (8, 8, 1)

@@ -103,16 +103,16 @@ class AugmentationPanel(QWidget):
             box = QGroupBox()
             gl = QGridLayout(box)
             gl.setContentsMargins(6, 4, 6, 4)
-            check = QCheckBox(getattr(spec, "title", name))
+            check = QCheckBox(spec.title)
             check.setObjectName(f"op_{name}")
-            check.setToolTip(getattr(spec, "description", "") or f"Apply {name} at random")
+            check.setToolTip(spec.help)
             gl.addWidget(check, 0, 0, 1, 2)
             editors = {}
             r = 1
-            for key, opt in (getattr(spec, "options", {}) or {}).items():
+            for key, opt in spec.params.items():
                 w, getter, setter, signal = make_editor(opt)
                 w.setObjectName(f"op_{name}_{key}")
-                w.setToolTip(getattr(opt, "help", "") or key)
+                w.setToolTip(opt.help or key)
                 lab = QLabel("probability" if key == "p" else key.replace("_", " "))
                 lab.setToolTip(w.toolTip())
                 gl.addWidget(lab, r, 0)
@@ -150,7 +150,7 @@ class AugmentationPanel(QWidget):
                 w["check"].setChecked(on)
             for key, (widget, _g, setter, opt) in w["editors"].items():
                 with signals_blocked(widget, *widget.findChildren(QWidget)):
-                    setter(ops.get(name, {}).get(key, getattr(opt, "default", None)))
+                    setter(ops.get(name, {}).get(key, opt.default))
                 widget.setEnabled(on)
         ds = self.state.dataset
         tabular = ds is not None and ds.image_shape is None

@@ -133,8 +133,8 @@ class PredictionsPlot(QWidget):
         xv, yv = p["val"]
         self.train_pts.setData(xt, yt, brush=(31, 119, 180, 200))
         self.val_pts.setData(xv, yv, pen=pg.mkPen("#d62728", width=1.5), brush=None)
-        self.plot.setLabel("bottom", "x (standardized)")
-        self.plot.setLabel("left", "y (standardized)")
+        self.plot.setLabel("bottom", "x")  # the worker maps the curve back to the data's units
+        self.plot.setLabel("left", "y")
         self.title.setText("Fitted curve (red) through training dots and validation rings. "
                            "A curve chasing every training dot is overfitting.")
 

@@ -159,7 +159,9 @@ class WeightsPlot(QWidget):
         self.image.setImage(np.ascontiguousarray(img, dtype=np.float32), levels=(-lim, lim),
                             autoLevels=False)
         self.colorbar.setLevels((-lim, lim))
-        counts, edges = np.histogram(W, bins=N_BINS, range=(-lim, lim))
+        # the colour scale stays fixed for the run; the histogram widens to count every weight
+        reach = max(lim, float(np.abs(W).max()))
+        counts, edges = np.histogram(W, bins=N_BINS, range=(-reach, reach))
         self.hist.setData(edges, counts)
         n_zero = float(np.mean(np.abs(W) < 1e-3))
         self.info.setText(f"{name}  shape {tuple(W.shape)} · epoch {self.epoch} · "
