@@ -59,6 +59,7 @@ class MainWindow(FileDropTarget, QMainWindow):
 
     def __init__(self, state: ExperimentState | None = None, restore: bool = True):
         super().__init__()
+        collect_garbage_in_gui_thread()
         self.setObjectName("main_window")
         self.state = state or ExperimentState(parent=self)
         self.worker: TrainingWorker | None = None
@@ -984,6 +985,22 @@ class MainWindow(FileDropTarget, QMainWindow):
         except Exception:
             pass
         super().closeEvent(event)
+
+
+_COLLECTOR = None
+
+
+def collect_garbage_in_gui_thread() -> None:
+    """Python's cycle collector runs in whichever thread happens to allocate: in the training
+    thread it may delete widgets of a closed dialog or window, and Qt then deadlocks (the GUI
+    thread waits for a Qt lock the training thread holds while it waits for the GIL). So the
+    automatic collector is off and a GUI-thread timer collects instead, once a second
+    (pyqtgraph's GarbageCollector)."""
+    global _COLLECTOR
+    if _COLLECTOR is None:
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+
+        _COLLECTOR = GarbageCollector(interval=1.0)
 
 
 def commit_typing() -> None:

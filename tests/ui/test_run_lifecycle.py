@@ -253,3 +253,16 @@ def test_a_run_on_images_tells_the_weights_view_the_image_shape(qtbot, window):
     assert window.start()
     qtbot.waitUntil(lambda: window.thread is None, timeout=30000)
     assert window.weights_plot.image_shape == (8, 8, 1)
+
+
+def test_garbage_is_collected_in_the_gui_thread_only(qtbot, window):
+    """A widget cycle collected in the training thread deadlocks Qt against the GIL."""
+    import gc
+
+    from PySide6.QtWidgets import QApplication
+
+    from regstudio.ui import main_window
+
+    assert not gc.isenabled()  # no automatic collection in whichever thread allocates
+    timer = main_window._COLLECTOR.timer
+    assert timer.isActive() and timer.thread() is QApplication.instance().thread()
