@@ -97,15 +97,28 @@ def _fmt(value) -> str:
     return str(value)
 
 
-def save_model(path: str | Path, model: Sequential, config: dict, task: str = "classification") -> None:
-    """Weights by name plus a JSON header (config, shapes, task) in one ``.npz``; no pickle."""
+def save_model(path: str | Path, model: Sequential, config: dict, task: str = "classification",
+               scaling: dict | None = None) -> None:
+    """Weights by name plus a JSON header (config, shapes, task and the data's ``standardization``
+    when given, see :func:`standardization`) in one ``.npz``; no pickle."""
     meta = {"format": MODEL_FORMAT, "config": config, "input_shape": list(model.input_shape),
             "n_outputs": int(model.output_shape[-1]), "task": task}
+    if scaling is not None:
+        meta["standardization"] = scaling
     arrays = {name: view for name, view in model.parameters()}
     arrays["__meta__"] = np.array(json.dumps(_json_safe(meta)))
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     atomic_write(path, buffer.getvalue())
+
+
+def standardization(dataset) -> dict:
+    """How raw inputs become model inputs and outputs go back to the data's units:
+    ``x = (raw / pixel_scale - x_mean) / x_std`` (pixel_scale 255 for 8-bit images, else 1) and,
+    for regression, ``y = output * y_std + y_mean``."""
+    return {"x_mean": np.ravel(dataset.x_mean).tolist(), "x_std": np.ravel(dataset.x_std).tolist(),
+            "pixel_scale": 255.0 if dataset.image_shape is not None else 1.0,
+            "y_mean": float(dataset.y_mean), "y_std": float(dataset.y_std)}
 
 
 def load_model(path: str | Path) -> tuple[Sequential, dict]:
@@ -140,5 +153,6 @@ def write_run(out_dir: str | Path, result, force: bool = False) -> list[Path]:
                               "folder or pass --force to replace them")
     atomic_write(targets[0], history_csv(result.history))
     atomic_write(targets[1], dumps(result.summary))
-    save_model(targets[2], result.model, result.config, result.dataset.task)
+    save_model(targets[2], result.model, result.config, result.dataset.task,
+               standardization(result.dataset))
     return targets

@@ -858,7 +858,8 @@ class MainWindow(FileDropTarget, QMainWindow):
             if not path:
                 return False
         try:
-            save_model(path, run["model"], run["config"], run.get("task", "classification"))
+            save_model(path, run["model"], run["config"], run.get("task", "classification"),
+                       run.get("standardization"))
         except OSError as exc:
             show_error(self, "Cannot export the model", f"{path}: {exc}")
             return False

@@ -122,6 +122,8 @@ class TrainingWorker(QObject):
             self.done.emit()
 
     def _finish(self, result: Any) -> None:
+        from regstudio.experiments.export import standardization
+
         model = getattr(result, "model", None)
         dataset = getattr(result, "dataset", None) or self.dataset
         summary = dict(getattr(result, "summary", {}) or {})
@@ -149,6 +151,7 @@ class TrainingWorker(QObject):
             "model": model,
             "config": getattr(result, "config", self.config),
             "task": getattr(dataset, "task", "classification"),
+            "standardization": standardization(dataset) if dataset is not None else None,
         })
 
     def _on_event(self, event: Any) -> None:

@@ -76,3 +76,22 @@ def test_predict_gives_probabilities_for_classes(moons_config, tmp_path):
     save_model(tmp_path / "m.npz", result.model, result.config, "classification")
     loaded, _ = load_model(tmp_path / "m.npz")
     np.testing.assert_allclose(loaded.predict(result.dataset.val.X), proba, rtol=1e-6)
+
+
+def test_a_saved_model_carries_the_standardisation_of_its_data(tmp_path, moons_config):
+    import json
+
+    import numpy as np
+
+    from regstudio.experiments.export import write_run
+    from regstudio.experiments.training import train
+
+    config = {**moons_config, "training": {**moons_config["training"], "epochs": 1}}
+    result = train(config)
+    write_run(tmp_path, result)
+    with np.load(tmp_path / "model.npz", allow_pickle=False) as data:
+        meta = json.loads(str(data["__meta__"]))
+    scaling = meta["standardization"]
+    raw = result.dataset  # the model's inputs are (raw - x_mean) / x_std
+    assert np.allclose(scaling["x_mean"], np.ravel(raw.x_mean)) and scaling["pixel_scale"] == 1.0
+    assert np.allclose(scaling["x_std"], np.ravel(raw.x_std))

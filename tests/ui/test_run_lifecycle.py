@@ -266,3 +266,15 @@ def test_garbage_is_collected_in_the_gui_thread_only(qtbot, window):
     assert not gc.isenabled()  # no automatic collection in whichever thread allocates
     timer = main_window._COLLECTOR.timer
     assert timer.isActive() and timer.thread() is QApplication.instance().thread()
+
+
+def test_export_model_carries_the_standardisation(qtbot, window, tmp_path):
+    import numpy as np
+
+    set_small(window, epochs=1)
+    window.start()
+    qtbot.waitUntil(lambda: window.thread is None, timeout=20000)
+    assert window.export_model(str(tmp_path / "m.npz"))
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as data:
+        scaling = json.loads(str(data["__meta__"]))["standardization"]
+    assert np.allclose(scaling["x_std"], np.ravel(window.state.dataset.x_std))
