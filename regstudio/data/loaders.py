@@ -267,9 +267,8 @@ def _to_8bit(img: Image.Image) -> Image.Image:
 def read_npz(path: str | Path, x_key: str = "X", y_key: str = "y", task: str | None = None) -> Raw:
     """Arrays X (N, F) table or (N, H, W[, C]) images and y (N,) from an .npz file."""
     path = Path(path)
-    _file(path, "path")
-    with open(path, "rb") as fh:
-        magic = fh.read(6)
+    data = _file(path, "path")
+    magic = data[:6]
     if magic == b"\x93NUMPY":
         raise DataError(f"{path}: a single .npy array, not an .npz archive: save with "
                         "numpy.savez(path, X=..., y=...)")
@@ -280,7 +279,7 @@ def read_npz(path: str | Path, x_key: str = "X", y_key: str = "y", task: str | N
         raise DataError(f"{path}: not an .npz file (an .npz is a zip archive of arrays): save "
                         "with numpy.savez(path, X=..., y=...)")
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:  # the bytes read above
             for key in (x_key, y_key):
                 if key not in npz.files:
                     raise DataError(f"{path}: no array named {key!r} (has: "

@@ -131,8 +131,7 @@ class TrainingWorker(QObject):
             restored = summary.get("stop_reason") == "early_stopping" and self.config.get(
                 "early_stopping", {}).get("restore_best_weights")
             epoch = summary.get("best_epoch") if restored else summary.get("stopped_epoch")
-            self._t_weights.offer({"epoch": epoch or 0, "weights": {
-                k: np.array(v, dtype=np.float32, copy=True) for k, v in model.get_weights().items()}})
+            self._offer_weights(epoch or 0, model.get_weights())
         if model is not None and dataset is not None:
             try:
                 self._t_preds.offer(compute_predictions(model, dataset))
@@ -174,9 +173,7 @@ class TrainingWorker(QObject):
         elif kind == "EpochEnd":
             self._t_epochs.offer([_copy_metrics(event.metrics)])
         elif kind == "WeightsSnapshot":
-            weights = {k: np.array(v, dtype=np.float32, copy=True)
-                       for k, v in event.weights.items()}
-            self._t_weights.offer({"epoch": event.epoch, "weights": weights})
+            self._offer_weights(event.epoch, event.weights)
             self._maybe_predict(event.weights)
         elif kind == "Diverged":  # the engine went back to the last good weights and paused
             for t in self._throttles:
@@ -188,6 +185,11 @@ class TrainingWorker(QObject):
         elif kind == "Finished":
             for t in (self._t_epochs, self._t_progress, self._t_batches, self._t_weights):
                 t.flush()
+
+    def _offer_weights(self, epoch: int, weights: dict) -> None:
+        """A float32 copy of ``weights`` for the Weights view (the trainer keeps changing them)."""
+        self._t_weights.offer({"epoch": epoch, "weights": {
+            k: np.array(v, dtype=np.float32, copy=True) for k, v in weights.items()}})
 
     def _maybe_predict(self, weights: dict) -> None:
         """Predictions of the current weights, by a shadow model built once in this thread
