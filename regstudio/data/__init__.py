@@ -8,8 +8,8 @@ from .builtin import BUILTINS, BuiltinSpec
 from .dataset import Dataset, Split
 from .errors import DataError
 from .options import Option
-from .sources import SOURCES, load_dataset, rebase_paths, source_options, validate_data
+from .sources import SOURCES, dataset_from_raw, load_dataset, load_raw, rebase_paths, source_options, validate_data
 
 __all__ = ["BUILTINS", "OPS", "SOURCES", "BuiltinSpec", "DataError", "Dataset", "OpSpec", "Option",
-           "Pipeline", "Split", "augment", "load_dataset", "minibatches", "rebase_paths",
-           "source_options", "validate_data"]
+           "Pipeline", "Split", "augment", "dataset_from_raw", "load_dataset", "load_raw", "minibatches",
+           "rebase_paths", "source_options", "validate_data"]

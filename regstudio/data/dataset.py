@@ -206,17 +206,24 @@ def _subsample(groups: list[np.ndarray], size: int, rng: np.random.Generator) ->
 
 
 def make_dataset(raw: Raw, *, val_fraction: float = 0.3, test_fraction: float = 0.0,
-                 train_size: int | None = None, standardize: bool = True, seed: int = 0) -> Dataset:
-    """Split ``raw`` and standardise it with statistics of the training split only."""
+                 train_size: int | None = None, standardize: bool = True, seed: int = 0,
+                 indices: tuple | None = None) -> Dataset:
+    """Split ``raw`` and standardise it with statistics of the training split only.
+
+    ``indices`` = ``(train, val, test)`` index arrays replace the seeded split (folds)."""
     if val_fraction + test_fraction >= 0.95:
         raise DataError(f"data.val_fraction + data.test_fraction must be below 0.95 "
                         f"(got {val_fraction + test_fraction:g}): leave data for training")
     n = len(raw.y)
     if n < 3:
         raise DataError(f"{raw.name}: only {n} sample(s): at least 3 are needed to split")
-    rng = np.random.default_rng([seed, 1])
-    tr, va, te, notes = split_indices(raw.y, raw.task, val_fraction, test_fraction, train_size,
-                                      rng, raw.classes)
+    if indices is not None:
+        tr, va, te = (np.asarray(i, dtype=np.intp) for i in indices)
+        notes = []
+    else:
+        rng = np.random.default_rng([seed, 1])
+        tr, va, te, notes = split_indices(raw.y, raw.task, val_fraction, test_fraction, train_size,
+                                          rng, raw.classes)
     is_image = raw.images is not None
     if is_image:
         x_mean, x_std = _image_stats(raw.images[tr], standardize)

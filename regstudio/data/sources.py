@@ -101,10 +101,27 @@ def rebase_paths(data_cfg: dict, old_base: str | Path | None, new_base: str | Pa
 def load_dataset(data_cfg: dict, base_dir: str | Path | None = None) -> Dataset:
     """Validate the config's ``data`` section, load or generate the data, split, standardise."""
     cfg = validate_data(data_cfg)
-    raw = _load_raw(cfg, Path(base_dir) if base_dir is not None else Path.cwd())
+    return dataset_from_raw(load_raw(cfg, base_dir), cfg)
+
+
+def load_raw(data_cfg: dict, base_dir: str | Path | None = None) -> Raw:
+    """The parse step alone: read or generate the samples of ``data_cfg`` (not yet split).
+
+    What a sweep reads once and ships to its workers, and what the window keeps while the
+    user changes split options."""
+    cfg = validate_data(data_cfg)
+    return _load_raw(cfg, Path(base_dir) if base_dir is not None else Path.cwd())
+
+
+def dataset_from_raw(raw: Raw, data_cfg: dict, indices=None) -> Dataset:
+    """Split ``raw`` as ``data_cfg`` says and fit every transform on its training split.
+
+    ``indices``: an explicit ``(train, val, test)`` tuple of index arrays (cross-validation
+    folds) instead of the seeded split."""
+    cfg = validate_data(data_cfg)
     return make_dataset(raw, val_fraction=cfg["val_fraction"], test_fraction=cfg["test_fraction"],
                         train_size=cfg["train_size"], standardize=cfg["standardize"],
-                        seed=cfg["seed"])
+                        seed=cfg["seed"], indices=indices)
 
 
 def _load_raw(cfg: dict, base: Path) -> Raw:
