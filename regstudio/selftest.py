@@ -82,7 +82,7 @@ def _training() -> str:
 
 def _gui() -> str:
     try:
-        from .ui.app import self_test_gui
+        from .ui.self_test import self_test_gui
     except ImportError as exc:
         return f"skipped (Qt not importable: {exc})"
     failures = self_test_gui()

@@ -14,6 +14,15 @@ def is_live_key(key: str) -> bool:
     return key in LIVE_KEYS or bool(_DROPOUT_KEY.match(key))
 
 
+def live_key(path: str) -> str | None:
+    """The key under which an edit of config ``path`` reaches a running fit (see
+    :meth:`TrainingControl.change`), or None when the edit needs a fresh start. Every
+    augmentation setting travels as the whole ``"augmentation"`` section."""
+    if path == "augmentation" or path.startswith("augmentation."):
+        return "augmentation"
+    return path if is_live_key(path) else None
+
+
 def dropout_index(key: str) -> int | None:
     match = _DROPOUT_KEY.match(key)
     return int(match.group(1)) if match else None

@@ -20,6 +20,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -46,6 +47,10 @@ class RunRecord:
     summary: dict
     changes: list[dict] = field(default_factory=list)
     weights: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    # This session's runs only (not saved): the trained model and what exporting it needs.
+    model: Any = field(default=None, repr=False, compare=False)
+    task: str = "classification"
+    standardization: dict | None = field(default=None, repr=False)
 
 
 @dataclass

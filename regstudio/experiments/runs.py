@@ -24,16 +24,45 @@ COLUMNS = (
 )
 
 
-def describe_regularizer(config: dict) -> str:
-    """E.g. ``"L2 0.001"``, ``"L1 0.01 + L2 0.001"``, ``"none"`` (+ per-layer overrides)."""
-    reg = config.get("regularization", {})
-    parts = [f"{name} {reg[key]:g}" for name, key in (("L1", "l1"), ("L2", "l2")) if reg.get(key)]
-    if config.get("training", {}).get("optimizer") == "adamw" and config["training"].get("weight_decay"):
-        parts.append(f"AdamW decay {config['training']['weight_decay']:g}")
+def _penalties(config: dict) -> list[tuple[int, str]]:
+    """(order, name) of the weight penalties; order places them among :func:`regularizers`."""
+    reg, training = config.get("regularization", {}), config.get("training", {})
+    parts = [(0, f"{name} {reg[key]:g}") for name, key in (("L1", "l1"), ("L2", "l2"))
+             if (reg.get(key) or 0) > 0]
+    for i, spec in enumerate(config.get("model", {}).get("layers", [])):
+        parts += [(1, f"{key.upper()} {spec[key]:g} on layer {i + 1}") for key in ("l1", "l2")
+                  if (spec.get(key) or 0) > 0]
+    if training.get("optimizer") == "adamw" and (training.get("weight_decay") or 0) > 0:
+        parts.append((3, f"weight decay {training['weight_decay']:g}"))
+    return parts
+
+
+def regularizers(config: dict) -> list[str]:
+    """Every regularizer active in ``config``, named for people, e.g. ``["L2 0.0001",
+    "dropout 0.2"]``: penalties, dropout, AdamW weight decay, augmentation, early stopping.
+    The one home of these names (run labels, the Runs table, the variance meter)."""
     layers = config.get("model", {}).get("layers", [])
-    if any(spec.get("l1") is not None or spec.get("l2") is not None for spec in layers):
-        parts.append("per-layer overrides")
-    return " + ".join(parts) or "none"
+    rates = sorted({spec.get("rate", 0.0) for spec in layers
+                    if spec.get("type") == "dropout" and spec.get("rate", 0.0) > 0})
+    parts = _penalties(config)
+    if rates:
+        parts.append((2, "dropout " + "/".join(f"{r:g}" for r in rates)))
+    aug = config.get("augmentation", {})
+    if aug.get("enabled") and aug.get("ops"):
+        parts.append((4, "augmentation"))
+    if config.get("early_stopping", {}).get("enabled"):
+        parts.append((5, "early stopping"))
+    return [name for _order, name in sorted(parts, key=lambda p: p[0])]
+
+
+def describe_regularizer(config: dict) -> str:
+    """The weight penalties only, e.g. ``"L1 0.01 + L2 0.001"``, ``"weight decay 0.01"``, ``"none"``."""
+    return " + ".join(name for _order, name in _penalties(config)) or "none"
+
+
+def describe_run(config: dict) -> str:
+    """A run's label after its number: its regularizers, or ``"no regularization"``."""
+    return ", ".join(regularizers(config)) or "no regularization"
 
 
 def describe_changes(changes: list[dict], config: dict | None = None) -> str:

@@ -40,8 +40,10 @@ import numpy as np
 from ..engine import TrainingControl
 from .config import ConfigError, validate_config
 from .executors import Cancelled, run_jobs
+from .predictions import curve_points, is_curve, is_plane, plane_grid, x_units
+from .runs import regularizers  # noqa: F401 (part of this module's API)
 
-GRID = 100  # cells per side of the two-feature disagreement map
+GRID = 100  # cells per side of the two-feature disagreement map (coarser than the live map: K models)
 CURVE_POINTS = 200  # points of the 1-D grid for one-feature regression
 ADDED_L2 = 1e-3  # the regularizer compare() adds when the experiment has none
 
@@ -110,32 +112,6 @@ class Comparison:
         return float("nan") if base == 0 else 1.0 - self.with_reg.rate / base
 
 
-# -- regularizers ---------------------------------------------------------------------------
-def regularizers(config: dict) -> list[str]:
-    """The regularizers active in ``config``, named for people, e.g. ``["L2 0.0001", "dropout 0.2"]``."""
-    cfg = validate_config(config)
-    reg, names = cfg["regularization"], []
-    if reg["l1"] > 0:
-        names.append(f"L1 {reg['l1']:g}")
-    if reg["l2"] > 0:
-        names.append(f"L2 {reg['l2']:g}")
-    for i, spec in enumerate(cfg["model"]["layers"]):
-        for key in ("l1", "l2"):
-            if (spec.get(key) or 0) > 0:
-                names.append(f"{key.upper()} {spec[key]:g} on layer {i + 1}")
-    rates = sorted({spec["rate"] for spec in cfg["model"]["layers"]
-                    if spec["type"] == "dropout" and spec.get("rate", 0) > 0})
-    if rates:
-        names.append("dropout " + "/".join(f"{r:g}" for r in rates))
-    if cfg["training"]["optimizer"] == "adamw" and cfg["training"]["weight_decay"] > 0:
-        names.append(f"weight decay {cfg['training']['weight_decay']:g}")
-    if cfg["augmentation"]["enabled"] and cfg["augmentation"]["ops"]:
-        names.append("augmentation")
-    if cfg["early_stopping"]["enabled"]:
-        names.append("early stopping")
-    return names
-
-
 def without_regularization(config: dict) -> dict:
     """A copy of ``config`` with every regularizer off: L1 = L2 = 0 (and per-layer overrides
     removed), dropout rates 0 (the layers stay, as identities), no AdamW weight decay,
@@ -198,28 +174,13 @@ def resampled(dataset, idx: np.ndarray):
 
 def probe(dataset) -> tuple[str, np.ndarray | None, dict | None]:
     """What the meter asks every model, besides the validation split: (kind, grid X, info)."""
-    Xtr = np.asarray(dataset.train.X)
-    if dataset.task == "regression" and Xtr.ndim == 2 and Xtr.shape[1] == 1:
-        Xall = np.concatenate([Xtr, np.asarray(dataset.val.X)]) if len(dataset.val.X) else Xtr
-        lo, hi = float(Xall.min()), float(Xall.max())
-        pad = 0.05 * (hi - lo or 1.0)
-        xs = np.linspace(lo - pad, hi + pad, CURVE_POINTS, dtype=np.float32)[:, None]
-        return "curve", xs, {"x": _x_units(dataset, xs)}
-    if dataset.task == "classification" and Xtr.ndim == 2 and Xtr.shape[1] == 2:
-        Xall = np.concatenate([Xtr, np.asarray(dataset.val.X)]) if len(dataset.val.X) else Xtr
-        (x0, y0), (x1, y1) = Xall.min(0), Xall.max(0)
-        px, py = 0.1 * (x1 - x0 or 1), 0.1 * (y1 - y0 or 1)
-        gx = np.linspace(x0 - px, x1 + px, GRID, dtype=np.float32)
-        gy = np.linspace(y0 - py, y1 + py, GRID, dtype=np.float32)
-        mx, my = np.meshgrid(gx, gy)  # row = y, column = x
-        rect = (float(gx[0]), float(gy[0]), float(gx[-1] - gx[0]), float(gy[-1] - gy[0]))
-        return "regions", np.stack([mx.ravel(), my.ravel()], 1), {"rect": rect}
+    if is_curve(dataset):
+        xs = curve_points(dataset, CURVE_POINTS)
+        return "curve", xs, {"x": x_units(dataset, xs)}
+    if is_plane(dataset):
+        points, rect = plane_grid(dataset, GRID)
+        return "regions", points, {"rect": rect}
     return "rate", None, None
-
-
-def _x_units(dataset, xs: np.ndarray) -> np.ndarray:
-    mean, std = float(np.ravel(dataset.x_mean)[0]), float(np.ravel(dataset.x_std)[0])
-    return (np.asarray(xs, np.float64)[:, 0] * std + mean).astype(np.float32)
 
 
 def _answers(model, dataset, X: np.ndarray) -> np.ndarray:
@@ -342,7 +303,7 @@ def aggregate(label: str, config: dict, fits: list[dict], dataset, seed: int,
         for name, split in (("train", dataset.train), ("val", dataset.val)):
             X, y = np.asarray(split.X), np.asarray(split.y).reshape(-1)
             if kind == "curve":
-                X = _x_units(dataset, X)
+                X = x_units(dataset, X)
                 y = np.asarray(dataset.inverse_y(y.reshape(-1, 1)), np.float64).reshape(-1)
             points[name] = (X.copy(), y.copy())
     info_rows = [{key: f[key] for key in ("index", "stop_reason", "best_epoch", "unique", "seconds")}

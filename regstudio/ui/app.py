@@ -1,4 +1,4 @@
-"""QApplication start-up, excepthook -> error dialog, BLAS threads, and the GUI self-test."""
+"""QApplication start-up, excepthook -> error dialog, BLAS threads."""
 
 from __future__ import annotations
 
@@ -87,83 +87,3 @@ def run_gui(project_path: str | None = None) -> int:
 
         QTimer.singleShot(0, shown)
     return app.exec()
-
-
-def render_to_image(widget):
-    """Paint ``widget`` into a QImage (QWidget.grab crashes offscreen for QGraphicsViews)."""
-    from PySide6.QtGui import QImage
-
-    img = QImage(max(1, widget.width()), max(1, widget.height()), QImage.Format.Format_ARGB32)
-    img.fill(0xFFFFFFFF)
-    from PySide6.QtWidgets import QGraphicsView, QWidget
-
-    if isinstance(widget, QGraphicsView):
-        from PySide6.QtGui import QPainter
-
-        painter = QPainter(img)
-        try:
-            widget.render(painter)
-        finally:
-            painter.end()
-    else:
-        QWidget.render(widget, img)
-    return img
-
-
-def _is_blank(img) -> bool:
-    import numpy as np
-
-    a = np.frombuffer(img.constBits(), np.uint8, img.sizeInBytes()).reshape(-1, 4)
-    return len(np.unique(a[:: max(1, len(a) // 200000)], axis=0)) < 3
-
-
-def self_test_gui() -> list[str]:
-    """Build the window offscreen, run 2 epochs through the worker, render each plot.
-
-    Returns failure messages (empty when all is well).
-    """
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    failures: list[str] = []
-    try:
-        app = _app()
-        import pyqtgraph as pg
-
-        pg.setConfigOptions(antialias=True, background="w", foreground="k")
-        from .main_window import MainWindow
-
-        window = MainWindow(restore=False)
-        window.show()
-        window.state.reload_dataset()
-        if window.state.dataset_error:
-            failures.append(f"default data set did not load: {window.state.dataset_error}")
-        window.state.set("training.epochs", 2)
-        window.state.set("early_stopping.enabled", False)
-        finished = []
-        window.run_stopped.connect(finished.append)
-        if not window.start():
-            failures.append(f"Start refused: {window.banner.text() or window._start_reason()}")
-        deadline = time.monotonic() + 60
-        while window.is_running and time.monotonic() < deadline:
-            app.processEvents()
-            time.sleep(0.005)
-        app.processEvents()
-        if window.is_running:
-            failures.append("2 epochs did not finish within 60 s")
-            window.stop_and_wait()
-        if finished and finished[-1] == "error":
-            failures.append(f"training failed: {window.banner.text()}")
-        if len(window.loss_plot.rows) != 2:
-            failures.append(f"loss plot got {len(window.loss_plot.rows)} epochs, expected 2")
-        for i in range(window.tabs.count()):
-            window.tabs.setCurrentIndex(i)
-            app.processEvents()
-            img = render_to_image(window.tabs.currentWidget())
-            if os.environ.get("REGSTUDIO_SELFTEST_DIR"):
-                img.save(os.path.join(os.environ["REGSTUDIO_SELFTEST_DIR"], f"tab{i}.png"))
-            if img.isNull() or img.width() < 50 or _is_blank(img):
-                failures.append(f"plot {window.tabs.tabText(i)} did not render")
-        window.close()
-    except Exception as exc:
-        failures.append(f"GUI self-test crashed: {type(exc).__name__}: {exc}\n"
-                        + traceback.format_exc())
-    return failures

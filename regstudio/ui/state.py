@@ -15,24 +15,10 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-# Keys the trainer accepts while it runs (TrainingControl.change); anything else in
-# "model" or "data" changes the network or its input and needs a reset.
-LIVE_KEYS = ("regularization.l1", "regularization.l2", "training.lr")
-_LIVE_RATE = re.compile(r"^model\.layers\[(\d+)\]\.rate$")
-
 
 def section_of(path: str) -> str:
     """``"model.layers[1].rate"`` -> ``"model"``."""
     return re.split(r"[.\[]", path, maxsplit=1)[0]
-
-
-def live_key(path: str) -> str | None:
-    """The TrainingControl.change key for an edit of ``path``, or None if it needs a reset."""
-    if path in LIVE_KEYS or _LIVE_RATE.match(path):
-        return path
-    if section_of(path) == "augmentation":
-        return "augmentation"
-    return None
 
 
 def _config_module():
@@ -42,14 +28,11 @@ def _config_module():
 
 
 def get_path(cfg: dict, path: str, default: Any = None) -> Any:
+    cfgmod = _config_module()
     try:
-        return _config_module().get_path(cfg, path)
-    except (KeyError, IndexError, TypeError):
+        return cfgmod.get_path(cfg, path)
+    except (KeyError, IndexError, TypeError, cfgmod.ConfigError):
         return default
-    except Exception as exc:  # ConfigError for a missing key
-        if type(exc).__name__ == "ConfigError":
-            return default
-        raise
 
 
 def set_path(cfg: dict, path: str, value: Any) -> dict:

@@ -18,6 +18,9 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from regstudio.engine.events import BatchProgress, Diverged, EpochEnd, Finished, LiveChange, WeightsSnapshot
+from regstudio.experiments.predictions import compute_predictions
+
 from .throttle import Throttle, concat, keep_last
 
 CURVE_HZ = 3.0  # <= 30 Hz (see the module docstring and tests/benchmarks/bench_gui.py)
@@ -154,8 +157,7 @@ class TrainingWorker(QObject):
         })
 
     def _on_event(self, event: Any) -> None:
-        kind = type(event).__name__
-        if kind == "BatchProgress":
+        if isinstance(event, BatchProgress):
             self._n_batches = event.n_batches
             done_epochs = event.epoch - 1 + event.batch / max(1, event.n_batches)
             elapsed = time.monotonic() - self._t0
@@ -170,19 +172,19 @@ class TrainingWorker(QObject):
             step = 1.0 / max(1, event.n_batches)
             first = done_epochs - step * (len(losses) - 1)
             self._t_batches.offer([(first + i * step, float(v)) for i, v in enumerate(losses)])
-        elif kind == "EpochEnd":
+        elif isinstance(event, EpochEnd):
             self._t_epochs.offer([_copy_metrics(event.metrics)])
-        elif kind == "WeightsSnapshot":
+        elif isinstance(event, WeightsSnapshot):
             self._offer_weights(event.epoch, event.weights)
             self._maybe_predict(event.weights)
-        elif kind == "Diverged":  # the engine went back to the last good weights and paused
+        elif isinstance(event, Diverged):  # the engine went back to the last good weights and paused
             for t in self._throttles:
                 t.flush()
             self.diverged.emit({"epoch": event.epoch, "message": event.message})
-        elif kind == "LiveChange":
+        elif isinstance(event, LiveChange):
             self._t_epochs.flush()
             self.live_change.emit({**_event_dict(event), "n_batches": self._n_batches})
-        elif kind == "Finished":
+        elif isinstance(event, Finished):
             for t in (self._t_epochs, self._t_progress, self._t_batches, self._t_weights):
                 t.flush()
 
@@ -231,82 +233,6 @@ def _event_dict(ev: Any) -> dict:
     if isinstance(ev, dict):
         return dict(ev)
     return {k: getattr(ev, k) for k in ("epoch", "batch", "key", "old", "new")}
-
-
-# -- predictions: asked of the model in the training thread, shipped as small copies -------
-GRID = 120
-
-
-def compute_predictions(model: Any, dataset: Any) -> dict:
-    """What the Predictions view draws, for the dataset's shape. Runs in the worker thread."""
-    train, val = dataset.train, dataset.val
-    Xtr = np.asarray(train.X)
-    if dataset.task == "regression" and Xtr.ndim == 2 and Xtr.shape[1] == 1:
-        lo, hi = float(Xtr.min()), float(Xtr.max())
-        pad = 0.05 * (hi - lo or 1.0)
-        xs = np.linspace(lo - pad, hi + pad, 300, dtype=np.float32)[:, None]
-        ys = np.asarray(_predict(model, xs), dtype=np.float32).reshape(-1)
-        # Back to the data's own units (the model sees standardized x and y).
-        mean, std = float(np.ravel(dataset.x_mean)[0]), float(np.ravel(dataset.x_std)[0])
-
-        def x_units(x):
-            return (np.asarray(x, np.float32)[:, 0] * std + mean).astype(np.float32)
-
-        def y_units(y):
-            return np.asarray(dataset.inverse_y(np.asarray(y, np.float32).reshape(-1, 1)),
-                              np.float32).reshape(-1)
-
-        return {"kind": "curve", "x": x_units(xs), "y": y_units(ys),
-                "train": (x_units(Xtr), y_units(train.y)),
-                "val": (x_units(val.X), y_units(val.y))}
-    if dataset.task == "classification" and Xtr.ndim == 2 and Xtr.shape[1] == 2:
-        Xall = np.concatenate([Xtr, np.asarray(val.X)]) if len(val.X) else Xtr
-        (x0, y0), (x1, y1) = Xall.min(0), Xall.max(0)
-        px, py = 0.1 * (x1 - x0 or 1), 0.1 * (y1 - y0 or 1)
-        gx = np.linspace(x0 - px, x1 + px, GRID, dtype=np.float32)
-        gy = np.linspace(y0 - py, y1 + py, GRID, dtype=np.float32)
-        mx, my = np.meshgrid(gx, gy)
-        grid = np.stack([mx.ravel(), my.ravel()], 1)
-        probs = _as_probs(_predict(model, grid))
-        cls = probs.argmax(1).reshape(GRID, GRID).astype(np.int32)
-        conf = probs.max(1).reshape(GRID, GRID).astype(np.float32)
-        return {"kind": "regions", "classes": cls, "confidence": conf,
-                "rect": (float(gx[0]), float(gy[0]), float(gx[-1] - gx[0]), float(gy[-1] - gy[0])),
-                "n_classes": probs.shape[1],
-                "train": (Xtr.copy(), np.asarray(train.y).copy()),
-                "val": (np.asarray(val.X).copy(), np.asarray(val.y).copy())}
-    if dataset.task == "classification":
-        split = val if len(val.X) else train
-        probs = _as_probs(_predict(model, split.X))
-        pred = probs.argmax(1)
-        y = np.asarray(split.y).reshape(-1)
-        k = probs.shape[1]
-        cm = np.bincount(y * k + pred, minlength=k * k).reshape(k, k).astype(np.int64)
-        wrong = np.flatnonzero(pred != y)[:24]
-        images = getattr(split, "images", None)
-        return {"kind": "confusion", "matrix": cm,
-                "classes": [str(c) for c in (dataset.classes or range(k))],
-                "wrong_images": None if images is None else np.asarray(images)[wrong].copy(),
-                "wrong_true": y[wrong].copy(), "wrong_pred": pred[wrong].copy(),
-                "split": "validation" if split is val else "training"}
-    split = val if len(val.X) else train
-    pred = np.asarray(_predict(model, split.X), dtype=np.float32).reshape(-1)
-    return {"kind": "scatter", "true": np.asarray(split.y, np.float32).reshape(-1).copy(),
-            "pred": pred.copy()}
-
-
-def _predict(model: Any, X: np.ndarray) -> np.ndarray:
-    """Model outputs (probabilities / standardized values); ``outputs`` is the engine's name."""
-    fn = getattr(model, "predict", None) or model.outputs
-    return fn(X)
-
-
-def _as_probs(out) -> np.ndarray:
-    p = np.asarray(out, dtype=np.float32)
-    if p.ndim == 1 or p.shape[1] == 1:  # sigmoid output: P(class 1)
-        p = p.reshape(-1, 1)
-        p = np.concatenate([1 - p, p], axis=1)
-    return p
 
 
 def start_worker(worker: TrainingWorker) -> QThread:

@@ -77,9 +77,9 @@ def with_gui(epochs: int, antialias: bool = True) -> tuple[float, list[float]]:
     loop = QEventLoop()
     check = QTimer()
     check.setInterval(20)
-    check.timeout.connect(lambda: None if win.is_running else loop.quit())
+    check.timeout.connect(lambda: None if win.runner.is_running else loop.quit())
     t0 = time.perf_counter()
-    win.start()
+    win.runner.start()
     check.start()
     loop.exec()  # a real event loop, as in the app (no busy processEvents polling)
     wall = time.perf_counter() - t0

@@ -29,5 +29,5 @@ def window(qtbot):
     win.show()
     win.state.reload_dataset()
     yield win
-    win.stop_and_wait()
-    assert win.thread is None
+    win.runner.stop_and_wait()
+    assert win.runner.thread is None

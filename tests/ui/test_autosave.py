@@ -18,7 +18,7 @@ def session_window(qtbot):
     from regstudio.ui.main_window import MainWindow
 
     win = MainWindow(restore=True)
-    win._maybe_save = lambda: True  # no modal question in tests
+    win.files.maybe_save = lambda: True  # no modal question in tests
     qtbot.addWidget(win)
     win.show()
     win.state.reload_dataset()
@@ -27,18 +27,18 @@ def session_window(qtbot):
 
 def test_autosave_after_a_run_and_recovery_after_a_crash(qtbot, app_data):
     win = session_window(qtbot)
-    assert not win.recovery_bar.isVisible()
+    assert not win.files.recovery_bar.isVisible()
     win.state.set("training.epochs", 3)
     win.state.set("regularization.l2", 0.02)
-    win.start()
-    qtbot.waitUntil(lambda: win.thread is None, timeout=20000)
+    win.runner.start()
+    qtbot.waitUntil(lambda: win.runner.thread is None, timeout=20000)
     assert app_data.is_file()  # written when the run finished
-    win.stop_and_wait()
+    win.runner.stop_and_wait()
     # a crash: the window goes away without closeEvent, the autosave stays
-    win.autosaver.timer.stop()
+    win.files.autosaver.timer.stop()
     again = session_window(qtbot)
-    assert again.recovery_bar.isVisible() and "did not close cleanly" in again.recovery_label.text()
-    assert again.recover_autosave()
+    assert again.files.recovery_bar.isVisible() and "did not close cleanly" in again.files.recovery_label.text()
+    assert again.files.recover_autosave()
     assert again.state.get("regularization.l2") == 0.02
     assert again.runs_panel.count() == 1
     assert again.state.is_modified and not again.state.path
@@ -53,6 +53,6 @@ def test_discard_deletes_the_autosave(qtbot, app_data):
 
     save_project(app_data, Project(validate_config(default_config())))
     win = session_window(qtbot)
-    assert win.recovery_bar.isVisible()
-    win.discard_button.click()
-    assert not app_data.exists() and not win.recovery_bar.isVisible()
+    assert win.files.recovery_bar.isVisible()
+    win.files.discard_button.click()
+    assert not app_data.exists() and not win.files.recovery_bar.isVisible()

@@ -69,7 +69,7 @@ def test_typed_alpha_during_training_is_one_live_change(qtbot, window):
     window.state.set("early_stopping.enabled", False)
     panel = window.reg_panel
     panel.kind_buttons["l2"].click()
-    assert window.start()
+    assert window.runner.start()
     qtbot.waitUntil(lambda: len(window.loss_plot.rows) >= 1, timeout=20000)
     lines = window.loss_plot.change_lines
     type_into(panel.l2.spin, "0.005")
@@ -78,9 +78,9 @@ def test_typed_alpha_during_training_is_one_live_change(qtbot, window):
     panel.l2.slider.triggerAction(panel.l2.slider.SliderAction.SliderSingleStepAdd)
     qtbot.waitUntil(lambda: len(lines) >= 2, timeout=5000)
     slid = window.state.get("regularization.l2")
-    assert window.stop_and_wait()
-    run = list(window.runs_panel.runs.values())[-1]
-    changes = [(c["key"], c["old"], c["new"]) for c in run["info"]["changes"]]
+    assert window.runner.stop_and_wait()
+    run = window.session.last
+    changes = [(c["key"], c["old"], c["new"]) for c in run.changes]
     assert changes == [("regularization.l2", 0.001, 0.005), ("regularization.l2", 0.005, slid)]
 
 
@@ -171,10 +171,10 @@ def test_a_number_still_being_typed_applies_on_start(qtbot, window):
     type_into(spin, "0.004")
     assert window.state.get("regularization.l2") != 0.004  # not applied yet: no Enter
     assert spin.hasFocus()
-    assert window.start()  # F5 while the box still has the typed text
+    assert window.runner.start()  # F5 while the box still has the typed text
     assert window.state.get("regularization.l2") == 0.004
-    assert window.worker.config["regularization"]["l2"] == 0.004
-    window.stop_and_wait()
+    assert window.runner.worker.config["regularization"]["l2"] == 0.004
+    window.runner.stop_and_wait()
 
 
 def test_every_augmentation_op_has_its_probability_and_strength(qtbot, window):

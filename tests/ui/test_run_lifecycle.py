@@ -10,7 +10,7 @@ from tests.ui.test_window import set_small, wait_epochs
 
 def _run_until(qtbot, window, epochs=1):
     set_small(window)
-    assert window.start()
+    assert window.runner.start()
     wait_epochs(qtbot, window, epochs)
 
 
@@ -25,13 +25,13 @@ def test_answering_no_undoes_only_the_refused_edit_and_asks_once(qtbot, window):
     qtbot.wait(500)
     assert len(asked) == 1
     assert [layer["type"] for layer in state.config["model"]["layers"]] == ["dense", "dense", "dense"]
-    assert state.get("model.layers[0].units") == 128 and window.is_running
+    assert state.get("model.layers[0].units") == 128 and window.runner.is_running
 
 
 def test_a_finished_run_is_an_unsaved_change(qtbot, window, tmp_path):
-    assert window.save_to(str(tmp_path / "p.regstudio")) and not window.state.is_modified
+    assert window.files.save_to(str(tmp_path / "p.regstudio")) and not window.state.is_modified
     _run_until(qtbot, window)
-    window.stop_and_wait()
+    window.runner.stop_and_wait()
     assert window.runs_panel.count() == 1 and window.state.is_modified
     assert window.isWindowModified()
 
@@ -39,7 +39,7 @@ def test_a_finished_run_is_an_unsaved_change(qtbot, window, tmp_path):
 def test_a_stopped_runs_late_signals_do_not_reach_what_comes_next(qtbot, window):
     """Reset right after a run: nothing of the stopped run may refill the cleared views."""
     _run_until(qtbot, window, 2)
-    window.reset()
+    window.runner.reset()
     assert window.runs_panel.count() == 1  # the stopped run is recorded, under its own name
     qtbot.wait(600)
     assert window.loss_plot.rows == [] and window.status_label.text() == "ready"
@@ -54,31 +54,31 @@ def test_a_lesson_chosen_during_a_run_starts_cleanly(qtbot, window):
     short = dataclasses.replace(item, runs=tuple((label, set_path(cfg, "training.epochs", 3))
                                                  for label, cfg in item.runs))
     started = time.monotonic()
-    assert window.run_lesson(short)
+    assert window.lessons.run_lesson(short)
     qtbot.wait(200)
     assert time.monotonic() - started < 2.0  # no wait on the wrong thread
-    qtbot.waitUntil(lambda: window.runs_panel.count() == 3 and window.thread is None, timeout=30000)
-    ids = list(window.runs_panel.runs)
+    qtbot.waitUntil(lambda: window.runs_panel.count() == 3 and window.runner.thread is None, timeout=30000)
+    ids = window.session.ids()
     assert ids == ["run1", "run2", "run3"]
-    assert [len(window.runs_panel.runs[i]["history"]) for i in ids[1:]] == [3, 3]
+    assert [len(window.session.get(i).history) for i in ids[1:]] == [3, 3]
     assert [row["epoch"] for row in window.loss_plot.rows] == [1, 2, 3]
 
 
 def test_opening_a_project_during_a_run_keeps_the_projects_runs(qtbot, window, tmp_path):
     set_small(window, epochs=2)
-    window.start()
-    qtbot.waitUntil(lambda: window.thread is None, timeout=20000)
+    window.runner.start()
+    qtbot.waitUntil(lambda: window.runner.thread is None, timeout=20000)
     path = tmp_path / "p.regstudio"
-    assert window.save_to(str(path))
-    saved = dict(window.runs_panel.runs)
+    assert window.files.save_to(str(path))
+    saved = window.session.ids()
     _run_until(qtbot, window, 3)
-    assert window.open_file(str(path))
+    assert window.files.open_file(str(path))
     qtbot.wait(500)  # time for any late signal of the stopped run
-    assert list(window.runs_panel.runs) == list(saved)
-    assert len(window.runs_panel.runs["run1"]["history"]) == 2
+    assert window.session.ids() == list(saved)
+    assert len(window.session.get("run1").history) == 2
     _run_until(qtbot, window)
-    window.stop_and_wait()
-    assert list(window.runs_panel.runs) == ["run1", "run2"]  # a new id, nothing overwritten
+    window.runner.stop_and_wait()
+    assert window.session.ids() == ["run1", "run2"]  # a new id, nothing overwritten
 
 
 def test_start_checks_the_model_against_data_chosen_a_moment_ago(qtbot, window):
@@ -87,8 +87,8 @@ def test_start_checks_the_model_against_data_chosen_a_moment_ago(qtbot, window):
 
     image_lesson = set_path(lesson("augmentation").runs[0][1], "training.epochs", 1)
     window.state.replace(image_lesson)  # image data and a CNN, before the Data panel reloads
-    assert window.start(), window.banner.text()
-    qtbot.waitUntil(lambda: window.thread is None, timeout=60000)
+    assert window.runner.start(), window.banner.text()
+    qtbot.waitUntil(lambda: window.runner.thread is None, timeout=60000)
     assert window.runs_panel.count() == 1 and not window.banner.text().startswith("Training failed")
 
 
@@ -96,7 +96,7 @@ def test_ticking_augmentation_during_a_table_run_does_not_stop_it(qtbot, window)
     _run_until(qtbot, window)
     window.state.set("augmentation.enabled", True)
     qtbot.wait(500)
-    assert window.is_running and "failed" not in window.banner.text()
+    assert window.runner.is_running and "failed" not in window.banner.text()
 
 
 def test_live_change_line_sits_before_its_batch(qtbot, window):
@@ -123,12 +123,12 @@ def test_early_stopping_shows_the_restored_weights(qtbot, window):
     set_small(window, epochs=300)
     state.set("early_stopping.enabled", True)
     state.set("early_stopping.patience", 3)
-    window.start()
-    qtbot.waitUntil(lambda: window.thread is None, timeout=30000)
-    best = window.last_run["summary"]["best_epoch"]
-    assert window.last_run["reason"] == "early_stopping"
+    window.runner.start()
+    qtbot.waitUntil(lambda: window.runner.thread is None, timeout=30000)
+    best = window.session.last.summary["best_epoch"]
+    assert window.session.last.summary["stop_reason"] == "early_stopping"
     qtbot.waitUntil(lambda: window.weights_plot.epoch == best, timeout=3000)
-    stopped = window.last_run["summary"]["stopped_epoch"]
+    stopped = window.session.last.summary["stopped_epoch"]
     assert stopped == best + 3
 
 
@@ -136,21 +136,21 @@ def test_save_as_asks_before_replacing_the_name_it_completes(qtbot, window, tmp_
     from PySide6.QtWidgets import QFileDialog
 
     existing = tmp_path / "mine.regstudio"
-    assert window.save_to(str(existing))
+    assert window.files.save_to(str(existing))
     before = existing.read_bytes()
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "mine"), ""))
     window.confirm = lambda *a: False
     window.state.set("regularization.l2", 0.5)
-    assert not window.save_as()
+    assert not window.files.save_as()
     assert existing.read_bytes() == before
 
 
 def test_saving_keeps_the_files_permissions(window, tmp_path):
     path = tmp_path / "p.regstudio"
-    assert window.save_to(str(path))
+    assert window.files.save_to(str(path))
     os.chmod(path, 0o644)
     window.state.set("regularization.l2", 0.5)
-    assert window.save_to(str(path))
+    assert window.files.save_to(str(path))
     assert path.stat().st_mode & 0o777 == 0o644
 
 
@@ -161,10 +161,10 @@ def test_save_of_an_opened_json_config_asks_for_a_project_name(window, tmp_path,
 
     config = tmp_path / "e.json"
     config.write_text(json.dumps(default_config()))
-    assert window.open_file(str(config))
+    assert window.files.open_file(str(config))
     asked = []
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: asked.append(a[2]) or ("", ""))
-    assert not window.save()
+    assert not window.files.save()
     assert asked == [str(tmp_path / "e.regstudio")] and json.loads(config.read_text())
 
 
@@ -173,34 +173,34 @@ def test_a_project_moves_with_the_data_in_its_folder(window, tmp_path):
     folder.mkdir()
     (folder / "t.csv").write_text("a,b,label\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(30)))
     window.state.set_section("data", {"source": "csv", "path": str(folder / "t.csv")})
-    assert window.save_to(str(folder / "p.regstudio"))
+    assert window.files.save_to(str(folder / "p.regstudio"))
     moved = tmp_path / "elsewhere"
     folder.rename(moved)
     from regstudio.experiments.project import load_project
 
     project = load_project(moved / "p.regstudio")
     assert project.experiment["data"]["path"] == "t.csv"
-    assert window.open_file(str(moved / "p.regstudio"))
+    assert window.files.open_file(str(moved / "p.regstudio"))
     window.state.reload_dataset()
     assert window.state.dataset_error == "" and window.state.dataset is not None
 
 
 def test_export_history_write_error_is_a_message(qtbot, window, tmp_path, monkeypatch):
-    import regstudio.ui.main_window as main_window
+    import regstudio.ui.exports as exports
 
     set_small(window, epochs=1)
-    window.start()
-    qtbot.waitUntil(lambda: window.thread is None, timeout=20000)
+    window.runner.start()
+    qtbot.waitUntil(lambda: window.runner.thread is None, timeout=20000)
     shown = []
-    monkeypatch.setattr(main_window, "show_error", lambda *a: shown.append(a[1]))
-    assert not window.export_history(str(tmp_path / "missing" / "h.csv"))
+    monkeypatch.setattr(exports, "show_error", lambda *a: shown.append(a[1]))
+    assert not window.exports.history(str(tmp_path / "missing" / "h.csv"))
     assert shown == ["Cannot export the history"]
 
 
 def test_duplicating_a_run_can_be_undone(qtbot, window):
     set_small(window, epochs=1)
-    window.start()
-    qtbot.waitUntil(lambda: window.thread is None, timeout=20000)
+    window.runner.start()
+    qtbot.waitUntil(lambda: window.runner.thread is None, timeout=20000)
     window.state.set("regularization.l2", 0.25)  # an edit made after the run
     assert window.duplicate_run("run1")
     assert window.state.get("regularization.l2") == 0.0
@@ -219,14 +219,14 @@ def test_new_and_open_leave_nothing_of_the_previous_session(qtbot, window, tmp_p
 
     config = tmp_path / "e.json"
     config.write_text(json.dumps(default_config()))
-    for fresh in (window.new_experiment, lambda: window.open_file(str(config))):
+    for fresh in (window.files.new_experiment, lambda: window.files.open_file(str(config))):
         set_small(window, epochs=2)
-        window.start()
-        qtbot.waitUntil(lambda: window.thread is None, timeout=20000)
+        window.runner.start()
+        qtbot.waitUntil(lambda: window.runner.thread is None, timeout=20000)
         assert window.loss_plot.rows and window.actions["export_model"].isEnabled()
         fresh()
         assert window.loss_plot.rows == [] and window.weights_plot.weights == {}
-        assert window.last_run is None and not window.actions["export_model"].isEnabled()
+        assert window.session.last is None and not window.actions["export_model"].isEnabled()
         assert window.runs_panel.count() == 0
     assert asked[0] == "Save the changes to the experiment first?"
 
@@ -250,8 +250,8 @@ def test_a_run_on_images_tells_the_weights_view_the_image_shape(qtbot, window):
     window.state.set_section("data", {"source": "builtin", "name": "digits", "train_size": 100})
     window.state.set_section("model", {"layers": [{"type": "dense", "units": 8}, {"type": "dense"}]})
     set_small(window, epochs=1)
-    assert window.start()
-    qtbot.waitUntil(lambda: window.thread is None, timeout=30000)
+    assert window.runner.start()
+    qtbot.waitUntil(lambda: window.runner.thread is None, timeout=30000)
     assert window.weights_plot.image_shape == (8, 8, 1)
 
 
@@ -272,9 +272,9 @@ def test_export_model_carries_the_standardisation(qtbot, window, tmp_path):
     import numpy as np
 
     set_small(window, epochs=1)
-    window.start()
-    qtbot.waitUntil(lambda: window.thread is None, timeout=20000)
-    assert window.export_model(str(tmp_path / "m.npz"))
+    window.runner.start()
+    qtbot.waitUntil(lambda: window.runner.thread is None, timeout=20000)
+    assert window.exports.model(str(tmp_path / "m.npz"))
     with np.load(tmp_path / "m.npz", allow_pickle=False) as data:
         scaling = json.loads(str(data["__meta__"]))["standardization"]
     assert np.allclose(scaling["x_std"], np.ravel(window.state.dataset.x_std))

@@ -54,23 +54,23 @@ def test_build_model_pick_l2_start_pause_resume_stop(qtbot, window):
     assert "weight_decay" in window.reg_panel.converter.text()
     del widget
     set_small(window)
-    with qtbot.waitSignal(window.run_started, timeout=2000):
+    with qtbot.waitSignal(window.runner.started, timeout=2000):
         window.actions["start"].trigger()
     wait_epochs(qtbot, window, 2)
     assert window.actions["stop"].isEnabled() and not window.actions["start"].isEnabled()
     window.actions["pause"].trigger()
-    assert window.worker.control.paused
+    assert window.runner.worker.control.paused
     qtbot.wait(800)  # epochs finished before the pause still arrive (curves are throttled to 3 Hz)
     n_paused = len(window.loss_plot.rows)
     qtbot.wait(500)
     assert len(window.loss_plot.rows) <= n_paused + 1  # at most the epoch in flight
     window.actions["pause"].trigger()  # resume
-    assert not window.worker.control.paused
+    assert not window.runner.worker.control.paused
     wait_epochs(qtbot, window, n_paused + 2)
     t0 = time.monotonic()
-    with qtbot.waitSignal(window.run_stopped, timeout=3000) as blocker:
+    with qtbot.waitSignal(window.runner.stopped, timeout=3000) as blocker:
         window.actions["stop"].trigger()
-    qtbot.waitUntil(lambda: window.thread is None, timeout=3000)
+    qtbot.waitUntil(lambda: window.runner.thread is None, timeout=3000)
     elapsed = time.monotonic() - t0
     assert blocker.args == ["cancelled"]
     assert elapsed < 1.0, f"stop took {elapsed:.3f} s"
@@ -82,24 +82,24 @@ def test_build_model_pick_l2_start_pause_resume_stop(qtbot, window):
 
 def test_stop_answers_quickly(qtbot, window):
     set_small(window)
-    window.start()
+    window.runner.start()
     wait_epochs(qtbot, window, 1)
     t0 = time.monotonic()
-    window.stop()
-    qtbot.waitUntil(lambda: window.thread is None, timeout=3000)
+    window.runner.stop()
+    qtbot.waitUntil(lambda: window.runner.thread is None, timeout=3000)
     assert time.monotonic() - t0 < 0.2 + 0.1  # 200 ms target plus event-loop slack
 
 
 def test_live_change_is_marked(qtbot, window):
     set_small(window)
-    window.start()
+    window.runner.start()
     wait_epochs(qtbot, window, 1)
-    with qtbot.waitSignal(window.worker.live_change, timeout=5000):
+    with qtbot.waitSignal(window.runner.worker.live_change, timeout=5000):
         window.reg_panel.set_kind("l2")
     qtbot.waitUntil(lambda: len(window.loss_plot.change_lines) == 1, timeout=3000)
-    window.stop_and_wait()
+    window.runner.stop_and_wait()
     qtbot.waitUntil(lambda: window.runs_panel.count() == 1, timeout=5000)
-    row = window.runs_panel.rows()[0]
+    row = window.session.rows()[0]
     assert row["name"].endswith("+ live changes")
     assert row["changes"].startswith("L2 0 → ")  # the run started without a penalty
     cell = window.runs_panel.table.item(0, [key for key, _ in COLUMNS].index("changes"))
@@ -113,7 +113,7 @@ def test_step_one_epoch(qtbot, window):
     qtbot.wait(300)
     assert len(window.loss_plot.rows) == 1
     assert window.actions["pause"].isChecked()
-    window.stop_and_wait()
+    window.runner.stop_and_wait()
 
 
 def test_training_error_becomes_message(qtbot, window, monkeypatch):
@@ -123,10 +123,10 @@ def test_training_error_becomes_message(qtbot, window, monkeypatch):
         raise RuntimeError("engine exploded on purpose")
 
     monkeypatch.setattr(training, "train", boom)
-    with qtbot.waitSignal(window.run_stopped, timeout=5000) as blocker:
-        window.start()
+    with qtbot.waitSignal(window.runner.stopped, timeout=5000) as blocker:
+        window.runner.start()
     assert blocker.args == ["error"]
-    qtbot.waitUntil(lambda: window.thread is None, timeout=3000)
+    qtbot.waitUntil(lambda: window.runner.thread is None, timeout=3000)
     assert "engine exploded on purpose" in window.banner.text()
     assert window.banner.isVisible()
     assert window.actions["start"].isEnabled()
@@ -134,11 +134,11 @@ def test_training_error_becomes_message(qtbot, window, monkeypatch):
 
 def test_close_mid_training_joins_thread(qtbot, window):
     set_small(window)
-    window.start()
+    window.runner.start()
     wait_epochs(qtbot, window, 1)
-    thread = window.thread
+    thread = window.runner.thread
     window.close()
-    assert window.thread is None
+    assert window.runner.thread is None
     assert thread is not None
 
 
@@ -221,7 +221,7 @@ def test_dropping_files_loads_data_or_opens_a_project(qtbot, window, tmp_path):
     assert window.state.config["data"]["path"] == str(table)
     window.state.set("regularization.l2", 0.004)
     project = tmp_path / "dropped.regstudio"
-    assert window.save_to(str(project))
+    assert window.files.save_to(str(project))
     window.state.set("regularization.l2", 0.0)
     _drop(window, project)
     assert window.state.config["regularization"]["l2"] == 0.004
@@ -234,10 +234,10 @@ def test_dropping_files_loads_data_or_opens_a_project(qtbot, window, tmp_path):
 def test_save_open_roundtrip(window, tmp_path):
     window.state.set("regularization.l2", 0.003)
     path = tmp_path / "exp.regstudio"
-    assert window.save_to(str(path))
+    assert window.files.save_to(str(path))
     assert not window.state.is_modified
     window.state.set("regularization.l2", 0.0)
-    assert window.open_file(str(path))
+    assert window.files.open_file(str(path))
     assert window.state.get("regularization.l2") == pytest.approx(0.003)
     assert not list(tmp_path.glob(".tmp-*"))
 
@@ -245,18 +245,18 @@ def test_save_open_roundtrip(window, tmp_path):
 def test_export_history_and_plot(qtbot, window, tmp_path):
     use_digits(qtbot, window)
     set_small(window, epochs=3)
-    window.start()
-    qtbot.waitUntil(lambda: window.thread is None, timeout=20000)
-    assert window.export_history(str(tmp_path / "h.csv"))
+    window.runner.start()
+    qtbot.waitUntil(lambda: window.runner.thread is None, timeout=20000)
+    assert window.exports.history(str(tmp_path / "h.csv"))
     lines = (tmp_path / "h.csv").read_text().splitlines()
     assert lines[0].startswith("epoch,train_loss,data_loss,penalty,val_loss")
     assert len(lines) == 4
-    assert window.export_model(str(tmp_path / "m.npz"))
+    assert window.exports.model(str(tmp_path / "m.npz"))
     from regstudio.experiments.export import load_model
 
     model, cfg = load_model(tmp_path / "m.npz")
     assert cfg["data"]["name"] == "digits" and model.output_shape == (10,)
-    assert window.export_plot(str(tmp_path / "p.png"))
+    assert window.exports.plot(str(tmp_path / "p.png"))
     assert (tmp_path / "p.png").stat().st_size > 1000
     # every view rendered something after the run
     assert window.predictions_plot.last is not None
@@ -270,13 +270,13 @@ def test_regions_for_two_features(qtbot, window):
     qtbot.waitUntil(lambda: window.state.dataset is not None
                     and window.state.dataset.name.startswith("moons"), timeout=3000)
     set_small(window, epochs=3)
-    window.start()
-    qtbot.waitUntil(lambda: window.thread is None, timeout=20000)
+    window.runner.start()
+    qtbot.waitUntil(lambda: window.runner.thread is None, timeout=20000)
     assert window.predictions_plot.last["kind"] == "regions"
 
 
 def test_self_test_gui():
-    from regstudio.ui.app import self_test_gui
+    from regstudio.ui.self_test import self_test_gui
 
     assert self_test_gui() == []
 
@@ -286,15 +286,15 @@ def test_divergence_pauses_and_says_what_to_try(qtbot, window):
     window.state.set("training.optimizer", "sgd")
     window.state.set("training.lr", 10.0)
     window.state.set("training.momentum", 0.99)
-    window.start()
-    qtbot.waitUntil(lambda: window.worker is not None and window.worker.control.paused
+    window.runner.start()
+    qtbot.waitUntil(lambda: window.runner.worker is not None and window.runner.worker.control.paused
                     and window.actions["pause"].isChecked(), timeout=20000)
     assert "Lower the learning rate" in window.banner.text()
     window.state.set("training.lr", 1e-4)  # the live change reaches the paused run
     window.actions["pause"].trigger()  # resume
     wait_epochs(qtbot, window, 2)
-    window.stop()
-    qtbot.waitUntil(lambda: window.thread is None, timeout=5000)
+    window.runner.stop()
+    qtbot.waitUntil(lambda: window.runner.thread is None, timeout=5000)
 
 
 def test_per_batch_loss_can_be_hidden(window):
@@ -315,18 +315,18 @@ def test_project_keeps_runs_and_weights(qtbot, window, tmp_path):
     set_small(window, epochs=3)
     for l2 in (0.0, 0.01):
         window.state.set("regularization.l2", l2)
-        window.start()
-        qtbot.waitUntil(lambda: window.thread is None, timeout=20000)
+        window.runner.start()
+        qtbot.waitUntil(lambda: window.runner.thread is None, timeout=20000)
     assert window.runs_panel.count() == 2
     path = tmp_path / "two-runs.regstudio"
-    assert window.save_to(str(path))
-    window.runs_panel.clear()
-    assert window.open_file(str(path))
+    assert window.files.save_to(str(path))
+    window.session.clear()
+    assert window.files.open_file(str(path))
     assert window.runs_panel.count() == 2
-    runs = window.project_runs()
+    runs = list(window.session)
     assert [r.config["regularization"]["l2"] for r in runs] == [0.0, 0.01]
     assert all(r.weights["dense_0.W"].shape == (2, 256) and len(r.history) == 3 for r in runs)
-    window.runs_panel.set_checked(next(iter(window.runs_panel.runs)), True)
+    window.runs_panel.set_checked(window.session.ids()[0], True)
     assert window.loss_plot.overlays  # a loaded run overlays like a fresh one
     path.write_bytes(path.read_bytes()[:100])  # damaged: nothing changes, the app carries on
     window.state.set("regularization.l2", 0.5)
@@ -335,10 +335,10 @@ def test_project_keeps_runs_and_weights(qtbot, window, tmp_path):
     shown = []
     error_dialog_show = error_dialog.show_error
     try:
-        import regstudio.ui.main_window as mw
+        import regstudio.ui.project_files as mw
 
         mw.show_error = lambda *args, **kw: shown.append(args)
-        assert not window.open_file(str(path))
+        assert not window.files.open_file(str(path))
     finally:
         mw.show_error = error_dialog_show
     assert "damaged or truncated" in shown[0][2]
@@ -354,17 +354,17 @@ def test_lesson_runs_both_configs_and_overlays_them(qtbot, window):
     item = lesson("too_strong")
     short = dataclasses.replace(item, runs=tuple((label, set_path(cfg, "training.epochs", 3))
                                                  for label, cfg in item.runs))
-    assert window.run_lesson(short)
+    assert window.lessons.run_lesson(short)
     assert "Lesson: Too strong a penalty underfits" in window.banner.text()
-    qtbot.waitUntil(lambda: window.runs_panel.count() == 2 and window.thread is None, timeout=30000)
+    qtbot.waitUntil(lambda: window.runs_panel.count() == 2 and window.runner.thread is None, timeout=30000)
     assert window.state.get("regularization.l2") == 1.0  # the second run's config is loaded
     assert len(window.runs_panel.checked()) == 1 and window.loss_plot.overlays
     assert "run 2 of 2" in window.banner.text()
 
 
 def test_export_pytorch_and_keras_scripts(window, tmp_path):
-    assert window.export_script("pytorch", str(tmp_path / "exp_torch.py"))
-    assert window.export_script("keras", str(tmp_path / "exp_keras.py"))
+    assert window.exports.script("pytorch", str(tmp_path / "exp_torch.py"))
+    assert window.exports.script("keras", str(tmp_path / "exp_keras.py"))
     torch_src = (tmp_path / "exp_torch.py").read_text()
     compile(torch_src, "exp_torch.py", "exec")
     assert "import torch" in torch_src and "import keras" in (tmp_path / "exp_keras.py").read_text()
@@ -372,8 +372,8 @@ def test_export_pytorch_and_keras_scripts(window, tmp_path):
 
 def test_runs_table_duplicate_csv_and_report(qtbot, window, tmp_path):
     set_small(window, epochs=3)
-    window.start()
-    qtbot.waitUntil(lambda: window.thread is None, timeout=20000)
+    window.runner.start()
+    qtbot.waitUntil(lambda: window.runner.thread is None, timeout=20000)
     panel = window.runs_panel
     assert panel.count() == 1 and panel.table.item(0, 1).text() == "none"
     window.state.set("regularization.l2", 0.5)
@@ -381,13 +381,13 @@ def test_runs_table_duplicate_csv_and_report(qtbot, window, tmp_path):
     panel.duplicate_button.click()  # back to the run's settings, ready for a variant
     assert window.state.get("regularization.l2") == 0.0 and window.state.is_modified
     window.state.set("regularization.l2", 0.01)
-    window.start()
-    qtbot.waitUntil(lambda: window.thread is None and panel.count() == 2, timeout=20000)
+    window.runner.start()
+    qtbot.waitUntil(lambda: window.runner.thread is None and panel.count() == 2, timeout=20000)
     panel.table.sortItems(5)  # by best validation loss
-    assert window.export_runs_csv(str(tmp_path / "runs.csv"))
+    assert window.exports.runs_csv(str(tmp_path / "runs.csv"))
     assert len((tmp_path / "runs.csv").read_text().splitlines()) == 3
-    panel.set_checked(next(iter(panel.runs)), True)
-    assert window.export_report(str(tmp_path / "report.html"))
+    panel.set_checked(window.session.ids()[0], True)
+    assert window.exports.report(str(tmp_path / "report.html"))
     page = (tmp_path / "report.html").read_text()
     assert page.count("data:image/png;base64,") == 1 and "L2 0.01" not in page.split("<tbody>")[1].split("</tbody>")[0]
 
@@ -396,8 +396,8 @@ def test_every_tab_exports_a_picture(window, tmp_path):
     for index in range(window.tabs.count()):
         window.tabs.setCurrentIndex(index)
         path = tmp_path / f"tab{index}.png"
-        assert window.export_plot(str(path)), window.tabs.tabText(index)
+        assert window.exports.plot(str(path)), window.tabs.tabText(index)
         assert path.stat().st_size > 1000
     window.tabs.setCurrentWidget(window.loss_plot)
-    assert window.export_plot(str(tmp_path / "loss.svg"))
+    assert window.exports.plot(str(tmp_path / "loss.svg"))
     assert (tmp_path / "loss.svg").read_text().lstrip().startswith("<?xml")

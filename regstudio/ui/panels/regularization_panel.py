@@ -42,24 +42,14 @@ def es_options() -> dict:
 
 
 def convert_strength(l1: float, l2: float, batch_size: int, lr: float, optimizer: str) -> str:
-    """The chosen strength in other conventions (penalty alpha·Σw² on the mean batch loss)."""
-    rows = []
-    if l2 > 0:
-        rows.append(f"<b>Keras</b> <code>regularizers.l2({l2:.3g})</code> (same convention)")
-        rows.append(f"<b>PyTorch</b> <code>weight_decay={2 * l2:.3g}</code> (SGD/Adam: grad += wd·w = "
-                    f"∂(alpha·Σw²)/∂w)")
-        rows.append(f"<b>scikit-learn</b> MLP <code>alpha={2 * batch_size * l2:.3g}</code> "
-                    f"(adds alpha/(2·batch)·Σw², batch {batch_size})")
-        if optimizer == "sgd":
-            rows.append(f"<b>AdamW-style decoupled decay</b> ≈ <code>{2 * l2:.3g}</code> per "
-                        f"lr-scaled step (lr {lr:g})")
-    if l1 > 0:
-        rows.append(f"<b>Keras</b> <code>regularizers.l1({l1:.3g})</code>; <b>PyTorch</b>: add "
-                    f"<code>{l1:.3g}*sum(p.abs().sum())</code> to the loss; "
-                    f"scikit-learn MLP has no L1")
+    """The chosen strength in other conventions, as rich text (numbers: experiments.conventions)."""
+    from regstudio.experiments.conventions import equivalents
+
+    rows = equivalents(l1, l2, batch_size, lr, optimizer)
     if not rows:
         return "No penalty. Choose L2 or L1 to see the strength in other libraries' terms."
-    return "<br>".join(rows)
+    return "<br>".join(f"<b>{e.library}</b> <code>{e.setting}</code>" + (f" ({e.note})" if e.note else "")
+                       for e in rows)
 
 
 class RegularizationPanel(QWidget):

@@ -16,7 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from regstudio.experiments.runs import COLUMNS, run_row
+from regstudio.experiments.runs import COLUMNS
+from regstudio.experiments.session import Session
 
 _RUN_ID = Qt.ItemDataRole.UserRole
 
@@ -38,24 +39,28 @@ class _Item(QTableWidgetItem):
 
 
 class RunsPanel(QWidget):
-    """Signals: overlay_toggled(run_id, label, rows or None); duplicate_requested(run_id)."""
+    """A view of the session's runs. Signals: overlay_toggled(run_id, label, rows or None);
+    duplicate_requested(run_id); export_csv_requested(); export_report_requested()."""
 
     overlay_toggled = Signal(str, str, object)
     duplicate_requested = Signal(str)
     export_csv_requested = Signal()
     export_report_requested = Signal()
 
-    def __init__(self, parent=None):
+    def __init__(self, session: Session, parent=None):
         super().__init__(parent)
+        self.session = session
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel("Runs (tick to overlay the validation loss; click a header to sort):"))
+        hint = QLabel("Runs (tick to overlay the validation loss; click a header to sort):")
+        hint.setWordWrap(True)
+        lay.addWidget(hint)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("runs_table")
         self.table.setHorizontalHeaderLabels([title for _key, title in COLUMNS])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.setSortingEnabled(True)
         lay.addWidget(self.table, 1)
         buttons = QHBoxLayout()
@@ -70,63 +75,82 @@ class RunsPanel(QWidget):
         for b in (self.duplicate_button, self.csv_button, self.report_button):
             buttons.addWidget(b)
         lay.addLayout(buttons)
-        self.runs: dict[str, dict] = {}
+        self._items: dict[str, QTableWidgetItem] = {}  # run id -> its name cell (the tick box)
         self.table.itemChanged.connect(self._on_item)
         self.duplicate_button.clicked.connect(self._on_duplicate)
         self.csv_button.clicked.connect(self.export_csv_requested)
         self.report_button.clicked.connect(self.export_report_requested)
+        session.subscribe(self._on_session)
 
-    # -- content ------------------------------------------------------------------------
-    def add_run(self, run_id: str, label: str, history: list[dict], info: dict) -> None:
-        config = info.get("config") or {}
-        row = run_row(label, config, history, info.get("summary") or {}, info.get("changes") or [])
-        self.runs[run_id] = {"label": label, "history": history, "info": info, "row": row}
+    # -- following the session ----------------------------------------------------------
+    def _on_session(self, event: str, run_id: str) -> None:
+        if event == "added":
+            self._fill([run_id], append=True)
+        elif event in ("cleared", "loaded"):
+            self._forget()
+            self._fill(self.session.ids())
+        elif event == "removed":
+            item = self._items.pop(run_id, None)
+            if item is not None:
+                if item.checkState() == Qt.CheckState.Checked:
+                    self.overlay_toggled.emit(run_id, item.text(), None)
+                self.table.removeRow(item.row())
+        elif event == "renamed" and run_id in self._items:
+            self._fill_row(self._items[run_id].row(), run_id)
+
+    def _forget(self) -> None:
+        """No rows and no overlays (a project is replacing the session)."""
+        for run_id in self.checked():
+            self.set_checked(run_id, False)
+        self.table.setRowCount(0)
+        self._items.clear()
+
+    def _fill(self, ids: list[str], append: bool = False) -> None:
+        """Rows for ``ids`` in one model update (thousands of runs fill at once)."""
         self.table.setSortingEnabled(False)
         self.table.blockSignals(True)
-        r = self.table.rowCount()
-        self.table.insertRow(r)
+        self.table.setUpdatesEnabled(False)
+        try:
+            first = self.table.rowCount() if append else 0
+            self.table.setRowCount(first + len(ids))
+            for r, run_id in enumerate(ids, start=first):
+                self._fill_row(r, run_id)
+        finally:
+            self.table.setUpdatesEnabled(True)
+            self.table.blockSignals(False)
+            self.table.setSortingEnabled(True)
+        if len(self.session) <= 200:  # fitting the columns reads every cell
+            self.table.resizeColumnsToContents()
+
+    def _fill_row(self, r: int, run_id: str) -> None:
+        row = self.session.row(run_id)
+        old = self._items.get(run_id)
+        checked = old is not None and old.checkState() == Qt.CheckState.Checked
         for c, (key, _title) in enumerate(COLUMNS):
             item = _Item(row.get(key))
             item.setData(_RUN_ID, run_id)
             if c == 0:
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-                item.setCheckState(Qt.CheckState.Unchecked)
+                item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+                self._items[run_id] = item
             if key == "changes" and row.get(key):
                 item.setToolTip(f"Changed while training: {row[key]}. The other columns and "
                                 "“Duplicate with change” describe the settings the run started with.")
             self.table.setItem(r, c, item)
-        self.table.blockSignals(False)
-        self.table.setSortingEnabled(True)
 
-    def clear(self) -> None:
-        """Forget every run (a project is being opened); overlays are switched off first."""
-        for run_id in self.checked():
-            self.set_checked(run_id, False)
-        self.table.setRowCount(0)
-        self.runs.clear()
-
+    # -- reading ------------------------------------------------------------------------
     def count(self) -> int:
         return self.table.rowCount()
 
-    def rows(self) -> list[dict]:
-        """The table's rows, in the order runs were added."""
-        return [run["row"] for run in self.runs.values()]
-
-    def _name_item(self, run_id: str) -> QTableWidgetItem | None:
-        for r in range(self.table.rowCount()):
-            item = self.table.item(r, 0)
-            if item is not None and item.data(_RUN_ID) == run_id:
-                return item
-        return None
-
     def set_checked(self, run_id: str, on: bool) -> None:
-        item = self._name_item(run_id)
+        item = self._items.get(run_id)
         if item is not None:
             item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
 
     def checked(self) -> list[str]:
-        return [rid for rid in self.runs
-                if (item := self._name_item(rid)) is not None and item.checkState() == Qt.CheckState.Checked]
+        """Ticked run ids, oldest first."""
+        return [rid for rid in self.session.ids()
+                if (item := self._items.get(rid)) is not None and item.checkState() == Qt.CheckState.Checked]
 
     def selected(self) -> str | None:
         items = self.table.selectedItems()
@@ -137,13 +161,13 @@ class RunsPanel(QWidget):
         if item.column() != 0:
             return
         run_id = item.data(_RUN_ID)
-        run = self.runs.get(run_id)
+        run = self.session.get(run_id)
         if run is None:
             return
         on = item.checkState() == Qt.CheckState.Checked
-        self.overlay_toggled.emit(run_id, run["label"], run["history"] if on else None)
+        self.overlay_toggled.emit(run_id, run.name, run.history if on else None)
 
     def _on_duplicate(self) -> None:
-        run_id = self.selected() or next(reversed(self.runs), None)
+        run_id = self.selected() or (self.session.last.id if self.session.last else None)
         if run_id is not None:
             self.duplicate_requested.emit(run_id)

@@ -1,0 +1,113 @@
+"""The runs of one working session, as :class:`RunRecord` s: the model behind the Runs table.
+
+Qt-free. A run has one shape wherever it came from (trained now, or read from a project);
+the window's Runs table, project saving, the HTML report and "Duplicate with change" all read
+this, never a widget. Views subscribe with :meth:`Session.subscribe` and are told
+``(event, run_id)`` with ``event`` one of ``"added"``, ``"removed"``, ``"renamed"``,
+``"cleared"`` (``run_id`` ``""``) and ``"loaded"`` (a whole project's runs at once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from .project import Project, RunRecord
+from .runs import run_row
+
+Listener = Callable[[str, str], None]
+
+
+class Session:
+    def __init__(self) -> None:
+        self._runs: dict[str, RunRecord] = {}
+        self._count = 0  # ids handed out so far: ids are never reused in a session
+        self._listeners: list[Listener] = []
+
+    # -- reading --------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    def __iter__(self) -> Iterator[RunRecord]:
+        return iter(list(self._runs.values()))
+
+    def __contains__(self, run_id: str) -> bool:
+        return run_id in self._runs
+
+    def ids(self) -> list[str]:
+        """Run ids, oldest first."""
+        return list(self._runs)
+
+    def get(self, run_id: str) -> RunRecord | None:
+        return self._runs.get(run_id)
+
+    @property
+    def last(self) -> RunRecord | None:
+        """The run added most recently (what History / Model export refer to)."""
+        return next(reversed(self._runs.values()), None)
+
+    @property
+    def count(self) -> int:
+        """The number of the latest id handed out (``run3`` -> 3)."""
+        return self._count
+
+    def row(self, run_id: str) -> dict:
+        """The comparison numbers of one run (see :func:`runs.run_row`)."""
+        r = self._runs[run_id]
+        return run_row(r.name, r.config, r.history, r.summary, r.changes)
+
+    def rows(self, ids: list[str] | None = None) -> list[dict]:
+        return [self.row(i) for i in (self.ids() if ids is None else ids)]
+
+    # -- writing --------------------------------------------------------------------------
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def _emit(self, event: str, run_id: str = "") -> None:
+        for listener in list(self._listeners):
+            listener(event, run_id)
+
+    def next_id(self) -> str:
+        """A fresh id for a run about to start (``run1``, ``run2``...)."""
+        self._count += 1
+        return f"run{self._count}"
+
+    def add(self, run: RunRecord) -> RunRecord:
+        if run.id in self._runs:
+            raise ValueError(f"run id {run.id!r} is already in the session")
+        self._runs[run.id] = run
+        if run.id[3:].isdigit() and run.id.startswith("run"):
+            self._count = max(self._count, int(run.id[3:]))
+        self._emit("added", run.id)
+        return run
+
+    def remove(self, run_id: str) -> RunRecord:
+        run = self._runs.pop(run_id)
+        self._emit("removed", run_id)
+        return run
+
+    def rename(self, run_id: str, name: str) -> None:
+        name = name.strip()
+        if not name:
+            raise ValueError("a run needs a name")
+        self._runs[run_id].name = name
+        self._emit("renamed", run_id)
+
+    def clear(self) -> None:
+        """Forget every run (a new experiment); ids start again at ``run1``."""
+        self._runs.clear()
+        self._count = 0
+        self._emit("cleared")
+
+    # -- projects -------------------------------------------------------------------------
+    def load(self, project: Project) -> None:
+        """Replace the runs with a project's (one ``"loaded"`` event); new runs get ids above
+        every numbered id in it."""
+        self._runs = {run.id: run for run in project.runs}
+        numbers = [int(r.id[3:]) for r in project.runs if r.id.startswith("run") and r.id[3:].isdigit()]
+        self._count = max([len(project.runs), *numbers])
+        self._emit("loaded")
+
+    def to_project(self, experiment: dict) -> Project:
+        """The experiment and these runs, with each run's final weights."""
+        return Project(experiment, [RunRecord(r.id, r.name, r.config, r.history, r.summary,
+                                              r.changes, r.weights) for r in self._runs.values()])
