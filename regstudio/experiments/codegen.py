@@ -12,6 +12,10 @@ when regstudio is importable, so they train on exactly the same split and
 standardization; ``--data FILE.npz`` plugs in the user's own arrays instead.
 Layer sizes are written out as numbers, so the data (or the dataset passed in) is
 needed once, here, to know the input shape and the number of outputs.
+
+Only what depends on the experiment is written here; the fully static blocks (the data
+loader, early stopping, evaluation, augmentation, helper layers) are real modules in
+``codegen_runtime/``, read as text and copied in.
 """
 
 from __future__ import annotations
@@ -381,7 +385,7 @@ def pytorch_script(config: dict, dataset=None, base_dir: str | Path | None = Non
             "import torch.nn.functional as F", "from torch import nn", ""] + _settings(cfg, plan)
     for name in ("ToNCHW", "KeepProbabilityDropout"):
         if name in helpers:
-            src += block("torch_blocks", name) + ["", "", ""]  # three blank lines, as always
+            src += block("torch_blocks", name) + [""]  # three blank lines after these, as always
 
     # -- model
     src += ["def build_model():",
@@ -404,7 +408,7 @@ def pytorch_script(config: dict, dataset=None, base_dir: str | Path | None = Non
                 "# strengths, or the layer's own where it overrides them.",
                 f"PENALTIES = {[(i, l1, l2) for i, l1, l2 in penalties]!r}",
                 f"PENALIZE_BIAS = {reg['apply_to_bias']!r}", "", "",
-                *block("torch_blocks", "penalized"), "", "",
+                *block("torch_blocks", "penalized"),
                 "def penalty(model):",
                 '    """(the penalty alpha*sum|w| + alpha*sum(w**2), the part whose gradient backprop takes)."""',
                 "    total = grad_part = 0.0",
@@ -423,7 +427,7 @@ def pytorch_script(config: dict, dataset=None, base_dir: str | Path | None = Non
                         "            total, grad_part = total + term.detach(), grad_part + term"]
         src += ["    return total, grad_part", "", ""]
         if proximal:
-            src += block("torch_blocks", "soft_threshold") + ["", ""]
+            src += block("torch_blocks", "soft_threshold")
 
     # -- loss and metric
     src += ["def data_loss(outputs, y):"]
@@ -438,7 +442,7 @@ def pytorch_script(config: dict, dataset=None, base_dir: str | Path | None = Non
                 f"    return ({pred} == y).float().mean().item()", "", ""]
         metric = "acc"
     else:
-        src += block("torch_blocks", "score_r2") + ["", ""]
+        src += block("torch_blocks", "score_r2")
         metric = "r2"
 
     # -- optimizer
@@ -461,18 +465,18 @@ def pytorch_script(config: dict, dataset=None, base_dir: str | Path | None = Non
 
     # -- early stopping
     if es["enabled"]:
-        src += block("torch_blocks", "EarlyStopping") + ["", ""]
+        src += block("torch_blocks", "EarlyStopping")
 
     # -- data
-    src += block("data", "load_data") + ["", ""]
+    src += block("data", "load_data")
     if aug_ops:
         src += [f"FLIPS = {flips!r}  # (op, probability): done on the tensor",
                 "# Other ops run through regstudio's own augmentation (the app's exact ops) on the uint8",
                 "# images before standardization; without regstudio they are skipped.",
                 f"OTHER_OPS = {others!r}", "", "",
-                *block("torch_blocks", "Augment"), "", ""]
+                *block("torch_blocks", "Augment")]
 
-    src += block("torch_blocks", "evaluate") + ["", ""]
+    src += block("torch_blocks", "evaluate")
 
     # -- main
     ydtype = "torch.long" if plan.task == "classification" else "torch.float32"
@@ -666,7 +670,7 @@ def keras_script(config: dict, dataset=None, base_dir: str | Path | None = None)
     src += ["import argparse", "import json", "import os", "", "import keras", "import numpy as np",
             "from keras import layers, regularizers", ""] + _settings(cfg, plan)
     if leaky:
-        src += block("keras_blocks", "leaky_relu") + ["", ""]
+        src += block("keras_blocks", "leaky_relu")
     src += ["def build_model():",
             '    """The network, layer for layer as configured in Regularization Studio."""',
             "    return keras.Sequential(["]
@@ -704,7 +708,7 @@ def keras_script(config: dict, dataset=None, base_dir: str | Path | None = None)
             "    return model", "", ""]
 
     # data
-    src += block("data", "load_data") + ["", ""]
+    src += block("data", "load_data")
     if plan.loss == "sigmoid_bce":
         src += ["def targets(y):", '    return np.asarray(y, "float32").reshape(-1, 1)  # one logit per sample',
                 "", ""]
@@ -715,7 +719,7 @@ def keras_script(config: dict, dataset=None, base_dir: str | Path | None = None)
                 "# Other ops run through regstudio's own augmentation (the app's exact ops) on the uint8",
                 "# images before standardization; without regstudio they are skipped.",
                 f"OTHER_OPS = {others!r}", "",
-                *block("keras_blocks", "Batches"), "", ""]
+                *block("keras_blocks", "Batches")]
 
     # main
     src += ["def main():",

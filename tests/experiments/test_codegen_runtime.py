@@ -15,7 +15,7 @@ from regstudio.experiments.codegen_runtime import block
 
 def test_block_returns_the_lines_and_names_a_missing_block():
     lines = block("data", "load_data")
-    assert lines[0] == "def load_data(npz_path=None):" and lines[-1].strip()
+    assert lines[0] == "def load_data(npz_path=None):" and lines[-3].strip() and lines[-2:] == ["", ""]
     with pytest.raises(KeyError, match=r"codegen_runtime/data.py has no block 'nope'"):
         block("data", "nope")
 

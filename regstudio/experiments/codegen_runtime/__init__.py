@@ -3,7 +3,7 @@
 Each module here starts with the imports and the settings its code refers to (placeholder
 values: the generator writes the experiment's own), then one or more blocks, each opened by a
 ``# --- export: NAME ---`` line and running to the next such line or the end of the file.
-:func:`block` returns a block's lines as they appear in the scripts. The modules are read as
+:func:`block` returns a block's lines as the scripts hold them. The modules are read as
 text (``importlib.resources``), never imported, by the generator; only the tests import them
 (the PyTorch and Keras ones need those libraries). PyInstaller bundles them as data files.
 """
@@ -33,8 +33,9 @@ def _blocks(module: str) -> dict[str, tuple[str, ...]]:
 
 
 def block(module: str, name: str) -> list[str]:
-    """The lines of block ``name`` of ``module``.py, without its trailing blank lines."""
+    """The lines of block ``name`` of ``module``.py, then the two blank lines that follow a
+    top-level definition."""
     try:
-        return list(_blocks(module)[name])
+        return [*_blocks(module)[name], "", ""]
     except KeyError:
         raise KeyError(f"codegen_runtime/{module}.py has no block {name!r}") from None
