@@ -1,6 +1,6 @@
 #!/bin/sh
 # CI: build the bundle, run its self-test offscreen with no network use, check the
-# command line inside the bundle (train, a 2-worker spawn sweep), print the size figures.
+# command line inside the bundle (train, a 2-worker spawn sweep, a script export), print the size figures.
 #
 #   sh packaging/ci_bundle.sh                # builds in build/venv (fresh from PyPI the first time)
 #   PYTHON=.venv/bin/python sh packaging/ci_bundle.sh   # build with an existing environment
@@ -57,6 +57,9 @@ EOF
 test -s "$WORK/train/history.csv" && test -s "$WORK/train/summary.json" && test -s "$WORK/train/model.npz"
 "$EXE" sweep "$WORK/ci.json" --param regularization.l2 --values 1e-4,1e-3 --workers 2 --out "$WORK/sweep"
 test "$(wc -l < "$WORK/sweep/sweep.csv")" -eq 3
+# the script export reads experiments/codegen_runtime/*.py as text: the bundle ships it as data
+"$EXE" export "$WORK/ci.json" --framework pytorch --out "$WORK/ci_torch.py"
+grep -q "^def load_data(npz_path=None):" "$WORK/ci_torch.py" && grep -q "^def evaluate(model, X, y):" "$WORK/ci_torch.py"
 status=0
 "$EXE" train "$WORK/missing.json" --out "$WORK/x" 2>"$WORK/err" || status=$?
 test "$status" -eq 2 && grep -q "no such file" "$WORK/err"

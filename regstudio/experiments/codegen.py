@@ -12,6 +12,10 @@ when regstudio is importable, so they train on exactly the same split and
 standardization; ``--data FILE.npz`` plugs in the user's own arrays instead.
 Layer sizes are written out as numbers, so the data (or the dataset passed in) is
 needed once, here, to know the input shape and the number of outputs.
+
+Only what depends on the experiment is written here; the fully static blocks (the data
+loader, early stopping, evaluation, augmentation, helper layers) are real modules in
+``codegen_runtime/``, read as text and copied in.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from .. import __version__
 from ..engine.conv import conv_geometry
 from ..engine.model import ModelSpecError, normalized_layers
 from .build import choose_loss, load_data
+from .codegen_runtime import block
 from .config import ConfigError, validate_config
 from .export import atomic_write
 
@@ -302,32 +307,6 @@ def _torch_model(plan: _Plan) -> tuple[list[str], list[tuple[int, float, float]]
     return lines, penalties, init, helpers
 
 
-_TORCH_HELPERS = {
-    "ToNCHW": '''
-class ToNCHW(nn.Module):
-    """(N, H, W, C) images, as Regularization Studio stores them -> (N, C, H, W) for nn.Conv2d."""
-
-    def forward(self, x):
-        return x.permute(0, 3, 1, 2)
-''',
-    "KeepProbabilityDropout": '''
-class KeepProbabilityDropout(nn.Module):
-    """Dropout as in the original paper (Srivastava et al., 2014): training drops units
-    without rescaling the kept ones; evaluation multiplies by 1 - rate. nn.Dropout is the
-    "inverted" form (kept units x 1/(1-rate) while training); both have the same mean."""
-
-    def __init__(self, rate):
-        super().__init__()
-        self.rate = rate
-
-    def forward(self, x):
-        if self.training:
-            return x * (torch.rand_like(x) >= self.rate)
-        return x * (1.0 - self.rate)
-''',
-}
-
-
 def _torch_conventions(plan: _Plan) -> list[str]:
     reg, tr = plan.cfg["regularization"], plan.cfg["training"]
     strengths = [_strengths(plan, spec) for spec in plan.layers if spec["type"] in ("dense", "conv2d")]
@@ -381,40 +360,6 @@ def _settings(cfg: dict, plan) -> list[str]:
             f"SEED = {tr['seed']}", "", ""]
 
 
-# The data loader both scripts share: regstudio's own split and standardization, or an .npz.
-# In the scripts' batch makers' __init__: regstudio's own augmentation for the ops other than flips.
-_PIPELINE_SETUP = [
-    "        if OTHER_OPS and self.images is not None:",
-    "            from regstudio.data import Pipeline",
-    '            self.pipeline = Pipeline.from_config({"enabled": True, "ops": OTHER_OPS})',
-    "        elif OTHER_OPS:",
-    '            names = ", ".join(op["op"] for op in OTHER_OPS)',
-    '            print(f"note: augmentation {names} skipped (needs regstudio and its uint8 images)")',
-]
-
-_LOAD_DATA = ["def load_data(npz_path=None):",
-    '    """Train/validation/test arrays; the uint8 training images and the standardization',
-    '    when regstudio is available (the augmentation needs them)."""',
-    "    if npz_path:",
-    "        with np.load(npz_path, allow_pickle=False) as f:",
-    "            arrays = {k: f[k] for k in f.files}",
-    '        empty_x = np.zeros((0, *INPUT_SHAPE), np.float32)',
-    '        empty_y = arrays["y_val"][:0]',
-    '        return {"train": (arrays["X_train"], arrays["y_train"]),',
-    '                "val": (arrays["X_val"], arrays["y_val"]),',
-    '                "test": (arrays.get("X_test", empty_x), arrays.get("y_test", empty_y)),',
-    '                "images": None, "to_X": None}',
-    "    try:",
-    "        from regstudio.data import load_dataset",
-    "    except ImportError:",
-    '        raise SystemExit("regstudio is not installed: pip install it, or pass --data FILE.npz "',
-    '                         "with X_train, y_train, X_val, y_val") from None',
-    '    ds = load_dataset(CONFIG["data"])',
-    '    return {"train": (ds.train.X, ds.train.y), "val": (ds.val.X, ds.val.y),',
-    '            "test": (ds.test.X, ds.test.y), "images": ds.train.images, "to_X": ds.images_to_X}',
-    "", ""]
-
-
 def pytorch_script(config: dict, dataset=None, base_dir: str | Path | None = None) -> str:
     """The source of a standalone PyTorch script that trains ``config``'s experiment.
 
@@ -440,7 +385,7 @@ def pytorch_script(config: dict, dataset=None, base_dir: str | Path | None = Non
             "import torch.nn.functional as F", "from torch import nn", ""] + _settings(cfg, plan)
     for name in ("ToNCHW", "KeepProbabilityDropout"):
         if name in helpers:
-            src += _TORCH_HELPERS[name].split("\n")[1:] + ["", ""]
+            src += block("torch_blocks", name) + [""]  # three blank lines after these, as always
 
     # -- model
     src += ["def build_model():",
@@ -463,12 +408,7 @@ def pytorch_script(config: dict, dataset=None, base_dir: str | Path | None = Non
                 "# strengths, or the layer's own where it overrides them.",
                 f"PENALTIES = {[(i, l1, l2) for i, l1, l2 in penalties]!r}",
                 f"PENALIZE_BIAS = {reg['apply_to_bias']!r}", "", "",
-                "def penalized(model):",
-                '    """(tensor, l1, l2) for every penalized tensor."""',
-                "    for i, l1, l2 in PENALTIES:",
-                "        yield model[i].weight, l1, l2",
-                "        if PENALIZE_BIAS:",
-                "            yield model[i].bias, l1, l2", "", "",
+                *block("torch_blocks", "penalized"),
                 "def penalty(model):",
                 '    """(the penalty alpha*sum|w| + alpha*sum(w**2), the part whose gradient backprop takes)."""',
                 "    total = grad_part = 0.0",
@@ -487,12 +427,7 @@ def pytorch_script(config: dict, dataset=None, base_dir: str | Path | None = Non
                         "            total, grad_part = total + term.detach(), grad_part + term"]
         src += ["    return total, grad_part", "", ""]
         if proximal:
-            src += ["@torch.no_grad()",
-                    "def soft_threshold(model, lr):",
-                    '    """Proximal L1 step after each update: w = sign(w) * max(|w| - lr*alpha, 0)."""',
-                    "    for w, l1, _ in penalized(model):",
-                    "        if l1:",
-                    "            w.copy_(w.sign() * (w.abs() - lr * l1).clamp(min=0))", "", ""]
+            src += block("torch_blocks", "soft_threshold")
 
     # -- loss and metric
     src += ["def data_loss(outputs, y):"]
@@ -507,11 +442,7 @@ def pytorch_script(config: dict, dataset=None, base_dir: str | Path | None = Non
                 f"    return ({pred} == y).float().mean().item()", "", ""]
         metric = "acc"
     else:
-        src += ["def score(outputs, y):",
-                '    """R^2 = 1 - SSE / SST."""',
-                "    sst = (y - y.mean(0)).pow(2).sum().item()",
-                "    sse = (y - outputs).pow(2).sum().item()",
-                '    return 1 - sse / sst if sst > 0 else float("nan")', "", ""]
+        src += block("torch_blocks", "score_r2")
         metric = "r2"
 
     # -- optimizer
@@ -534,83 +465,18 @@ def pytorch_script(config: dict, dataset=None, base_dir: str | Path | None = Non
 
     # -- early stopping
     if es["enabled"]:
-        src += ["class EarlyStopping:",
-                '    """Keras\' EarlyStopping rules, epochs numbered from 1: an improvement is a change',
-                "    larger than min_delta in the right direction (and beating baseline, if set, resets",
-                "    the wait); stop after patience epochs without one; ignore the first",
-                '    start_from_epoch epochs; restore_best_weights puts back the best epoch\'s weights."""',
-                "",
-                "    def __init__(self, monitor, min_delta, patience, mode, baseline, restore_best_weights,",
-                "                 start_from_epoch):",
-                "        self.monitor, self.min_delta, self.patience = monitor, abs(min_delta), patience",
-                "        self.mode, self.baseline, self.restore = mode, baseline, restore_best_weights",
-                "        self.start_from_epoch = start_from_epoch",
-                '        self.best = float("inf") if mode == "min" else -float("inf")',
-                "        self.best_epoch, self.best_state, self.wait = 0, None, 0",
-                "",
-                "    def improves(self, value, reference):",
-                '        if self.mode == "min":',
-                "            return value + self.min_delta < reference",
-                "        return value - self.min_delta > reference",
-                "",
-                "    def should_stop(self, epoch, logs, model):",
-                "        current = logs[self.monitor]",
-                "        if epoch <= self.start_from_epoch:",
-                "            return False",
-                "        if self.restore and self.best_state is None:",
-                "            self.best_state, self.best_epoch = snapshot(model), epoch",
-                "        self.wait += 1",
-                "        if self.improves(current, self.best):",
-                "            self.best, self.best_epoch = current, epoch",
-                "            if self.restore:",
-                "                self.best_state = snapshot(model)",
-                "            if self.baseline is None or self.improves(current, self.baseline):",
-                "                self.wait = 0",
-                "            return False",
-                "        return self.wait >= self.patience and epoch > 1",
-                "",
-                "    def finish(self, model):",
-                "        if self.restore and self.best_state is not None:",
-                "            model.load_state_dict(self.best_state)",
-                '            print(f"restored the weights of epoch {self.best_epoch}")',
-                "", "",
-                "def snapshot(model):",
-                "    return {k: v.detach().clone() for k, v in model.state_dict().items()}", "", ""]
+        src += block("torch_blocks", "EarlyStopping")
 
     # -- data
-    src += _LOAD_DATA
+    src += block("data", "load_data")
     if aug_ops:
         src += [f"FLIPS = {flips!r}  # (op, probability): done on the tensor",
                 "# Other ops run through regstudio's own augmentation (the app's exact ops) on the uint8",
                 "# images before standardization; without regstudio they are skipped.",
                 f"OTHER_OPS = {others!r}", "", "",
-                "class Augment:",
-                '    """Makes a training batch: augmented images, standardized, as a tensor."""',
-                "",
-                "    def __init__(self, data):",
-                '        self.images, self.to_X, self.pipeline = data["images"], data["to_X"], None',
-                "        self.rng = np.random.default_rng(SEED)",
-                *_PIPELINE_SETUP,
-                "",
-                "    def __call__(self, x, idx):",
-                "        if self.pipeline is not None:",
-                "            images = self.pipeline(self.images[idx.numpy()], self.rng)",
-                "            x = torch.from_numpy(self.to_X(images))",
-                "        else:",
-                "            x = x.clone()",
-                "        for op, p in FLIPS:  # NHWC: width is axis 2, height axis 1",
-                "            chosen = torch.rand(len(x)) < p",
-                '            x[chosen] = x[chosen].flip(2 if op == "hflip" else 1)',
-                "        return x", "", ""]
+                *block("torch_blocks", "Augment")]
 
-    src += ["@torch.no_grad()",
-            "def evaluate(model, X, y):",
-            '    """Data loss (no penalty) and score in evaluation mode (no dropout)."""',
-            "    model.eval()",
-            "    if len(X) == 0:",
-            '        return float("nan"), float("nan")',
-            "    outputs = torch.cat([model(X[i:i + 1024]) for i in range(0, len(X), 1024)])",
-            "    return data_loss(outputs, y).item(), score(outputs, y)", "", ""]
+    src += block("torch_blocks", "evaluate")
 
     # -- main
     ydtype = "torch.long" if plan.task == "classification" else "torch.float32"
@@ -804,8 +670,7 @@ def keras_script(config: dict, dataset=None, base_dir: str | Path | None = None)
     src += ["import argparse", "import json", "import os", "", "import keras", "import numpy as np",
             "from keras import layers, regularizers", ""] + _settings(cfg, plan)
     if leaky:
-        src += ["def leaky_relu(x):", "    return keras.activations.leaky_relu(x, 0.01)  # the app's slope",
-                "", ""]
+        src += block("keras_blocks", "leaky_relu")
     src += ["def build_model():",
             '    """The network, layer for layer as configured in Regularization Studio."""',
             "    return keras.Sequential(["]
@@ -843,7 +708,7 @@ def keras_script(config: dict, dataset=None, base_dir: str | Path | None = None)
             "    return model", "", ""]
 
     # data
-    src += _LOAD_DATA
+    src += block("data", "load_data")
     if plan.loss == "sigmoid_bce":
         src += ["def targets(y):", '    return np.asarray(y, "float32").reshape(-1, 1)  # one logit per sample',
                 "", ""]
@@ -854,34 +719,7 @@ def keras_script(config: dict, dataset=None, base_dir: str | Path | None = None)
                 "# Other ops run through regstudio's own augmentation (the app's exact ops) on the uint8",
                 "# images before standardization; without regstudio they are skipped.",
                 f"OTHER_OPS = {others!r}", "",
-                'Base = getattr(keras.utils, "PyDataset", None) or keras.utils.Sequence', "", "",
-                "class Batches(Base):",
-                '    """Shuffled, augmented training batches; never used for validation data."""',
-                "",
-                "    def __init__(self, data):",
-                "        super().__init__()",
-                '        self.X, self.y = data["train"]',
-                '        self.images, self.to_X, self.pipeline = data["images"], data["to_X"], None',
-                "        self.rng = np.random.default_rng(SEED)",
-                "        self.order = self.rng.permutation(len(self.X))",
-                *_PIPELINE_SETUP,
-                "",
-                "    def __len__(self):",
-                "        return -(-len(self.X) // BATCH_SIZE)",
-                "",
-                "    def __getitem__(self, i):",
-                "        idx = self.order[i * BATCH_SIZE:(i + 1) * BATCH_SIZE]",
-                "        if self.pipeline is not None:",
-                "            x = self.to_X(self.pipeline(self.images[idx], self.rng))",
-                "        else:",
-                "            x = self.X[idx].copy()",
-                "        for op, p in FLIPS:  # NHWC: width is axis 2, height axis 1",
-                "            chosen = self.rng.random(len(x)) < p",
-                '            x[chosen] = np.flip(x[chosen], 2 if op == "hflip" else 1)',
-                "        return x, targets(self.y[idx])",
-                "",
-                "    def on_epoch_end(self):",
-                "        self.order = self.rng.permutation(len(self.X))", "", ""]
+                *block("keras_blocks", "Batches")]
 
     # main
     src += ["def main():",
