@@ -92,7 +92,7 @@ def _train(args) -> int:
     from .data import load_dataset
     from .engine import EpochEnd, Finished, TrainingControl, set_threads
     from .experiments.config import ConfigError, validate_config
-    from .experiments.export import make_out_folder, write_run
+    from .experiments.export import prepare_run_folder, write_run
     from .experiments.training import train
 
     cfg = read_config(args.config)
@@ -106,11 +106,7 @@ def _train(args) -> int:
         cfg = validate_config(cfg)
     except ConfigError as exc:
         raise UserError(f"{args.config}: {exc}") from None
-    existing = [n for n in ("history.csv", "summary.json", "model.npz") if (args.out / n).exists()]
-    if existing and not args.force:
-        raise UserError(f"{args.out} already holds {', '.join(existing)}; choose another --out folder "
-                        "or pass --force to replace them")
-    make_out_folder(args.out)  # before training: a bad location fails at once
+    prepare_run_folder(args.out, args.force)  # before training: a bad location fails at once
     set_threads(_threads(args.threads))
     total = cfg["training"]["epochs"]
 
