@@ -148,9 +148,9 @@ def check_weight_shapes(layers: list[dict], declared: dict, where: str, error) -
         if spec["type"] == "dense":
             need(w, len(shape[w]) == 2, "(inputs, units)")
             fan_in, units = shape[w]
-            need(w, spec.get("units") in (None, units), f"(inputs, {spec.get('units')})")
-            need(w, features in (None, fan_in) and (channels is None or fan_in % channels == 0),
-                 f"({features or f'a multiple of {channels}'}, {units})")
+            inputs = features or (f"a multiple of {channels}" if channels else "inputs")
+            need(w, spec.get("units") in (None, units) and features in (None, fan_in)
+                 and (channels is None or fan_in % channels == 0), f"({inputs}, {spec.get('units') or units})")
             features, channels = units, None
         else:
             need(w, features is None and len(shape[w]) == 4, "(kernel, kernel, channels, filters)")
