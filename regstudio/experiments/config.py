@@ -190,12 +190,13 @@ def check_schema(schema, current: int, key: str, error: type[Exception]) -> None
                     "Regularization Studio wrote this file: update to open it")
 
 
-def parse_json(data: bytes | str, where: str, error: type[Exception] = ConfigError):
+def parse_json(data: bytes | str, where: str, error: type[Exception] = ConfigError,
+               limit: int = MAX_CONFIG_BYTES):
     """JSON text (UTF-8, an optional BOM) to Python; anything malformed, nested too deeply,
-    larger than MAX_CONFIG_BYTES or with an integer over 4,300 digits raises ``error``
+    larger than ``limit`` bytes or with an integer over 4,300 digits raises ``error``
     naming ``where`` (and the line and column when the syntax is wrong)."""
-    if len(data) > MAX_CONFIG_BYTES:
-        raise error(f"{where}: larger than {MAX_CONFIG_BYTES // 2**20} MB, too large for a config")
+    if len(data) > limit:
+        raise error(f"{where}: larger than {limit // 2**20} MB, too large for a config")
     try:
         text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
         return json.loads(text)

@@ -104,7 +104,7 @@ def load_project(path: str | Path) -> Project:
         raise ProjectError(f"{path}: larger than {MAX_FILE_BYTES // 2**20} MB, the limit for a project "
                            "(see docs/limits.md)")
     if not data.startswith(b"PK"):
-        return Project(_experiment(path, parse_json(data, str(path), ProjectError)))
+        return Project(_experiment(path, parse_json(data, str(path), ProjectError)))  # a plain config
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             return _from_archive(path, archive, Budget(MAX_INFLATED_BYTES, ProjectError))
@@ -118,7 +118,8 @@ def load_project(path: str | Path) -> Project:
 def _from_archive(path: Path, archive: zipfile.ZipFile, budget: Budget) -> Project:
     budget.take(sum(info.file_size for info in archive.infolist()), f"{path}: the archive")
     header = parse_json(archive.read("project.json") if _has(archive, "project.json") else
-                        _missing(path, "project.json"), f"{path}: project.json", ProjectError)
+                        _missing(path, "project.json"), f"{path}: project.json", ProjectError,
+                        MAX_FILE_BYTES)
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ProjectError(f"{path}: project.json is not a Regularization Studio project")
     check_schema(header.get("schema"), SCHEMA, f"{path}: project schema", ProjectError)

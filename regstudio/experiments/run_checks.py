@@ -16,6 +16,7 @@ STOP_REASONS = ("completed", "early_stopping", "diverged", "cancelled")
 MAX_NAME = 200
 MAX_HISTORY_ROWS = 100_000  # training.epochs' upper limit
 _REQUIRED_COLUMNS = ("epoch", "train_loss", "val_loss")
+_FLOAT_MAX = 2**1023
 
 
 def _is_int(v) -> bool:
@@ -62,11 +63,15 @@ def check_history(rows, where: str, error) -> list[dict]:
                         f"(got {epoch!r})")
         clean = {}
         for key, value in row.items():
-            if value is None:
-                value = math.nan
-            elif not _is_number(value):
+            kind = type(value)
+            if kind is float or (kind is int and -_FLOAT_MAX < value < _FLOAT_MAX):
+                clean[key] = value  # what JSON gives: the fast path
+            elif value is None:
+                clean[key] = math.nan
+            elif _is_number(value):
+                clean[key] = value
+            else:
                 raise error(f"{where}: history row {i + 1}, column {key!r}: not a number ({value!r:.40})")
-            clean[key] = value
         out.append(clean)
     return out
 

@@ -36,27 +36,37 @@ class Budget:
         self.left -= n
 
 
+SMALL_MEMBER = 2**20  # members up to this size are read whole, once (a project of many small runs)
+
+
 def read_arrays(data: bytes, where: str, budget: Budget, check=None) -> dict[str, np.ndarray]:
     """The arrays of an ``.npz`` (bytes) by name. ``check(shapes)`` sees every declared
     ``name -> (shape, dtype)`` before any array is allocated and may raise to refuse them."""
     error = budget.error
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            infos = archive.infolist()
-            declared = {}
-            for info in infos:
+            declared, raw = {}, {}
+            for info in archive.infolist():
                 if not info.filename.endswith(".npy") or "/" in info.filename:
                     raise error(f"{where}: unexpected member {info.filename!r} (only NAME.npy arrays)")
-                declared[info.filename[:-4]] = _header(archive, info, where, error)
+                if info.file_size <= SMALL_MEMBER:
+                    budget.take(info.file_size, f"{where}: array {info.filename!r}")
+                    raw[info.filename] = archive.read(info)  # zipfile stops at the declared size
+                    declared[info] = _header(io.BytesIO(raw[info.filename]), info, where, error)
+                else:
+                    with archive.open(info) as fh:
+                        declared[info] = _header(fh, info, where, error)
             if check is not None:
-                check({name: (shape, dtype) for name, (shape, dtype, _f, _o) in declared.items()})
+                check({info.filename[:-4]: head[:2] for info, head in declared.items()})
             arrays = {}
-            for info in infos:
-                name = info.filename[:-4]
-                shape, dtype, fortran, offset = declared[name]
-                nbytes = math.prod(shape) * dtype.itemsize
-                budget.take(nbytes, f"{where}: array {name!r}")
-                arrays[name] = _fill(archive, info, shape, dtype, fortran, offset, where, error)
+            for info, (shape, dtype, fortran, offset) in declared.items():
+                budget.take(math.prod(shape) * dtype.itemsize, f"{where}: array {info.filename!r}")
+                array = np.empty(shape[::-1] if fortran else shape, dtype)
+                if info.filename in raw:
+                    array.reshape(-1)[...] = np.frombuffer(raw[info.filename], dtype, array.size, offset)
+                else:
+                    _fill(archive, info, array, offset, where, error)
+                arrays[info.filename[:-4]] = array.T if fortran else array
             return arrays
     except error:
         raise
@@ -64,17 +74,16 @@ def read_arrays(data: bytes, where: str, budget: Budget, check=None) -> dict[str
         raise error(f"{where}: the arrays are damaged ({type(exc).__name__}: {exc})") from None
 
 
-def _header(archive, info, where, error):
+def _header(fh, info, where, error):
     """(shape, dtype, fortran_order, data offset) from a member's ``.npy`` header."""
-    with archive.open(info) as fh:
-        version = np.lib.format.read_magic(fh)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
-        elif version in ((2, 0), (3, 0)):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
-        else:
-            raise error(f"{where}: array {info.filename!r} has an unknown format version {version}")
-        offset = fh.tell()
+    version = np.lib.format.read_magic(fh)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+    elif version in ((2, 0), (3, 0)):
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+    else:
+        raise error(f"{where}: array {info.filename!r} has an unknown format version {version}")
+    offset = fh.tell()
     if dtype.hasobject or dtype.kind not in "fiu" or dtype.fields is not None:
         raise error(f"{where}: array {info.filename!r} is not numeric ({dtype}); only numbers are read")
     nbytes = math.prod(shape) * dtype.itemsize
@@ -84,15 +93,14 @@ def _header(archive, info, where, error):
     return shape, dtype, fortran, offset
 
 
-def _fill(archive, info, shape, dtype, fortran, offset, where, error) -> np.ndarray:
-    array = np.empty(shape[::-1] if fortran else shape, dtype)
+def _fill(archive, info, array, offset, where, error) -> None:
+    """Read a large member's data straight into ``array`` (allocated after the checks)."""
     with archive.open(info) as fh:
         fh.read(offset)
-        view = memoryview(array.reshape(-1)).cast("B") if array.size else memoryview(b"")
+        view = memoryview(array.reshape(-1).view(np.uint8))
         got = 0
         while got < len(view):
             n = fh.readinto(view[got:])
             if not n:
                 raise error(f"{where}: array {info.filename!r} is truncated")
             got += n
-    return array.T if fortran else array
