@@ -7,7 +7,6 @@ machines without a display. Bad input prints one line and exits with status 2.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import signal
 import sys
@@ -62,26 +61,22 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def read_config(path: Path) -> dict:
-    """Parse a config or project file; errors name the file and line."""
-    if path.is_file() and path.read_bytes()[:2] == b"PK":  # a project archive (.regstudio)
-        from .experiments.project import ProjectError, load_project
+    """Parse a config or project file (a project is checked in full); errors name the file and line."""
+    from .experiments.config import ConfigError, read_json_file
+    from .experiments.project import ProjectError, load_project
 
-        try:
-            return load_project(path).experiment
-        except ProjectError as exc:
-            raise UserError(str(exc)) from None
+    if path.is_file():
+        with open(path, "rb") as fh:
+            is_archive = fh.read(2) == b"PK"
+        if is_archive:  # a project archive (.regstudio)
+            try:
+                return load_project(path).experiment
+            except ProjectError as exc:
+                raise UserError(str(exc)) from None
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file; check the path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: cannot be read as a UTF-8 text file ({exc})") from None
-    try:
-        cfg = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UserError(f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
-    except RecursionError:
-        raise UserError(f"{path}: nested too deeply to be a config") from None
+        cfg = read_json_file(path)
+    except ConfigError as exc:
+        raise UserError(str(exc)) from None
     if isinstance(cfg, dict) and "experiment" in cfg and "data" not in cfg:
         cfg = cfg["experiment"]  # a saved GUI project wraps the config
     return cfg
@@ -97,7 +92,7 @@ def _train(args) -> int:
     from .data import load_dataset
     from .engine import EpochEnd, Finished, TrainingControl, set_threads
     from .experiments.config import ConfigError, validate_config
-    from .experiments.export import make_out_folder, write_run
+    from .experiments.export import prepare_run_folder, write_run
     from .experiments.training import train
 
     cfg = read_config(args.config)
@@ -111,11 +106,7 @@ def _train(args) -> int:
         cfg = validate_config(cfg)
     except ConfigError as exc:
         raise UserError(f"{args.config}: {exc}") from None
-    existing = [n for n in ("history.csv", "summary.json", "model.npz") if (args.out / n).exists()]
-    if existing and not args.force:
-        raise UserError(f"{args.out} already holds {', '.join(existing)}; choose another --out folder "
-                        "or pass --force to replace them")
-    make_out_folder(args.out)  # before training: a bad location fails at once
+    prepare_run_folder(args.out, args.force)  # before training: a bad location fails at once
     set_threads(_threads(args.threads))
     total = cfg["training"]["epochs"]
 

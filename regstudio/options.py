@@ -10,7 +10,7 @@ from pathlib import Path
 
 _KIND_CHECKS = {
     "int": lambda v: isinstance(v, Integral) and not isinstance(v, bool),
-    "float": lambda v: isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v),
+    "float": lambda v: isinstance(v, Real) and not isinstance(v, bool) and _finite(v),
     "bool": lambda v: isinstance(v, bool),
     "choice": lambda v: isinstance(v, str | int | float | bool),
     "str": lambda v: isinstance(v, str),
@@ -19,8 +19,23 @@ _KIND_CHECKS = {
 KINDS = tuple(_KIND_CHECKS)
 
 
+def _finite(v: Real) -> bool:
+    """Finite as a float: an integer too large for a float (``1`` and 400 zeros) is not."""
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
+
+
 def _fmt(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def _shown(value: object) -> str:
+    """``repr(value)`` for a message; a huge integer is described, not printed in full."""
+    if isinstance(value, Integral) and not isinstance(value, bool) and abs(value) > 10**20:
+        return f"an integer of about {int(int(value).bit_length() * 0.30103) + 1} digits"
+    return repr(value)
 
 
 @dataclass(frozen=True)
@@ -55,7 +70,7 @@ class Option:
         """``value`` normalised to this option's kind, or ``error`` naming ``key``."""
         if value is None and (self.default is None or self.nullable):
             return None
-        given = value
+        given = _shown(value)
         if self.kind == "int" and isinstance(value, float) and value.is_integer():
             value = int(value)  # 300.0 from a JSON writer is 300
         ok = _KIND_CHECKS[self.kind](value)
@@ -65,7 +80,7 @@ class Option:
             value = int(value) if self.kind == "int" else float(value)
             ok = (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
         if not ok:
-            raise error(f"{key} must be {self.describe()} (got {given!r})")
+            raise error(f"{key} must be {self.describe()} (got {given})")
         return str(value) if self.kind == "path" else value
 
 

@@ -56,6 +56,10 @@ class EarlyStopping(Callback):
     epochs are ignored; an improvement must also beat ``baseline`` (when given) to
     reset the wait; with ``restore_best_weights`` the best epoch's weights are put
     back when training ends. With a best epoch ``b`` the run stops at ``b + patience``.
+
+    ``best_epoch`` is the epoch of the best monitored value (an improvement by more than
+    ``min_delta``); ``restored_epoch`` is the epoch whose weights were put back at the end,
+    or None when none were (the run ends with its last epoch's weights).
     """
 
     def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0,
@@ -82,6 +86,7 @@ class EarlyStopping(Callback):
         self.best = math.inf if self.mode == "min" else -math.inf
         self.best_epoch = 0
         self.best_weights = None
+        self.restored_epoch = None
 
     def on_epoch_end(self, epoch, logs):
         current = logs.get(self.monitor)
@@ -109,3 +114,4 @@ class EarlyStopping(Callback):
     def on_train_end(self, logs=None):
         if self.restore_best_weights and self.best_weights is not None:
             self.trainer.model.params[...] = self.best_weights
+            self.restored_epoch = self.best_epoch

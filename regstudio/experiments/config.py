@@ -10,12 +10,17 @@ that also drives the GUI's widgets and tooltips.
 from __future__ import annotations
 
 import copy
+import itertools
+import json
 import re
 
 from ..engine.model import ModelSpecError, normalized_layers
 from ..options import Option, validate
 
 SCHEMA = 1
+MAX_CONFIG_BYTES = 16 * 2**20  # a config is a few KB; this stops /dev/zero and the like
+MAX_LAYERS = 100
+MAX_HIDDEN_WEIGHTS = 2**26  # weights between consecutive dense layers: one 8192 x 8192 link
 
 
 class ConfigError(ValueError):
@@ -124,7 +129,15 @@ def _validate_augmentation(aug) -> dict:
 def _validate_model(model) -> dict:
     if not isinstance(model, dict) or set(model) - {"layers"}:
         raise ConfigError("model: must be an object with one key, layers (a list of layer objects)")
+    if isinstance(model.get("layers"), list) and len(model["layers"]) > MAX_LAYERS:
+        raise ConfigError(f"model.layers: at most {MAX_LAYERS} layers (got {len(model['layers'])}); "
+                          "see docs/limits.md")
     layers = normalized_layers(model.get("layers"), None)
+    units = [spec.get("units") for spec in layers if spec["type"] == "dense"]
+    hidden = sum(a * b for a, b in itertools.pairwise(units) if a and b)
+    if hidden > MAX_HIDDEN_WEIGHTS:
+        raise ConfigError(f"model.layers: the dense layers hold {hidden:,} weights between them, "
+                          f"more than the limit of {MAX_HIDDEN_WEIGHTS:,}; use fewer or smaller layers")
     for spec in layers:  # keep saved files short: no empty overrides, no unknown output size
         for key in ("l1", "l2", "units"):
             if key in spec and spec[key] is None:
@@ -141,10 +154,7 @@ def validate_config(cfg: dict) -> dict:
     unknown = [k for k in cfg if k not in allowed]
     if unknown:
         raise ConfigError(f"{unknown[0]} is not a known key here (known: {', '.join(allowed)})")
-    schema = cfg.get("schema", SCHEMA)
-    if schema != SCHEMA:
-        raise ConfigError(f"schema: this version reads schema {SCHEMA}, got {schema!r}; "
-                          "a newer Regularization Studio wrote this file")
+    check_schema(cfg.get("schema", SCHEMA), SCHEMA, "schema", ConfigError)
     for key in ("data", "model"):
         if key not in cfg:
             raise ConfigError(f"{key}: missing; every config needs a data and a model section")
@@ -168,6 +178,49 @@ def validate_config(cfg: dict) -> dict:
         raise
     except (ValueError, ModelSpecError) as exc:
         raise ConfigError(str(exc)) from None
+
+
+def check_schema(schema, current: int, key: str, error: type[Exception]) -> None:
+    """``schema`` must be an integer from 1 to ``current``; the message says which way it is off."""
+    if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
+        raise error(f"{key}: must be an integer from 1 to {current} (got {schema!r}); "
+                    "the file is damaged or not from Regularization Studio")
+    if schema > current:
+        raise error(f"{key}: {schema} is newer than this version reads ({current}); a newer "
+                    "Regularization Studio wrote this file: update to open it")
+
+
+def parse_json(data: bytes | str, where: str, error: type[Exception] = ConfigError,
+               limit: int = MAX_CONFIG_BYTES):
+    """JSON text (UTF-8, an optional BOM) to Python; anything malformed, nested too deeply,
+    larger than ``limit`` bytes or with an integer over 4,300 digits raises ``error``
+    naming ``where`` (and the line and column when the syntax is wrong)."""
+    if len(data) > limit:
+        raise error(f"{where}: larger than {limit // 2**20} MB, too large for a config")
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+        return json.loads(text)
+    except UnicodeDecodeError as exc:
+        raise error(f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise error(f"{where}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise error(f"{where}: nested too deeply to be a config") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise error(f"{where}: not a usable JSON file ({str(exc).split(';')[0]})") from None
+
+
+def read_json_file(path, error: type[Exception] = ConfigError):
+    """The JSON in ``path``, reading at most MAX_CONFIG_BYTES + 1 bytes (so a device such as
+    /dev/zero or a huge file is refused, not read until memory runs out)."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_CONFIG_BYTES + 1)
+    except FileNotFoundError:
+        raise error(f"{path}: no such file; check the path") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    return parse_json(data, str(path), error)
 
 
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")

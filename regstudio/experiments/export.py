@@ -1,4 +1,9 @@
-"""Files a run leaves behind: history CSV, summary JSON, model ``.npz``; all written atomically."""
+"""Files a run leaves behind: history CSV, summary JSON, model ``.npz``; all written atomically.
+
+A result folder is complete when it holds ``summary.json``: :func:`write_run` writes
+``model.npz`` and ``history.csv`` first and ``summary.json`` last, each through a temporary
+file renamed into place, so a crash or a full disk at any moment leaves either a complete
+set or one without ``summary.json``."""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ import numpy as np
 
 from ..engine import Sequential
 
+RESULT_FILES = ("model.npz", "history.csv", "summary.json")  # the order written: summary last
 HISTORY_COLUMNS = ("epoch", "train_loss", "data_loss", "penalty", "val_loss", "train_acc", "val_acc",
                    "train_r2", "val_r2", "lr", "seconds")
 MODEL_FORMAT = "regstudio-model-1"
@@ -24,8 +30,8 @@ class OutputError(ValueError):
 
 
 def make_out_folder(folder: str | Path) -> None:
-    """Create an output folder (and its parents); a file in the way or no permission is an
-    OutputError, raised before any work is done."""
+    """Create an output folder (and its parents) and make sure files can be written in it; a file
+    in the way, no permission or a read-only disk is an OutputError, raised before any work."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"--out {folder}: is a file, not a folder; choose a folder for the results")
@@ -33,6 +39,13 @@ def make_out_folder(folder: str | Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"--out {folder}: cannot create this folder ({exc.strerror or exc})") from None
+    try:  # a real probe: permission bits say nothing for root or on a read-only mount
+        fd, probe = tempfile.mkstemp(prefix=".regstudio-probe.", suffix=".tmp", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputError(f"--out {folder}: files cannot be written in this folder "
+                          f"({exc.strerror or exc}); choose a writable folder") from None
 
 
 def atomic_write(path: str | Path, data: bytes | str) -> None:
@@ -143,16 +156,45 @@ def load_model(path: str | Path) -> tuple[Sequential, dict]:
 
 
 def write_run(out_dir: str | Path, result, force: bool = False) -> list[Path]:
-    """``history.csv``, ``summary.json`` and ``model.npz`` of a run; refuses to overwrite unless forced."""
+    """``model.npz``, ``history.csv`` and, last, ``summary.json`` of a run (see the module
+    docstring); refuses to overwrite unless forced. Temporary files of earlier interrupted
+    writes are removed first; a file that cannot be written (a full disk) is an OutputError
+    naming it."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    targets = [out / "history.csv", out / "summary.json", out / "model.npz"]
-    existing = [p.name for p in targets if p.exists()]
+    prepare_run_folder(out, force)
+    remove_leftovers(out)
+    model, history, summary = (out / name for name in RESULT_FILES)
+    _write(summary, lambda: summary.unlink(missing_ok=True))  # the old set stops being complete
+    _write(model, lambda: save_model(model, result.model, result.config, result.dataset.task,
+                                     standardization(result.dataset)))
+    _write(history, lambda: atomic_write(history, history_csv(result.history)))
+    _write(summary, lambda: atomic_write(summary, dumps(result.summary)))
+    return [history, summary, model]
+
+
+def prepare_run_folder(folder: Path, force: bool = False) -> None:
+    """What :func:`write_run` needs, checked before training: a writable folder without a
+    result (unless ``force``); FileExistsError or OutputError otherwise."""
+    make_out_folder(folder)
+    existing = [name for name in ("history.csv", "summary.json", "model.npz") if (folder / name).exists()]
     if existing and not force:
-        raise FileExistsError(f"{out} already holds {', '.join(existing)}; choose another --out "
+        raise FileExistsError(f"{folder} already holds {', '.join(existing)}; choose another --out "
                               "folder or pass --force to replace them")
-    atomic_write(targets[0], history_csv(result.history))
-    atomic_write(targets[1], dumps(result.summary))
-    save_model(targets[2], result.model, result.config, result.dataset.task,
-               standardization(result.dataset))
-    return targets
+
+
+def remove_leftovers(folder: Path) -> list[Path]:
+    """Delete the temporary files (``.NAME.*.tmp``) that interrupted writes of the result files left."""
+    removed = []
+    for name in RESULT_FILES:
+        for tmp in folder.glob(f".{name}.*.tmp"):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
+def _write(path: Path, write) -> None:
+    try:
+        write()
+    except OSError as exc:
+        raise OutputError(f"{path}: could not be written ({exc.strerror or exc}); the folder holds no "
+                          "complete result (no summary.json); free some space or choose another --out") from None

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..engine import TrainingControl
+from ..engine import EarlyStopping, TrainingControl
 from ..engine.events import LiveChange
 from .build import build
 
@@ -33,7 +33,9 @@ def train(config: dict, base_dir: str | Path | None = None, on_event=None,
 
 
 def summarize(trainer, dataset, seconds: float) -> dict:
-    """The ``summary.json`` contents (ARCHITECTURE.md) of a finished run."""
+    """The ``summary.json`` contents (ARCHITECTURE.md) of a finished run. ``best_epoch`` is the
+    epoch of the lowest validation loss; ``restored_epoch`` the epoch whose weights early
+    stopping put back (None when the run ends with its last epoch's weights)."""
     rows = trainer.history.rows
     best = trainer.best_epoch
     final = {"train_loss": None, "val_loss": None}
@@ -49,6 +51,8 @@ def summarize(trainer, dataset, seconds: float) -> dict:
     return {
         "best_epoch": best,
         "best_val_loss": rows[best - 1]["val_loss"] if best else None,
+        "restored_epoch": next((cb.restored_epoch for cb in trainer.callbacks.callbacks
+                                if isinstance(cb, EarlyStopping)), None),
         "stopped_epoch": rows[-1]["epoch"] if rows else 0,
         "stop_reason": trainer.stop_reason,
         "message": trainer.stop_message,

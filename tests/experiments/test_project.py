@@ -7,6 +7,7 @@ import zipfile
 import numpy as np
 import pytest
 
+from regstudio.engine import Sequential
 from regstudio.experiments.config import default_config, validate_config
 from regstudio.experiments.project import Project, ProjectError, RunRecord, load_project, save_project
 
@@ -14,14 +15,15 @@ from regstudio.experiments.project import Project, ProjectError, RunRecord, load
 def make_project(n_runs=20):
     rng = np.random.default_rng(0)
     cfg = validate_config(default_config())
+    model = Sequential.from_config(cfg["model"]["layers"], (2,), 2)  # moons: 2 features, 2 classes
     runs = []
     for i in range(n_runs):
         history = [{"epoch": e, "train_loss": float(rng.random()), "val_loss": float(rng.random())}
                    for e in range(1, 6)]
         runs.append(RunRecord(f"run{i}", f"run {i}", cfg, history, {"best_epoch": 3, "stop_reason": "completed"},
                               [{"epoch": 2, "batch": 1, "key": "regularization.l2", "old": 0.0, "new": 0.01}],
-                              {"dense_0.W": rng.standard_normal((2, 8)).astype(np.float32),
-                               "dense_0.b": np.zeros(8, np.float32)}))
+                              {name: rng.standard_normal(w.shape).astype(np.float32)
+                               for name, w in model.get_weights().items()}))
     return Project(cfg, runs)
 
 

@@ -1,0 +1,106 @@
+"""Reading ``.npz`` bytes from a stranger: numeric arrays only, sizes checked before allocating.
+
+``np.load`` trusts the archive: an inner member that deflates 5 MB into 5 GB is inflated
+before anything can refuse it. Here every member's ``.npy`` header is read first (a few
+hundred bytes), its dtype and shape checked, the bytes it declares charged to a
+:class:`Budget` shared by the whole file, and only then is the array allocated and filled.
+Nothing is unpickled. Every failure is ``error(message)`` with one line.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import zipfile
+import zlib
+
+import numpy as np
+
+# What a damaged or hostile archive raises inside zipfile and its decompressors: a bit flip
+# (zlib.error, BadZipFile for a CRC mismatch), an encrypted member (RuntimeError), an unknown
+# compression method (NotImplementedError), a truncated stream (EOFError, OSError).
+DAMAGED = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, RuntimeError, NotImplementedError,
+           EOFError, OSError, ValueError)
+
+
+class Budget:
+    """Bytes that may still be inflated or allocated for one file."""
+
+    def __init__(self, limit: int, error: type[Exception]):
+        self.limit, self.left, self.error = limit, limit, error
+
+    def take(self, n: int, what: str) -> None:
+        if n > self.left:
+            raise self.error(f"{what} declares {n:,} bytes, beyond the limit of {self.limit:,} bytes "
+                             "for the whole file (see docs/limits.md); the file is damaged or hostile")
+        self.left -= n
+
+
+SMALL_MEMBER = 2**20  # members up to this size are read whole, once (a project of many small runs)
+
+
+def read_arrays(data: bytes, where: str, budget: Budget, check=None) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz`` (bytes) by name. ``check(shapes)`` sees every declared
+    ``name -> (shape, dtype)`` before any array is allocated and may raise to refuse them."""
+    error = budget.error
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            declared, raw = {}, {}
+            for info in archive.infolist():
+                if not info.filename.endswith(".npy") or "/" in info.filename:
+                    raise error(f"{where}: unexpected member {info.filename!r} (only NAME.npy arrays)")
+                if info.file_size <= SMALL_MEMBER:
+                    budget.take(info.file_size, f"{where}: array {info.filename!r}")
+                    raw[info.filename] = archive.read(info)  # zipfile stops at the declared size
+                    declared[info] = _header(io.BytesIO(raw[info.filename]), info, where, error)
+                else:
+                    with archive.open(info) as fh:
+                        declared[info] = _header(fh, info, where, error)
+            if check is not None:
+                check({info.filename[:-4]: head[:2] for info, head in declared.items()})
+            arrays = {}
+            for info, (shape, dtype, fortran, offset) in declared.items():
+                budget.take(math.prod(shape) * dtype.itemsize, f"{where}: array {info.filename!r}")
+                array = np.empty(shape[::-1] if fortran else shape, dtype)
+                if info.filename in raw:
+                    array.reshape(-1)[...] = np.frombuffer(raw[info.filename], dtype, array.size, offset)
+                else:
+                    _fill(archive, info, array, offset, where, error)
+                arrays[info.filename[:-4]] = array.T if fortran else array
+            return arrays
+    except error:
+        raise
+    except DAMAGED as exc:
+        raise error(f"{where}: the arrays are damaged ({type(exc).__name__}: {exc})") from None
+
+
+def _header(fh, info, where, error):
+    """(shape, dtype, fortran_order, data offset) from a member's ``.npy`` header."""
+    version = np.lib.format.read_magic(fh)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+    elif version in ((2, 0), (3, 0)):
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+    else:
+        raise error(f"{where}: array {info.filename!r} has an unknown format version {version}")
+    offset = fh.tell()
+    if dtype.hasobject or dtype.kind not in "fiu" or dtype.fields is not None:
+        raise error(f"{where}: array {info.filename!r} is not numeric ({dtype}); only numbers are read")
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes + offset != info.file_size:
+        raise error(f"{where}: array {info.filename!r} declares {nbytes:,} bytes of data but its "
+                    f"member holds {info.file_size - offset:,}")
+    return shape, dtype, fortran, offset
+
+
+def _fill(archive, info, array, offset, where, error) -> None:
+    """Read a large member's data straight into ``array`` (allocated after the checks)."""
+    with archive.open(info) as fh:
+        fh.read(offset)
+        view = memoryview(array.reshape(-1).view(np.uint8))
+        got = 0
+        while got < len(view):
+            n = fh.readinto(view[got:])
+            if not n:
+                raise error(f"{where}: array {info.filename!r} is truncated")
+            got += n

@@ -1,0 +1,68 @@
+"""Loading a 2,000-run project (issue 17, defect 5): every run's config, history, changes,
+summary and weights checked, as the window's open does before it shows anything.
+
+    python tests/benchmarks/bench_project_load.py [--runs 2000] [--repeats 5]
+
+Each run has a small model, 30 epochs of history and a live change; half the runs share a
+config (a sweep), half have their own (a different L2 each). Prints the best of the repeats and
+the time per run; the last line reads ``project load N ms``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from regstudio.engine import Sequential
+from regstudio.experiments.config import default_config, validate_config
+from regstudio.experiments.project import Project, RunRecord, load_project, save_project
+
+
+def make(n_runs: int) -> Project:
+    rng = np.random.default_rng(0)
+    base = default_config()
+    base["model"]["layers"] = [{"type": "dense", "units": 16, "activation": "relu"}, {"type": "dense"}]
+    base = validate_config(base)
+    weights = Sequential.from_config(base["model"]["layers"], (2,), 2).get_weights()
+    runs = []
+    for i in range(n_runs):
+        cfg = base if i % 2 else {**base, "regularization": {**base["regularization"], "l2": 1e-5 * (i + 1)}}
+        history = [{"epoch": e, "train_loss": float(rng.random()), "data_loss": float(rng.random()),
+                    "penalty": 0.0, "val_loss": float(rng.random()), "train_acc": 0.5, "val_acc": 0.5,
+                    "lr": 0.01, "seconds": 0.01} for e in range(1, 31)]
+        summary = {"best_epoch": 3, "restored_epoch": None, "best_val_loss": 0.3, "stopped_epoch": 30,
+                   "stop_reason": "completed", "message": "", "final": {"train_loss": 0.1, "val_loss": 0.3},
+                   "layers": [{"name": "dense_0", "l1_norm": 1.0, "l2_norm": 1.0, "sparsity": 0.0}],
+                   "n_params": 82, "seconds": 1.0, "data_report": []}
+        runs.append(RunRecord(f"run{i + 1}", f"run {i + 1}", cfg, history, summary,
+                              [{"epoch": 2, "batch": 1, "key": "regularization.l2", "old": 0.0, "new": 0.01}],
+                              weights))
+    return Project(base, runs, "run1")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=2000)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "big.regstudio"
+        save_project(path, make(args.runs))
+        times = []
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            project = load_project(path)
+            times.append(time.perf_counter() - start)
+        assert len(project.runs) == args.runs
+        best = min(times)
+        print(f"{args.runs} runs, {path.stat().st_size / 1e6:.2f} MB: best {best:.3f} s of {args.repeats} "
+              f"(median {sorted(times)[len(times) // 2]:.3f} s), {best / args.runs * 1e3:.2f} ms per run")
+        print(f"project load {best * 1e3:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
