@@ -72,8 +72,8 @@ class Dataset:
         """Raw features (tables, original units) -> standardised float32 model input."""
         if self.image_shape is not None:
             return self.images_to_X(np.asarray(raw))
-        raw = np.asarray(raw, dtype=np.float64)
-        return ((raw - self.x_mean) / self.x_std).astype(np.float32)
+        raw = np.asarray(raw)
+        return table_rows(raw, None, self.x_mean, self.x_std)
 
     def inverse_y(self, y: np.ndarray) -> np.ndarray:
         """Regression: standardised targets -> original units; identity otherwise."""
@@ -242,9 +242,9 @@ def make_dataset(raw: Raw, *, val_fraction: float = 0.3, test_fraction: float = 
             feature_names, encoding = encoder.feature_names, encoder.recipe()
             report, details = _encoding_notes(raw.columns, encoder)
         else:
-            X = np.asarray(raw.X, dtype=np.float64)
+            X = np.asarray(raw.X)
         x_mean, x_std = _stats(X[tr], standardize)
-        if not standardize:
+        if not standardize and X.dtype.kind == "f" and X.dtype.itemsize > 4:
             _check_float32_range(X, feature_names, raw.name)
     y = raw.y
     y_mean, y_std = 0.0, 1.0
@@ -274,10 +274,22 @@ def make_dataset(raw: Raw, *, val_fraction: float = 0.3, test_fraction: float = 
         if is_image:
             imgs = raw.images[idx]
             return Split(ds.images_to_X(imgs), ys, imgs)
-        return Split(ds.transform_X(X[idx]), ys, None)
+        return Split(table_rows(X, idx, x_mean, x_std, standardize), ys, None)
 
     ds.train, ds.val, ds.test = split(tr), split(va), split(te)
     return ds
+
+
+def table_rows(X: np.ndarray, idx: np.ndarray | None, mean: np.ndarray, std: np.ndarray,
+               standardize: bool = True, block: int = 16384) -> np.ndarray:
+    """Rows ``idx`` (None: all) of ``X`` as float32 model input ``(x - mean) / std``, computed
+    in float64 a block at a time: the result is the one full-size copy."""
+    n = len(X) if idx is None else len(idx)
+    out = np.empty((n, X.shape[1]), np.float32)
+    for lo in range(0, n, block):
+        part = X[lo:lo + block] if idx is None else X[idx[lo:lo + block]]
+        out[lo:lo + len(part)] = (part - mean) / std if standardize else part
+    return out
 
 
 def _encoding_notes(columns: list, encoder) -> tuple[list[str], dict]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import gzip
 import io
+import math
 import os
 import warnings
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from PIL import Image, ImageOps
 
 from .dataset import Raw, encode_target
 from .errors import DataError
-from .files import read_file
+from .files import MAX_ARRAY_BYTES, read_file
 from .progress import Cancel, Progress, check_cancel, report_progress
 from .table import Column, Table, is_missing, read_table
 
@@ -261,6 +262,7 @@ def read_npz(path: str | Path, x_key: str = "X", y_key: str = "y", task: str | N
                     raise DataError(f"{path}: no array named {key!r} (has: "
                                     f"{', '.join(npz.files) or 'none'}): save with "
                                     "numpy.savez(path, X=..., y=...)")
+                _check_member(npz.zip, key, path)
             X, y = npz[x_key], npz[y_key]
     except DataError:
         raise
@@ -275,10 +277,33 @@ def read_npz(path: str | Path, x_key: str = "X", y_key: str = "y", task: str | N
     return _arrays(path, X, y, task, (x_key, y_key))
 
 
+def _check_member(archive, key: str, path: Path) -> None:
+    """Refuse an array whose zip entry or .npy header declares more than MAX_ARRAY_BYTES, or
+    more values than its entry holds, before it is inflated or allocated."""
+    info = archive.getinfo(key + ".npy")
+    if info.file_size > MAX_ARRAY_BYTES:
+        raise DataError(f"{path}: array {key!r} inflates to {info.file_size / 2**30:.1f} GiB, more "
+                        f"than the {MAX_ARRAY_BYTES >> 30} GiB allowed: use a smaller sample")
+    with archive.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                else np.lib.format.read_array_header_2_0)
+        shape, _, dtype = read(member)
+        need = math.prod(shape) * dtype.itemsize
+    if need > info.file_size:
+        raise DataError(f"{path}: array {key!r} declares shape {shape} ({need} bytes) but holds "
+                        f"{info.file_size} bytes: the file is damaged, save it again")
+
+
 def _arrays(path: Path, X: np.ndarray, y: np.ndarray, task: str | None,
             names: tuple[str, str] = ("X", "y")) -> Raw:
-    """Checked features or images and labels; ``names`` says what X and y are called in errors."""
+    """Checked features or images and labels; ``names`` says what X and y are called in errors.
+    Tables keep their numeric dtype (no copy here: the split makes the one copy)."""
     x_name, y_name = names
+    if X.ndim == 0 or y.ndim == 0:
+        raise DataError(f"{path}: {x_name} and {y_name} must be arrays with one row per sample "
+                        f"(got shapes {X.shape} and {y.shape}): save with "
+                        "numpy.savez(path, X=..., y=...)")
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1 or len(y) != len(X):
@@ -287,8 +312,10 @@ def _arrays(path: Path, X: np.ndarray, y: np.ndarray, task: str | None,
     if X.dtype.kind not in "biuf":
         raise DataError(f"{path}: {x_name} must be numeric (got dtype {X.dtype})")
     if X.ndim == 2:
-        X = X.astype(np.float64)
-        if not np.isfinite(X).all():
+        if X.shape[1] == 0:
+            raise DataError(f"{path}: {x_name} has no columns (shape {X.shape}): save at least one "
+                            "feature column")
+        if X.dtype.kind == "f" and not np.isfinite(X).all():
             raise DataError(f"{path}: {x_name} has NaN or infinite values: remove or fill them")
         ys, classes, task = encode_target(y, task, str(path))
         return Raw(path.stem, task, ys, classes, X=X,
@@ -299,7 +326,8 @@ def _arrays(path: Path, X: np.ndarray, y: np.ndarray, task: str | None,
         raise DataError(f"{path}: {x_name} must be a table (N, F) or images (N, H, W) / (N, H, W, C) "
                         f"with C 1 or 3 (got shape {X.shape})")
     ys, classes, task = encode_target(y, task, str(path))
-    return Raw(path.stem, task, ys, classes, images=_to_uint8(X, path))
+    scale = 1.0 if X.dtype == np.uint8 or X.max(initial=0) > 1.0 else 255.0
+    return Raw(path.stem, task, ys, classes, images=_to_uint8(X, path), raw_scale=scale)
 
 
 def _to_uint8(X: np.ndarray, path: Path) -> np.ndarray:
@@ -317,29 +345,46 @@ IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x
 
 
 def read_idx(path: str | Path, what: str) -> np.ndarray:
-    """One IDX array, gzip-compressed or raw (detected by the magic bytes)."""
+    """One IDX array, gzip-compressed or raw (detected by the magic bytes); what the header
+    declares is checked against MAX_ARRAY_BYTES before anything is inflated."""
     path = Path(path)
     data = _file(path, what)
+    inflate = None
     if data[:2] == b"\x1f\x8b":
+        inflate = zlib.decompressobj(wbits=31)
         try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, ValueError) as e:
+            body = inflate.decompress(data, 4 + 4 * 4)
+        except zlib.error as e:
             raise DataError(f"{path}: damaged gzip file ({e}): download it again") from None
-    if len(data) < 4 or data[:2] != b"\0\0" or data[2] not in IDX_TYPES or not 1 <= data[3] <= 4:
+    else:
+        body = data
+    if len(body) < 4 or body[:2] != b"\0\0" or body[2] not in IDX_TYPES or not 1 <= body[3] <= 4:
         raise DataError(f"{path}: not an IDX file (bad magic number): data.{what} needs an "
                         "MNIST-format file such as train-images-idx3-ubyte(.gz)")
-    ndim = data[3]
+    ndim = body[3]
     head = 4 + 4 * ndim
-    if len(data) < head:
+    if len(body) < head:
         raise DataError(f"{path}: truncated IDX header: download the file again")
-    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    dtype = np.dtype(IDX_TYPES[data[2]])
-    need = int(np.prod(dims, dtype=object)) * dtype.itemsize
-    if len(data) - head != need:
+    dims = [int.from_bytes(body[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    dtype = np.dtype(IDX_TYPES[body[2]])
+    need = math.prod(dims) * dtype.itemsize
+    if need > MAX_ARRAY_BYTES:
+        raise DataError(f"{path}: the header declares {'x'.join(map(str, dims))} values "
+                        f"({need / 2**30:.1f} GiB), more than the {MAX_ARRAY_BYTES >> 30} GiB "
+                        "allowed: use a smaller file")
+    if inflate is not None:
+        try:  # at most one byte more than declared: enough to see that a file holds too much
+            body += inflate.decompress(inflate.unconsumed_tail,
+                                       max(1, need + 1 - (len(body) - head)))
+        except zlib.error as e:
+            raise DataError(f"{path}: damaged gzip file ({e}): download it again") from None
+        if len(body) - head < need + 1 and not inflate.eof:
+            raise DataError(f"{path}: damaged gzip file (it ends early): download it again")
+    if len(body) - head != need:
+        got = f"more than {need}" if len(body) - head > need else str(len(body) - head)
         raise DataError(f"{path}: the header promises {'x'.join(map(str, dims))} values "
-                        f"({need} bytes) but the file holds {len(data) - head} bytes: download "
-                        "it again")
-    return np.frombuffer(data, dtype, offset=head).reshape(dims).astype(dtype.newbyteorder("="))
+                        f"({need} bytes) but the file holds {got} bytes: download it again")
+    return np.frombuffer(body, dtype, offset=head).reshape(dims).astype(dtype.newbyteorder("="))
 
 
 def read_idx_pair(images: str | Path, labels: str | Path, task: str | None = None) -> Raw:
