@@ -63,7 +63,7 @@ class Encoder:
             else:
                 k = len(step.categories)
                 values = np.where(is_missing(col.values), step.fill, col.values)
-                codes = pd.Categorical(values, categories=step.categories).codes
+                codes = pd.Index(step.categories).get_indexer(values)  # -1: unseen
                 block = X[:, j:j + k]
                 block[:] = 0.0
                 seen = codes >= 0

@@ -351,7 +351,7 @@ def _column(path: Path, name: str, series, lines: np.ndarray, comma: bool) -> Co
     if kind in "biuf":
         return _numbers(path, name, series.to_numpy(np.float64), None, lines)
     if kind == "M":
-        return _dates(name, series)
+        return _dates(name, series.to_numpy())
     values = series.to_numpy(object)
     present = ~pd.isna(values)
     if present.any():
@@ -385,7 +385,7 @@ def _column(path: Path, name: str, series, lines: np.ndarray, comma: bool) -> Co
                         "cell, or leave the column out with data.ignore")
     date = _as_date(cells)
     if date is not None:
-        full = pd.Series(pd.NaT, index=range(len(values)), dtype="datetime64[ns]")
+        full = np.full(len(values), np.datetime64("NaT"), dtype=date.dtype)
         full[present] = date
         return _dates(name, full)
     levels = len(pd.unique(cells.to_numpy(object)))
@@ -419,8 +419,7 @@ def _as_date(cells):
     return None if dates.isna().any() else dates.to_numpy()
 
 
-def _dates(name: str, series) -> Column:
-    values = series.to_numpy("datetime64[ns]")
+def _dates(name: str, values: np.ndarray) -> Column:
     missing = int(np.isnat(values).sum())
     return Column(name, "date", values, missing, 0)
 
@@ -432,7 +431,7 @@ def date_parts(values: np.ndarray) -> dict[str, np.ndarray]:
 
     index = pd.DatetimeIndex(values)
     parts = {"year": index.year, "month": index.month, "day": index.day,
-             "weekday": index.weekday, "hour": index.hour, "minute": index.minute}
+             "weekday": index.day_of_week, "hour": index.hour, "minute": index.minute}
     out = {k: np.asarray(v, dtype=np.float64) for k, v in parts.items()}
     timed = np.nan_to_num(out["hour"]).any() or np.nan_to_num(out["minute"]).any()
     return {k: v for k, v in out.items() if k in DATE_PARTS or timed}
