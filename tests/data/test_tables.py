@@ -13,8 +13,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from regstudio.data import (DataError, LoadCancelled, dataset_from_raw, inspect_table,
-                            load_dataset, load_raw, loaders, table)
+from regstudio.data import (
+    DataError,
+    LoadCancelled,
+    dataset_from_raw,
+    inspect_table,
+    load_dataset,
+    load_raw,
+    loaders,
+    table,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PENGUINS = FIXTURES / "penguins.csv"
