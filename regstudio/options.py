@@ -15,6 +15,7 @@ _KIND_CHECKS = {
     "choice": lambda v: isinstance(v, str | int | float | bool),
     "str": lambda v: isinstance(v, str),
     "path": lambda v: isinstance(v, str | Path) and str(v) != "",
+    "names": lambda v: isinstance(v, list | tuple) and all(isinstance(x, str) and x for x in v),
 }
 KINDS = tuple(_KIND_CHECKS)
 
@@ -64,7 +65,8 @@ class Option:
             if self.high is not None:
                 return f"{noun} <= {_fmt(self.high)}"
             return noun
-        return {"bool": "true or false", "str": "a text", "path": "a file or folder path"}[self.kind]
+        return {"bool": "true or false", "str": "a text", "path": "a file or folder path",
+                "names": "a list of column names"}[self.kind]
 
     def check(self, value: object, key: str, error: type[Exception] = ValueError) -> object:
         """``value`` normalised to this option's kind, or ``error`` naming ``key``."""
@@ -81,6 +83,8 @@ class Option:
             ok = (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
         if not ok:
             raise error(f"{key} must be {self.describe()} (got {given})")
+        if self.kind == "names":
+            return list(value)
         return str(value) if self.kind == "path" else value
 
 

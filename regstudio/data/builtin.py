@@ -104,7 +104,7 @@ def _digits(o: dict, rng: np.random.Generator) -> Raw:
     table = _digits_table()
     images = np.round(table[:, :64] * (255 / 16)).astype(np.uint8).reshape(-1, 8, 8, 1)
     return Raw("digits", "classification", table[:, 64].copy(), [str(d) for d in range(10)],
-               images=images)
+               images=images, raw_scale=255 / 16)
 
 
 def _breast_cancer(o: dict, rng: np.random.Generator) -> Raw:

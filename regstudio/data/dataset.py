@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .encode import fit_encoder
 from .errors import DataError
 
 MAX_CLASSES = 100
@@ -24,6 +25,9 @@ class Raw:
     images: np.ndarray | None = None
     feature_names: list[str] = field(default_factory=list)
     report: list[str] = field(default_factory=list)
+    columns: list | None = None  # tables: raw feature columns, encoded by make_dataset
+    table_info: dict | None = None  # tables: file, rows, columns with kind and role
+    raw_scale: float = 1.0  # images: stored pixels = round(source values * raw_scale)
 
 
 @dataclass
@@ -51,6 +55,9 @@ class Dataset:
     x_std: np.ndarray = field(default=None, repr=False)  # in [0, 1] scale; 1 where constant
     y_mean: float = 0.0
     y_std: float = 1.0
+    data_report: dict = field(default_factory=dict)  # what was read, encoded, imputed, dropped
+    encoding: dict | None = None  # tables: the fitted column encoding (see encode.Encoder.recipe)
+    raw_scale: float = 1.0
 
     def images_to_X(self, images: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """uint8 (or float in [0, 1]) NHWC images -> float32 model input, as for train.X."""
@@ -65,8 +72,8 @@ class Dataset:
         """Raw features (tables, original units) -> standardised float32 model input."""
         if self.image_shape is not None:
             return self.images_to_X(np.asarray(raw))
-        raw = np.asarray(raw, dtype=np.float64)
-        return ((raw - self.x_mean) / self.x_std).astype(np.float32)
+        raw = np.asarray(raw)
+        return table_rows(raw, None, self.x_mean, self.x_std)
 
     def inverse_y(self, y: np.ndarray) -> np.ndarray:
         """Regression: standardised targets -> original units; identity otherwise."""
@@ -225,13 +232,20 @@ def make_dataset(raw: Raw, *, val_fraction: float = 0.3, test_fraction: float = 
         tr, va, te, notes = split_indices(raw.y, raw.task, val_fraction, test_fraction, train_size,
                                           rng, raw.classes)
     is_image = raw.images is not None
+    feature_names, report, encoding, details = list(raw.feature_names), [], None, {}
     if is_image:
         x_mean, x_std = _image_stats(raw.images[tr], standardize)
     else:
-        X = np.asarray(raw.X, dtype=np.float64)
+        if raw.columns is not None:
+            encoder = fit_encoder(raw.columns, tr)
+            X = encoder.transform(raw.columns)
+            feature_names, encoding = encoder.feature_names, encoder.recipe()
+            report, details = _encoding_notes(raw.columns, encoder)
+        else:
+            X = np.asarray(raw.X)
         x_mean, x_std = _stats(X[tr], standardize)
-        if not standardize:
-            _check_float32_range(X, list(raw.feature_names), raw.name)
+        if not standardize and X.dtype.kind == "f" and X.dtype.itemsize > 4:
+            _check_float32_range(X, feature_names, raw.name)
     y = raw.y
     y_mean, y_std = 0.0, 1.0
     if raw.task == "regression":
@@ -243,10 +257,14 @@ def make_dataset(raw: Raw, *, val_fraction: float = 0.3, test_fraction: float = 
             _check_float32_range(y.reshape(len(y), -1), ["the target"], raw.name)
     ds = Dataset(
         name=raw.name, task=raw.task, train=None, val=None, test=None, classes=list(raw.classes),
-        feature_names=list(raw.feature_names),
+        feature_names=feature_names,
         image_shape=tuple(int(s) for s in raw.images.shape[1:]) if is_image else None,
-        report=list(raw.report) + notes, x_mean=x_mean, x_std=x_std, y_mean=y_mean, y_std=y_std,
+        report=list(raw.report) + report + notes, x_mean=x_mean, x_std=x_std, y_mean=y_mean,
+        y_std=y_std, encoding=encoding, raw_scale=raw.raw_scale,
     )
+    ds.data_report = {**(raw.table_info or {}), **details,
+                      "features": len(feature_names) if not is_image else None,
+                      "notes": list(ds.report)}
 
     def split(idx: np.ndarray) -> Split:
         if raw.task == "regression":
@@ -256,10 +274,46 @@ def make_dataset(raw: Raw, *, val_fraction: float = 0.3, test_fraction: float = 
         if is_image:
             imgs = raw.images[idx]
             return Split(ds.images_to_X(imgs), ys, imgs)
-        return Split(ds.transform_X(X[idx]), ys, None)
+        return Split(table_rows(X, idx, x_mean, x_std, standardize), ys, None)
 
     ds.train, ds.val, ds.test = split(tr), split(va), split(te)
     return ds
+
+
+def table_rows(X: np.ndarray, idx: np.ndarray | None, mean: np.ndarray, std: np.ndarray,
+               standardize: bool = True, block: int = 16384) -> np.ndarray:
+    """Rows ``idx`` (None: all) of ``X`` as float32 model input ``(x - mean) / std``, computed
+    in float64 a block at a time: the result is the one full-size copy."""
+    n = len(X) if idx is None else len(idx)
+    out = np.empty((n, X.shape[1]), np.float32)
+    for lo in range(0, n, block):
+        part = X[lo:lo + block] if idx is None else X[idx[lo:lo + block]]
+        out[lo:lo + len(part)] = (part - mean) / std if standardize else part
+    return out
+
+
+def _encoding_notes(columns: list, encoder) -> tuple[list[str], dict]:
+    """Report lines and details of what the encoder did (one-hot, dates, imputation)."""
+    notes, details = [], {"one_hot": {}, "dates": {}, "imputed": {}}
+    for col, step in zip(columns, encoder.steps, strict=True):
+        if step.kind == "category":
+            details["one_hot"][col.name] = list(step.categories)
+        elif step.kind == "date":
+            details["dates"][col.name] = list(step.parts)
+        if col.missing:
+            details["imputed"][col.name] = {"count": col.missing, "value": step.fill}
+    if details["one_hot"]:
+        notes.append("one-hot encoded " + ", ".join(
+            f"{k!r} ({len(v)} categories)" for k, v in details["one_hot"].items()))
+    if details["dates"]:
+        notes.append("dates as numbers: " + ", ".join(
+            f"{k!r} -> {', '.join(v)}" for k, v in details["dates"].items()))
+    if details["imputed"]:
+        total = sum(v["count"] for v in details["imputed"].values())
+        notes.append(f"imputed {total} missing value(s) in " + ", ".join(
+            f"{k!r} ({v['count']})" for k, v in details["imputed"].items())
+            + " with the training split's mean (numbers) or most frequent value (text)")
+    return notes, details
 
 
 def _stats(a: np.ndarray, standardize: bool) -> tuple[np.ndarray, np.ndarray]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import codecs
-import csv
-import gzip
 import io
+import math
+import os
 import warnings
+import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -14,9 +15,10 @@ from PIL import Image, ImageOps
 
 from .dataset import Raw, encode_target
 from .errors import DataError
+from .files import MAX_ARRAY_BYTES, read_file
+from .progress import Cancel, Progress, check_cancel, report_progress
+from .table import Column, Table, is_missing, read_table
 
-MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "-"})
-DELIMITERS = ",;\t|"
 IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".gif": "GIF",
                  ".tif": "TIFF", ".tiff": "TIFF"}
 # Formats Pillow may report for a file of one kind: cameras and phones write JPEGs with an
@@ -27,104 +29,92 @@ MAX_LISTED = 5
 
 
 def _file(path: Path, what: str) -> bytes:
-    if not path.exists():
-        raise DataError(f"{path}: file not found: check data.{what}")
-    if path.is_dir():
-        raise DataError(f"{path} is a folder, not a file: point data.{what} at a file")
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise DataError(f"{path}: cannot read the file ({e.strerror or e})") from None
-    if not data:
-        raise DataError(f"{path}: the file is empty (0 bytes): choose a file with data")
-    return data
+    return read_file(path, what)
 
 
-# --- CSV ---------------------------------------------------------------------------------
-
-def _decode(data: bytes, path: Path) -> str:
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    if b"\x00" in data[:8192]:
-        raise DataError(f"{path}: this is a binary file, not a CSV text file: export the table "
-                        "as CSV")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-    control = sum(ch < " " and ch not in "\t\r\n" for ch in text[:8192])
-    if control > 0.01 * min(len(text), 8192):
-        raise DataError(f"{path}: this does not look like a CSV text file (control characters): "
-                        "export the table as CSV")
-    return text
-
-
-def _delimiter(text: str) -> str:
-    sample = "\n".join(text.splitlines()[:50])
-    try:
-        found = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
-    except csv.Error:
-        found = None
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    best = max(DELIMITERS, key=first.count)
-    if found is None or first.count(found) < first.count(best):
-        found = best if first.count(best) else ","
-    return found
-
-
-def _number(cell: str, decimal_comma: bool) -> float | None:
-    try:
-        v = float(cell.replace(",", ".") if decimal_comma else cell)
-    except ValueError:
-        return None
-    return v if np.isfinite(v) else None
-
+# --- tables ----------------------------------------------------------------------------------
 
 def read_csv(path: str | Path, target: str | None = None, task: str | None = None,
-             drop_missing: bool = False) -> Raw:
-    """Read a CSV table; ``target`` names the label column (default: the last column)."""
-    path = Path(path)
-    text = _decode(_file(path, "path"), path)
-    delim = _delimiter(text)
-    comma = delim != ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-    rows, lines = [], []
-    start = 1  # the line the next row starts on
-    try:
-        for row in reader:
-            if any("\n" in cell or "\r" in cell for cell in row):
-                raise DataError(f"{path}, line {start}: a quote opened on this line is not closed "
-                                "on it: add the missing closing quote (\") or remove the stray one")
-            start = reader.line_num + 1
-            if any(cell.strip() for cell in row):
-                rows.append([cell.strip() for cell in row])
-                lines.append(reader.line_num)
-    except csv.Error as e:
-        raise DataError(f"{path}, row {reader.line_num}: malformed CSV ({e})") from None
-    if not rows:
-        raise DataError(f"{path}: the file has no rows: choose a file with data")
-    first = rows[0]
-    header = len(rows) > 1 and any(
-        _number(a, comma) is None and a.lower() not in MISSING and _number(b, comma) is not None
-        for a, b in zip(first, rows[1], strict=False))
-    header = header or all(_number(a, comma) is None and a.lower() not in MISSING for a in first)
-    names = first if header else [f"column_{i + 1}" for i in range(len(first))]
-    names = [n or f"column_{i + 1}" for i, n in enumerate(names)]
-    body, body_lines = (rows[1:], lines[1:]) if header else (rows, lines)
-    if not body:
-        raise DataError(f"{path}: the file has a header but no data rows: add rows")
-    for row, line in zip(body, body_lines, strict=True):
-        if len(row) != len(names):
-            raise DataError(f"{path}, row {line}: {len(row)} fields but the header has "
-                            f"{len(names)}: fix that row (check quotes and delimiters)")
-    if len(names) < 2:
-        raise DataError(f"{path}: only one column: a table needs feature columns and a target "
-                        f"(delimiter detected: {delim!r})")
-    t = len(names) - 1 if target is None else _column(names, target, path)
-    return _table(path, names, t, body, body_lines, comma, task, drop_missing)
+             drop_missing: bool = False, *, missing: str | None = None,
+             ignore: list[str] = (), sheet: str | None = None, progress=None,
+             cancel=None) -> Raw:
+    """Read a table (.csv, .tsv, .txt or .xlsx); ``target`` names the label column (default:
+    the last). Features stay raw columns here: :func:`make_dataset` encodes them with the
+    training split's statistics. ``missing``: impute (default), drop or error; the older
+    ``drop_missing=True`` means drop."""
+    missing = missing or ("drop" if drop_missing else "impute")
+    table = read_table(Path(path), sheet=sheet, progress=progress, cancel=cancel)
+    return table_source(table, target, task, missing, ignore)
+
+
+def table_source(table: Table, target: str | None, task: str | None, missing: str,
+                 ignore: list[str] = ()) -> Raw:
+    """A parsed table as Raw for ``target`` (default: the last column), ``ignore`` left out."""
+    names = table.names
+    t = len(names) - 1 if target is None else _column(names, target, table.path)
+    for name in ignore:
+        if name not in names:
+            raise DataError(f"{table.path}: data.ignore names {name!r}, which is not a column: "
+                            f"use some of {_shown(names)}")
+    return table_raw(table, t, task, missing, set(ignore))
+
+
+def table_raw(table: Table, t: int, task: str | None, missing: str, ignore: set[str]) -> Raw:
+    """The parsed table as Raw: target encoded, rows with missing values dropped or refused as
+    ``missing`` says, id-like text columns left out; features kept as columns."""
+    path, cols = table.path, table.columns
+    target = cols[t]
+    roles = {c.name: "target" if i == t else "ignored" if c.name in ignore else
+             "left out" if c.kind == "text-id" else "feature" for i, c in enumerate(cols)}
+    feats = [c for c in cols if roles[c.name] == "feature"]
+    used = [target, *feats]
+    gaps = np.column_stack([is_missing(c.values) for c in used])
+    bad = gaps.any(axis=1)
+    report, lines, dropped = [], table.lines, 0
+    if missing == "impute":
+        bad = gaps[:, 0]  # a missing target cannot be imputed: those rows go
+    if bad.any():
+        if missing == "error":
+            r, c = np.argwhere(gaps)[0]
+            raise DataError(f"{path}: {int(bad.sum())} row(s) have missing values (first: row "
+                            f"{lines[r]}, column {used[c].name!r}): fill them in or set "
+                            "data.missing to impute or drop (data.drop_missing: true also drops)")
+        dropped = int(bad.sum())
+        what = "a missing target" if missing == "impute" else "missing values"
+        report.append(f"dropped {dropped} row(s) with {what}")
+        keep = ~bad
+        if not keep.any():
+            raise DataError(f"{path}: every row has a missing value: fill them in")
+        lines = lines[keep]
+        cols = [_rows(c, keep) for c in cols]
+        target, feats = cols[t], [c for c in cols if roles[c.name] == "feature"]
+    if target.kind == "date":
+        raise DataError(f"{path}: target column {target.name!r} holds dates: choose a column of "
+                        "classes or numbers as data.target")
+    labels = target.values if target.kind == "numeric" else target.values.astype(str)
+    y, classes, task = encode_target(labels, task, f"{path}, column {target.name!r}")
+    left = [c for c in cols if roles[c.name] == "left out"]
+    if left:
+        report.append("left out " + ", ".join(f"{c.name!r} ({c.levels} distinct text values: an "
+                                               "id or a name, not a category)" for c in left)
+                      + ": list it in data.ignore to silence this, or encode it yourself")
+    if not feats:
+        raise DataError(f"{path}: no feature columns left (besides the target "
+                        f"{target.name!r}): keep at least one column out of data.ignore")
+    info = {"file": str(path), "rows": int(len(table)), "rows_dropped": dropped,
+            "delimiter": table.delimiter, "encoding": table.encoding, "sheet": table.sheet,
+            "columns": [{**c.info(), "role": roles[c.name]} for c in table.columns]}
+    return Raw(path.stem, task, y, classes, feature_names=[c.name for c in feats], report=report,
+               columns=feats, table_info=info)
+
+
+def _rows(col: Column, keep: np.ndarray) -> Column:
+    values = col.values[keep]
+    return Column(col.name, col.kind, values, int(is_missing(values).sum()), col.levels)
+
+
+def _shown(names: list[str]) -> str:
+    return ", ".join(names[:30]) + (" ..." if len(names) > 30 else "")
 
 
 def _column(names: list[str], target: str, path: Path) -> int:
@@ -136,48 +126,19 @@ def _column(names: list[str], target: str, path: Path) -> int:
     if same:
         raise DataError(f"{path}: target {target!r} matches the columns "
                         f"{', '.join(repr(names[i]) for i in same)}: set data.target to one of them exactly")
-    shown = ", ".join(names[:30]) + (" ..." if len(names) > 30 else "")
     raise DataError(f"{path}: target column {target!r} not found: set data.target to one of "
-                    f"{shown}")
-
-
-def _table(path, names, t, body, body_lines, comma, task, drop_missing) -> Raw:
-    cells = np.array(body, dtype=object)
-    missing = np.vectorize(lambda c: c.lower() in MISSING, otypes=[bool])(cells)
-    bad_rows = missing.any(axis=1)
-    report = []
-    if bad_rows.any():
-        r, c = np.argwhere(missing)[0]
-        if not drop_missing:
-            raise DataError(f"{path}: {int(bad_rows.sum())} row(s) have missing values (first: row "
-                            f"{body_lines[r]}, column {names[c]!r}): fill them in or set "
-                            "data.drop_missing to true")
-        report.append(f"dropped {int(bad_rows.sum())} row(s) with missing values")
-        cells = cells[~bad_rows]
-        body_lines = [line for line, bad in zip(body_lines, bad_rows, strict=True) if not bad]
-        if len(cells) == 0:
-            raise DataError(f"{path}: every row has a missing value: fill them in")
-    feats = [i for i in range(len(names)) if i != t]
-    X = np.empty((len(cells), len(feats)))
-    for j, col in enumerate(feats):
-        values = [_number(c, comma) for c in cells[:, col]]
-        if None in values:
-            r = values.index(None)
-            raise DataError(f"{path}, row {body_lines[r]}, column {names[col]!r}: "
-                            f"{cells[r, col]!r} is not a number: feature columns must be "
-                            "numeric (encode categories as numbers or remove the column)")
-        X[:, j] = values
-    target = [_number(c, comma) for c in cells[:, t]]
-    labels = np.array(target) if None not in target else cells[:, t].astype(str)
-    y, classes, task = encode_target(labels, task, f"{path}, column {names[t]!r}")
-    return Raw(path.stem, task, y, classes, X=X, feature_names=[names[i] for i in feats],
-               report=report)
+                    f"{_shown(names)}")
 
 
 # --- image folders -------------------------------------------------------------------------
 
-def read_image_folder(path: str | Path, size: int = 32, color: str = "rgb") -> Raw:
-    """One sub-folder per class; unreadable files are skipped and listed in the report."""
+def read_image_folder(path: str | Path, size: int = 32, color: str = "rgb", *,
+                      progress: Progress = None, cancel: Cancel = None,
+                      workers: int | None = None) -> Raw:
+    """One sub-folder per class; unreadable files are skipped and listed in the report.
+
+    Files are decoded on ``workers`` threads (default: every core; Pillow decodes without
+    the GIL), JPEGs in draft mode at the smallest scale still at least ``size`` pixels."""
     root = Path(path)
     if not root.is_dir():
         what = "not found" if not root.exists() else "not a folder"
@@ -185,23 +146,22 @@ def read_image_folder(path: str | Path, size: int = 32, color: str = "rgb") -> R
     folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not folders:
         raise DataError(f"{root}: no sub-folders: put the images into one sub-folder per class")
-    images, labels, classes, skipped, empty = [], [], [], [], []
-    for folder in folders:
-        files = sorted(p for p in folder.rglob("*")
-                       if p.suffix.lower() in IMAGE_FORMATS and not p.name.startswith("."))
-        got = 0
-        for f in files:
-            img, why = _read_image(f, size, color)
-            if img is None:
-                skipped.append(f"{f.relative_to(root)} ({why})")
-                continue
-            images.append(img)
-            labels.append(len(classes))
-            got += 1
-        if got:
-            classes.append(folder.name)
+    listed = [(k, f) for k, folder in enumerate(folders) for f in sorted(
+        p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_FORMATS
+        and not p.name.startswith("."))]
+    results = _decode_all([f for _, f in listed], size, color, progress, cancel, workers)
+    images, labels, classes, skipped, found = [], [], [], [], set()
+    for (k, f), (img, why) in zip(listed, results, strict=True):
+        if img is None:
+            skipped.append(f"{f.relative_to(root)} ({why})")
         else:
-            empty.append(folder.name)
+            images.append(img)
+            labels.append(k)
+            found.add(k)
+    empty = [folders[k].name for k in range(len(folders)) if k not in found]
+    remap = {k: i for i, k in enumerate(sorted(found))}
+    classes = [folders[k].name for k in sorted(found)]
+    labels = [remap[k] for k in labels]
     if not images:
         raise DataError(f"{root}: no readable images (PNG, JPEG, BMP, GIF, TIFF) in its "
                         "sub-folders: add images, one sub-folder per class")
@@ -220,6 +180,21 @@ def read_image_folder(path: str | Path, size: int = 32, color: str = "rgb") -> R
                images=stack if stack.ndim == 4 else stack[..., None], report=report)
 
 
+def _decode_all(files: list[Path], size: int, color: str, progress: Progress, cancel: Cancel,
+                workers: int | None) -> list[tuple[np.ndarray | None, str]]:
+    """(pixels, why skipped) of every file, in order, decoded on a pool of threads."""
+    workers = workers or os.cpu_count() or 1
+    out: list = [None] * len(files)
+    step = max(64, 8 * workers)  # files handed out between cancel checks
+    with ThreadPoolExecutor(workers) as pool:
+        for lo in range(0, len(files), step):
+            check_cancel(cancel)
+            batch = files[lo:lo + step]
+            out[lo:lo + len(batch)] = pool.map(lambda f: _read_image(f, size, color), batch)
+            report_progress(progress, lo + len(batch), len(files))
+    return out
+
+
 def _read_image(path: Path, size: int, color: str) -> tuple[np.ndarray | None, str]:
     """(pixels, "") or (None, why it was skipped)."""
     try:
@@ -233,6 +208,8 @@ def _read_image(path: Path, size: int, color: str) -> tuple[np.ndarray | None, s
                     return None, f"not a {expected} file but {img.format}"
                 if img.width * img.height > MAX_PIXELS:
                     return None, f"too large ({img.width}x{img.height} pixels)"
+                if expected == "JPEG" and img.mode in ("RGB", "L"):  # decode at 1/2, 1/4, 1/8
+                    img.draft("L" if color == "grayscale" else img.mode, (size, size))
                 img.load()
                 img = ImageOps.exif_transpose(img)
                 if img.mode.startswith(("I", "F")):
@@ -285,6 +262,7 @@ def read_npz(path: str | Path, x_key: str = "X", y_key: str = "y", task: str | N
                     raise DataError(f"{path}: no array named {key!r} (has: "
                                     f"{', '.join(npz.files) or 'none'}): save with "
                                     "numpy.savez(path, X=..., y=...)")
+                _check_member(npz.zip, key, path)
             X, y = npz[x_key], npz[y_key]
     except DataError:
         raise
@@ -299,10 +277,33 @@ def read_npz(path: str | Path, x_key: str = "X", y_key: str = "y", task: str | N
     return _arrays(path, X, y, task, (x_key, y_key))
 
 
+def _check_member(archive, key: str, path: Path) -> None:
+    """Refuse an array whose zip entry or .npy header declares more than MAX_ARRAY_BYTES, or
+    more values than its entry holds, before it is inflated or allocated."""
+    info = archive.getinfo(key + ".npy")
+    if info.file_size > MAX_ARRAY_BYTES:
+        raise DataError(f"{path}: array {key!r} inflates to {info.file_size / 2**30:.1f} GiB, more "
+                        f"than the {MAX_ARRAY_BYTES >> 30} GiB allowed: use a smaller sample")
+    with archive.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                else np.lib.format.read_array_header_2_0)
+        shape, _, dtype = read(member)
+        need = math.prod(shape) * dtype.itemsize
+    if need > info.file_size:
+        raise DataError(f"{path}: array {key!r} declares shape {shape} ({need} bytes) but holds "
+                        f"{info.file_size} bytes: the file is damaged, save it again")
+
+
 def _arrays(path: Path, X: np.ndarray, y: np.ndarray, task: str | None,
             names: tuple[str, str] = ("X", "y")) -> Raw:
-    """Checked features or images and labels; ``names`` says what X and y are called in errors."""
+    """Checked features or images and labels; ``names`` says what X and y are called in errors.
+    Tables keep their numeric dtype (no copy here: the split makes the one copy)."""
     x_name, y_name = names
+    if X.ndim == 0 or y.ndim == 0:
+        raise DataError(f"{path}: {x_name} and {y_name} must be arrays with one row per sample "
+                        f"(got shapes {X.shape} and {y.shape}): save with "
+                        "numpy.savez(path, X=..., y=...)")
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1 or len(y) != len(X):
@@ -311,8 +312,10 @@ def _arrays(path: Path, X: np.ndarray, y: np.ndarray, task: str | None,
     if X.dtype.kind not in "biuf":
         raise DataError(f"{path}: {x_name} must be numeric (got dtype {X.dtype})")
     if X.ndim == 2:
-        X = X.astype(np.float64)
-        if not np.isfinite(X).all():
+        if X.shape[1] == 0:
+            raise DataError(f"{path}: {x_name} has no columns (shape {X.shape}): save at least one "
+                            "feature column")
+        if X.dtype.kind == "f" and not np.isfinite(X).all():
             raise DataError(f"{path}: {x_name} has NaN or infinite values: remove or fill them")
         ys, classes, task = encode_target(y, task, str(path))
         return Raw(path.stem, task, ys, classes, X=X,
@@ -323,7 +326,8 @@ def _arrays(path: Path, X: np.ndarray, y: np.ndarray, task: str | None,
         raise DataError(f"{path}: {x_name} must be a table (N, F) or images (N, H, W) / (N, H, W, C) "
                         f"with C 1 or 3 (got shape {X.shape})")
     ys, classes, task = encode_target(y, task, str(path))
-    return Raw(path.stem, task, ys, classes, images=_to_uint8(X, path))
+    scale = 1.0 if X.dtype == np.uint8 or X.max(initial=0) > 1.0 else 255.0
+    return Raw(path.stem, task, ys, classes, images=_to_uint8(X, path), raw_scale=scale)
 
 
 def _to_uint8(X: np.ndarray, path: Path) -> np.ndarray:
@@ -341,29 +345,46 @@ IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x
 
 
 def read_idx(path: str | Path, what: str) -> np.ndarray:
-    """One IDX array, gzip-compressed or raw (detected by the magic bytes)."""
+    """One IDX array, gzip-compressed or raw (detected by the magic bytes); what the header
+    declares is checked against MAX_ARRAY_BYTES before anything is inflated."""
     path = Path(path)
     data = _file(path, what)
+    inflate = None
     if data[:2] == b"\x1f\x8b":
+        inflate = zlib.decompressobj(wbits=31)
         try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, ValueError) as e:
+            body = inflate.decompress(data, 4 + 4 * 4)
+        except zlib.error as e:
             raise DataError(f"{path}: damaged gzip file ({e}): download it again") from None
-    if len(data) < 4 or data[:2] != b"\0\0" or data[2] not in IDX_TYPES or not 1 <= data[3] <= 4:
+    else:
+        body = data
+    if len(body) < 4 or body[:2] != b"\0\0" or body[2] not in IDX_TYPES or not 1 <= body[3] <= 4:
         raise DataError(f"{path}: not an IDX file (bad magic number): data.{what} needs an "
                         "MNIST-format file such as train-images-idx3-ubyte(.gz)")
-    ndim = data[3]
+    ndim = body[3]
     head = 4 + 4 * ndim
-    if len(data) < head:
+    if len(body) < head:
         raise DataError(f"{path}: truncated IDX header: download the file again")
-    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    dtype = np.dtype(IDX_TYPES[data[2]])
-    need = int(np.prod(dims, dtype=object)) * dtype.itemsize
-    if len(data) - head != need:
+    dims = [int.from_bytes(body[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    dtype = np.dtype(IDX_TYPES[body[2]])
+    need = math.prod(dims) * dtype.itemsize
+    if need > MAX_ARRAY_BYTES:
+        raise DataError(f"{path}: the header declares {'x'.join(map(str, dims))} values "
+                        f"({need / 2**30:.1f} GiB), more than the {MAX_ARRAY_BYTES >> 30} GiB "
+                        "allowed: use a smaller file")
+    if inflate is not None:
+        try:  # at most one byte more than declared: enough to see that a file holds too much
+            body += inflate.decompress(inflate.unconsumed_tail,
+                                       max(1, need + 1 - (len(body) - head)))
+        except zlib.error as e:
+            raise DataError(f"{path}: damaged gzip file ({e}): download it again") from None
+        if len(body) - head < need + 1 and not inflate.eof:
+            raise DataError(f"{path}: damaged gzip file (it ends early): download it again")
+    if len(body) - head != need:
+        got = f"more than {need}" if len(body) - head > need else str(len(body) - head)
         raise DataError(f"{path}: the header promises {'x'.join(map(str, dims))} values "
-                        f"({need} bytes) but the file holds {len(data) - head} bytes: download "
-                        "it again")
-    return np.frombuffer(data, dtype, offset=head).reshape(dims).astype(dtype.newbyteorder("="))
+                        f"({need} bytes) but the file holds {got} bytes: download it again")
+    return np.frombuffer(body, dtype, offset=head).reshape(dims).astype(dtype.newbyteorder("="))
 
 
 def read_idx_pair(images: str | Path, labels: str | Path, task: str | None = None) -> Raw:

@@ -7,13 +7,16 @@ from pathlib import Path
 
 import numpy as np
 
-from . import loaders
+from . import cache, loaders
 from .builtin import BUILTINS
 from .dataset import Dataset, Raw, make_dataset
 from .errors import DataError
 from .options import Option, validate
+from .progress import Cancel, Progress
+from .table import read_table
 
-SOURCES = ("builtin", "csv", "images", "npz", "idx")
+SOURCES = ("builtin", "table", "csv", "images", "npz", "idx")
+TABLE = "table"  # "csv" is the older name of the same source
 
 _TASK = Option(None, "choice", choices=("classification", "regression"),
                help="What to predict; left out, a text or small-integer target means classes.")
@@ -32,12 +35,18 @@ COMMON = {
 PER_SOURCE = {
     "builtin": {"name": Option("moons", "choice", choices=tuple(BUILTINS),
                                help="Which built-in data set.")},
-    "csv": {
-        "path": Option(None, "path", help="The CSV file (relative to the project file)."),
+    "table": {
+        "path": Option(None, "path", help="The table: .csv, .tsv, .txt or .xlsx (relative to the "
+                       "project file)."),
         "target": Option(None, "str", help="Name of the column to predict (default: the last)."),
         "task": _TASK,
-        "drop_missing": Option(False, "bool", help="Drop rows with missing values instead of "
-                               "stopping with an error."),
+        "missing": Option("impute", "choice", choices=("impute", "drop", "error"),
+                          help="Missing values: fill them with the training split's mean or most "
+                          "frequent value, drop their rows, or stop with an error."),
+        "drop_missing": Option(False, "bool", help="Older spelling of missing: drop (true drops "
+                               "rows with missing values)."),
+        "ignore": Option((), "names", help="Columns to leave out."),
+        "sheet": Option(None, "str", help="The Excel sheet to read (default: the first)."),
     },
     "images": {
         "path": Option(None, "path", help="A folder with one sub-folder of images per class."),
@@ -63,7 +72,7 @@ def source_options(source: str, name: str | None = None) -> dict[str, Option]:
     """Every allowed key of the ``data`` section for ``source`` (and builtin ``name``)."""
     if not isinstance(source, str) or source not in SOURCES:
         raise DataError(f"data.source must be one of {', '.join(SOURCES)} (got {source!r})")
-    table = {"source": COMMON["source"], **PER_SOURCE[source]}
+    table = {"source": COMMON["source"], **PER_SOURCE[TABLE if source == "csv" else source]}
     if source == "builtin" and name is not None:
         if not isinstance(name, str) or name not in BUILTINS:
             raise DataError(f"data.name must be one of {', '.join(BUILTINS)} (got {name!r})")
@@ -79,14 +88,19 @@ def validate_data(data_cfg: dict) -> dict:
         raise DataError(f"data must be a mapping of keys to values (got {data_cfg!r})")
     source = data_cfg.get("source", COMMON["source"].default)
     name = data_cfg.get("name", PER_SOURCE["builtin"]["name"].default) if source == "builtin" else None
-    return validate(data_cfg, source_options(source, name), "data.")
+    cfg = validate(data_cfg, source_options(source, name), "data.")
+    if source in ("csv", TABLE) and cfg["drop_missing"] and cfg["missing"] == "error":
+        raise DataError("data.drop_missing: true asks to drop rows but data.missing is 'error': "
+                        "keep only data.missing")
+    return cfg
 
 
 def rebase_paths(data_cfg: dict, old_base: str | Path | None, new_base: str | Path) -> dict:
     """The ``data`` section with its file paths read from ``new_base`` instead of ``old_base``
     (None: the working folder): relative when the file lies inside ``new_base``, so that a
     project moves with its data, else absolute."""
-    table = PER_SOURCE.get(data_cfg.get("source", COMMON["source"].default), {})
+    source = data_cfg.get("source", COMMON["source"].default)
+    table = PER_SOURCE.get(TABLE if source == "csv" else source, {})
     out = dict(data_cfg)
     new_base = Path(os.path.abspath(new_base))
     for key, option in table.items():
@@ -104,13 +118,18 @@ def load_dataset(data_cfg: dict, base_dir: str | Path | None = None) -> Dataset:
     return dataset_from_raw(load_raw(cfg, base_dir), cfg)
 
 
-def load_raw(data_cfg: dict, base_dir: str | Path | None = None) -> Raw:
+def load_raw(data_cfg: dict, base_dir: str | Path | None = None, *, progress: Progress = None,
+             cancel: Cancel = None, cache: bool = False) -> Raw:
     """The parse step alone: read or generate the samples of ``data_cfg`` (not yet split).
 
     What a sweep reads once and ships to its workers, and what the window keeps while the
-    user changes split options."""
+    user changes split options. ``progress(done, total)`` hears of rows or files read;
+    ``cancel`` (a callable or threading.Event) stops the load with :class:`LoadCancelled`.
+    With ``cache``, a file parsed before (same path, size, modification time and parse
+    options) is not read again: changing the split, seed, target or roles costs no parse."""
     cfg = validate_data(data_cfg)
-    return _load_raw(cfg, Path(base_dir) if base_dir is not None else Path.cwd())
+    return _load_raw(cfg, Path(base_dir) if base_dir is not None else Path.cwd(), progress,
+                     cancel, cache)
 
 
 def dataset_from_raw(raw: Raw, data_cfg: dict, indices=None) -> Dataset:
@@ -124,7 +143,7 @@ def dataset_from_raw(raw: Raw, data_cfg: dict, indices=None) -> Dataset:
                         seed=cfg["seed"], indices=indices)
 
 
-def _load_raw(cfg: dict, base: Path) -> Raw:
+def _load_raw(cfg: dict, base: Path, progress: Progress, cancel: Cancel, use_cache: bool) -> Raw:
     def path(key: str) -> Path:
         if cfg[key] is None:
             raise DataError(f"data.{key} is required for source {cfg['source']!r}: set it to a "
@@ -132,14 +151,29 @@ def _load_raw(cfg: dict, base: Path) -> Raw:
         p = Path(cfg[key]).expanduser()
         return p if p.is_absolute() else base / p
 
+    def keep(key: tuple, make):
+        return cache.cached(key, make) if use_cache else make()
+
     source = cfg["source"]
     if source == "builtin":
         spec = BUILTINS[cfg["name"]]
         return spec.make({k: cfg[k] for k in spec.options}, np.random.default_rng([cfg["seed"], 0]))
-    if source == "csv":
-        return loaders.read_csv(path("path"), cfg["target"], cfg["task"], cfg["drop_missing"])
+    if source in ("csv", TABLE):
+        file = path("path")
+        table = keep(("table", cache.file_key(file), cfg["sheet"]),
+                     lambda: read_table(file, sheet=cfg["sheet"], progress=progress, cancel=cancel))
+        missing = "drop" if cfg["drop_missing"] else cfg["missing"]
+        return loaders.table_source(table, cfg["target"], cfg["task"], missing, cfg["ignore"])
     if source == "images":
-        return loaders.read_image_folder(path("path"), cfg["size"], cfg["color"])
+        file = path("path")
+        return keep(("images", str(file.resolve()), cfg["size"], cfg["color"],
+                     cache.folder_key(file)),
+                    lambda: loaders.read_image_folder(file, cfg["size"], cfg["color"],
+                                                      progress=progress, cancel=cancel))
     if source == "npz":
-        return loaders.read_npz(path("path"), cfg["x_key"], cfg["y_key"], cfg["task"])
-    return loaders.read_idx_pair(path("images"), path("labels"), cfg["task"])
+        file = path("path")
+        return keep(("npz", cache.file_key(file), cfg["x_key"], cfg["y_key"], cfg["task"]),
+                    lambda: loaders.read_npz(file, cfg["x_key"], cfg["y_key"], cfg["task"]))
+    images, labels = path("images"), path("labels")
+    return keep(("idx", cache.file_key(images, labels), cfg["task"]),
+                lambda: loaders.read_idx_pair(images, labels, cfg["task"]))

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.recipe import input_recipe
 from ..engine import Sequential
 
 RESULT_FILES = ("model.npz", "history.csv", "summary.json")  # the order written: summary last
@@ -118,6 +119,9 @@ def save_model(path: str | Path, model: Sequential, config: dict, task: str = "c
             "n_outputs": int(model.output_shape[-1]), "task": task}
     if scaling is not None:
         meta["standardization"] = scaling
+    scales = dropout_test_scales(model)
+    if scales:
+        meta["dropout_test_scale"] = scales
     arrays = {name: view for name, view in model.parameters()}
     arrays["__meta__"] = np.array(json.dumps(_json_safe(meta)))
     buffer = io.BytesIO()
@@ -125,13 +129,17 @@ def save_model(path: str | Path, model: Sequential, config: dict, task: str = "c
     atomic_write(path, buffer.getvalue())
 
 
+def dropout_test_scales(model: Sequential) -> dict[str, float]:
+    """Keep-probability dropout layers: name -> the factor ``1 - rate`` that scales their input
+    at test time (inverted dropout is the identity then and is not listed)."""
+    return {layer.name: 1.0 - layer._quantized_rate() for layer in model.layers
+            if getattr(layer, "scaling", None) == "keep_probability" and layer.rate > 0}
+
+
 def standardization(dataset) -> dict:
-    """How raw inputs become model inputs and outputs go back to the data's units:
-    ``x = (raw / pixel_scale - x_mean) / x_std`` (pixel_scale 255 for 8-bit images, else 1) and,
-    for regression, ``y = output * y_std + y_mean``."""
-    return {"x_mean": np.ravel(dataset.x_mean).tolist(), "x_std": np.ravel(dataset.x_std).tolist(),
-            "pixel_scale": 255.0 if dataset.image_shape is not None else 1.0,
-            "y_mean": float(dataset.y_mean), "y_std": float(dataset.y_std)}
+    """How raw inputs become model inputs and outputs go back to the data's units (the table
+    encoding, pixel scales, means and deviations): see :mod:`regstudio.data.recipe`."""
+    return input_recipe(dataset)
 
 
 def load_model(path: str | Path) -> tuple[Sequential, dict]:

@@ -65,8 +65,6 @@ def test_breast_cancer_through_the_csv_source(tmp_path):
     ("a,b,label\n1,2,x\n3,red,y\n", r"row 3, column 'b': 'red' is not a number"),
     ("a,b,label\n1,2,x\n3,4,x\n5,6,x\n", r"only one class \(x\)"),
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", r"binary file"),
-    ("a,b,label\n1,,x\n3,4,y\n5,NA,y\n", r"2 row\(s\) have missing values \(first: row 2, "
-                                         r"column 'b'\).*data\.drop_missing"),
     # an unclosed quote swallows the rest of the file: the error names the line it opened on
     ("a,b,label\n1,2,x\n3,\"4,y\n5,6,x\n7,8,y\n", r"t\.csv, line 3: a quote opened on this line "
                                                   r"is not closed"),
@@ -74,6 +72,13 @@ def test_breast_cancer_through_the_csv_source(tmp_path):
 def test_csv_errors_say_what_and_where(tmp_path, text, match):
     with pytest.raises(DataError, match=match):
         _csv(tmp_path, text)
+
+
+def test_csv_missing_values_with_missing_error(tmp_path):
+    # impute is the default now (issue 16): the old error is what data.missing: error gives
+    with pytest.raises(DataError, match=r"2 row\(s\) have missing values \(first: row 2, "
+                                        r"column 'b'\).*data\.drop_missing"):
+        _csv(tmp_path, "a,b,label\n1,,x\n3,4,y\n5,NA,y\n", missing="error")
 
 
 def test_csv_target_not_found_lists_columns_and_missing_file(tmp_path):
