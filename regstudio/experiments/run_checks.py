@@ -35,6 +35,14 @@ def _fits_float(v) -> bool:
     return True
 
 
+def _is_layer_stats(value) -> bool:
+    """A list of per-layer objects: a ``name`` text and numbers (or null), e.g. weight norms."""
+    return isinstance(value, list) and all(
+        isinstance(entry, dict) and isinstance(entry.get("name", ""), str)
+        and all(v is None or _is_number(v) for k, v in entry.items() if k != "name")
+        for entry in value)
+
+
 def check_name(name, where: str, error) -> str:
     if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
         raise error(f"{where}: 'name' must be a text of 1 to {MAX_NAME} characters")
@@ -42,7 +50,7 @@ def check_name(name, where: str, error) -> str:
 
 
 def check_history(rows, where: str, error) -> list[dict]:
-    """Epoch rows with the same numeric columns; ``null`` becomes NaN."""
+    """Epoch rows with the same numeric columns (and per-layer norms); ``null`` becomes NaN."""
     if not isinstance(rows, list) or len(rows) > MAX_HISTORY_ROWS:
         raise error(f"{where}: 'history' must be a list of at most {MAX_HISTORY_ROWS:,} epoch records")
     out, columns = [], None
@@ -68,8 +76,8 @@ def check_history(rows, where: str, error) -> list[dict]:
                 clean[key] = value  # what JSON gives: the fast path
             elif value is None:
                 clean[key] = math.nan
-            elif _is_number(value):
-                clean[key] = value
+            elif _is_number(value) or (key == "layers" and _is_layer_stats(value)):
+                clean[key] = value  # "layers": the per-layer weight norms of that epoch
             else:
                 raise error(f"{where}: history row {i + 1}, column {key!r}: not a number ({value!r:.40})")
         out.append(clean)
@@ -112,10 +120,7 @@ def check_summary(summary, where: str, error) -> dict:
     final = summary.get("final", {})
     if not isinstance(final, dict) or any(v is not None and not _is_number(v) for v in final.values()):
         raise error(f"{where}: summary.final must map metric names to numbers")
-    layers = summary.get("layers", [])
-    if not isinstance(layers, list) or not all(
-            isinstance(entry, dict) and all(v is None or _is_number(v) for k, v in entry.items() if k != "name")
-            for entry in layers):
+    if not _is_layer_stats(summary.get("layers", [])):
         raise error(f"{where}: summary.layers must be a list of objects of numbers (and a name)")
     report = summary.get("data_report", [])
     if not isinstance(report, list) or not all(isinstance(line, str) for line in report):

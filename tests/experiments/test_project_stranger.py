@@ -54,6 +54,8 @@ def saved(tmp_path):
 @pytest.mark.parametrize(("edit", "message"), [
     (lambda r: r["history"][1].update(val_loss="high"), "run 1: history row 2, column 'val_loss': not a number"),
     (lambda r: r["history"][0].update(train_loss=[1]), "history row 1, column 'train_loss': not a number"),
+    (lambda r: [row.update(layers=[{"name": "d", "l2_norm": "big"}]) for row in r["history"]],
+     "history row 1, column 'layers': not a number"),
     (lambda r: r["history"][2].update(train_loss=True), "history row 3, column 'train_loss': not a number"),
     (lambda r: r["history"][2].pop("val_loss"), "history row 3 has other columns than row 1 ('val_loss')"),
     (lambda r: r["history"][1].update(epoch=1), "history row 2: epoch must be an integer counting up from 1"),
@@ -78,6 +80,13 @@ def test_a_crafted_run_is_refused_with_one_line(saved, edit, message):
     with pytest.raises(ProjectError, match=message.replace("(", r"\(").replace(")", r"\)")) as info:
         load_project(saved)
     assert "\n" not in str(info.value)
+
+
+def test_per_layer_norms_in_history_load(saved):
+    """The window's history rows carry each epoch's layer norms (they feed the weights view)."""
+    _edit_run(saved, lambda r: [row.update(layers=[{"name": "dense_0", "l2_norm": 1.5, "l1_norm": None}])
+                                for row in r["history"]])
+    assert load_project(saved).runs[0].history[0]["layers"][0]["l2_norm"] == 1.5
 
 
 def test_null_in_history_loads_as_nan_numbers(saved):
