@@ -37,9 +37,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..engine import TrainingControl
 from .config import ConfigError, validate_config
-from .executors import Cancelled, run_jobs
+from .executors import CancelControl, Cancelled, run_jobs
 
 GRID = 100  # cells per side of the two-feature disagreement map
 CURVE_POINTS = 200  # points of the 1-D grid for one-feature regression
@@ -232,17 +231,6 @@ def _answers(model, dataset, X: np.ndarray) -> np.ndarray:
     return np.asarray(dataset.inverse_y(out.reshape(-1, 1)), np.float64).reshape(-1)
 
 
-class _CancelControl(TrainingControl):
-    """A TrainingControl that also stops when ``event`` is set (serial executor)."""
-
-    def __init__(self, event):
-        super().__init__()
-        self._event = event
-
-    def wait_if_paused(self) -> bool:
-        return super().wait_if_paused() and not self._event.is_set()
-
-
 def fit_one(config: dict, base_dir: str | None, seed: int, index: int, bootstrap: bool = True,
             cancel_event=None) -> dict:
     """Train ``config`` on bootstrap resample ``index`` with one BLAS thread; return its answers
@@ -255,7 +243,7 @@ def fit_one(config: dict, base_dir: str | None, seed: int, index: int, bootstrap
     dataset = _dataset(config, base_dir)
     n = len(dataset.train)
     idx = bootstrap_indices(n, seed, index) if bootstrap else np.arange(n)
-    control = _CancelControl(cancel_event) if cancel_event is not None else None
+    control = CancelControl(cancel_event) if cancel_event is not None else None
     with threadpool_limits(limits=1, user_api="blas"):
         result = train(config, base_dir=base_dir, dataset=resampled(dataset, idx), control=control)
         kind, grid_X, _info = probe(dataset)
