@@ -96,3 +96,9 @@ def band(points: list[dict], key: str = "best_val_loss") -> tuple[list, list, li
 
 def _finite(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def learning_curve(points: list[dict]) -> dict:
+    """A training-set-size sweep (``data.train_size``) drawn as a learning curve: the training
+    data loss and the validation loss at the best epoch, each as :func:`band` ``(x, mean, lo, hi)``."""
+    return {"train": band(points, "train_loss_at_best"), "val": band(points, "best_val_loss")}

@@ -55,3 +55,15 @@ def test_band_is_mean_plus_minus_one_se():
     xs, mean, lo, hi = band(points([0.3, 0.4], [0.1, None], values=[1, 2]))
     assert xs == [1, 2] and mean == [0.3, 0.4]
     assert lo == pytest.approx([0.2, 0.4]) and hi == pytest.approx([0.4, 0.4])
+
+
+def test_learning_curve_bands_both_losses():
+    from regstudio.experiments.sweep_stats import learning_curve
+
+    pts = [{"value": 10, "train_loss_at_best": 0.1, "train_loss_at_best_se": 0.01,
+            "best_val_loss": 0.9, "best_val_loss_se": 0.1},
+           {"value": 100, "train_loss_at_best": 0.2, "train_loss_at_best_se": 0.02,
+            "best_val_loss": 0.5, "best_val_loss_se": 0.05}]
+    curve = learning_curve(pts)
+    assert curve["train"][0] == [10, 100] and curve["train"][2] == pytest.approx([0.09, 0.18])
+    assert curve["val"][3] == pytest.approx([1.0, 0.55])

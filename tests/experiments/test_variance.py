@@ -181,3 +181,11 @@ def test_each_rate_has_an_interval_and_overlap_means_no_clear_difference(config)
     comparison.with_reg.rate, comparison.with_reg.rate_ci = 0.15, (0.1, 0.2)
     comparison.without.rate = 0.3
     assert comparison.clear and comparison.verdict() == "lower"
+
+
+def test_the_demo_is_a_valid_experiment_with_l2():
+    from regstudio.experiments.variance import DEMO_K, demo_config
+
+    cfg = demo_config()
+    assert cfg["regularization"]["l2"] == 0.03 and DEMO_K == 8
+    assert cfg["data"]["n_samples"] == 400 and cfg["data"]["val_fraction"] == 0.75
