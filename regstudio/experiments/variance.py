@@ -42,7 +42,7 @@ from .executors import CancelControl, Cancelled, run_jobs
 
 GRID = 100  # cells per side of the two-feature disagreement map
 CURVE_POINTS = 200  # points of the 1-D grid for one-feature regression
-ADDED_L2 = 0.03  # the regularizer compare() adds when the experiment has none (docs/sweeps.md)
+ADDED_L2 = 1e-3  # the regularizer compare() adds when the experiment has none (see docs/sweeps.md)
 DEMO_K = 8  # models per side in the demo
 CI_DRAWS = 2000  # bootstrap draws of the confidence intervals
 CI_LEVEL = 0.95
