@@ -152,11 +152,11 @@ def connect(scheduler: str):
     from distributed import Client
 
     if not isinstance(scheduler, str) or not re.fullmatch(r"([a-z]+://)?[^\s:/]+(:\d+)?(/\S*)?", scheduler.strip()):
-        raise ConfigError(f"--scheduler: {scheduler!r} is not a Dask scheduler address; give one like "
+        raise ConfigError(f"{scheduler!r} is not a Dask scheduler address; give one like "
                           "tcp://host:8786")
     try:
         return Client(scheduler.strip(), timeout="10s")
     except (OSError, TimeoutError, ValueError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ConfigError(f"--scheduler: cannot reach the Dask scheduler at {scheduler} ({reason}); "
+        raise ConfigError(f"cannot reach the Dask scheduler at {scheduler} ({reason}); "
                           "check that it runs and the address is right") from None

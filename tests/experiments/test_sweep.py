@@ -263,9 +263,9 @@ def test_huge_values_and_bad_schedulers_are_one_line_and_exit_2(sweep_config, tm
     cases = [
         (["--values", "1" + "0" * 400], "--values: 100000000000... (401 characters) is beyond the range"),
         (["--values", "1e-3,inf"], "--values: inf is beyond the range of numbers"),
-        (["--values", "1e-3", "--scheduler", "tcp://h:port"], "--scheduler: 'tcp://h:port' is not a Dask"),
-        (["--values", "1e-3", "--scheduler", "tcp://127.0.0.1:1"], "--scheduler: cannot reach the Dask "
-                                                                   "scheduler at tcp://127.0.0.1:1"),
+        (["--values", "1e-3", "--scheduler", "tcp://h:port"], "'tcp://h:port' is not a Dask scheduler address"),
+        (["--values", "1e-3", "--scheduler", "tcp://127.0.0.1:1"], "cannot reach the Dask scheduler at "
+                                                                   "tcp://127.0.0.1:1"),
         (["--values", "1e-3", "--folds", "500"], "--folds: must be from 2 to the 200 samples"),
     ]
     for extra, message in cases:
