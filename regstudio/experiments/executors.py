@@ -3,6 +3,10 @@ cluster, with the same results whichever ran them (each job trains with one BLAS
 
 Used by sweeps and by the variance meter. The pool is ``spawn``-based so it works in the
 frozen app too; cancelling terminates the workers at once, leaving no stray processes.
+
+Data shipped once: ``shared`` (e.g. the parsed data) reaches every worker once, through the
+pool's initializer or Dask's ``Client.scatter(..., broadcast=True)``, and each job is called
+as ``fn(shared, *job)``; so a Dask worker needs regstudio, not the data files.
 """
 
 from __future__ import annotations
@@ -10,9 +14,11 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import re
 import threading
 from collections.abc import Callable
 
+from ..engine import TrainingControl
 from .config import ConfigError
 
 EXECUTORS = ("serial", "process", "dask")
@@ -22,8 +28,14 @@ class Cancelled(Exception):
     """The run was cancelled; results so far were passed to ``on_done``."""
 
 
-def one_thread_worker() -> None:
-    """Pool initializer: BLAS and OpenMP on one thread per worker process."""
+_NOTHING = object()
+_SHARED = _NOTHING  # in a pool worker: what the initializer received
+
+
+def one_thread_worker(shared=_NOTHING) -> None:
+    """Pool initializer: BLAS and OpenMP on one thread per worker process; keeps ``shared``."""
+    global _SHARED
+    _SHARED = shared
     os.environ["OMP_NUM_THREADS"] = "1"
     try:
         from threadpoolctl import threadpool_limits
@@ -32,10 +44,28 @@ def one_thread_worker() -> None:
     threadpool_limits(limits=1, user_api="blas")
 
 
+def _with_shared(fn: Callable, *job):
+    """In a pool worker: ``fn(shared, *job)`` with what the initializer kept."""
+    return fn(_SHARED, *job)
+
+
+class CancelControl(TrainingControl):
+    """A TrainingControl that also stops when ``event`` is set (the serial executor: a
+    running fit ends after its current batch, not at its end)."""
+
+    def __init__(self, event: threading.Event):
+        super().__init__()
+        self._event = event
+
+    def wait_if_paused(self) -> bool:
+        return super().wait_if_paused() and not self._event.is_set()
+
+
 def run_jobs(fn: Callable, jobs: list[tuple], executor: str = "process", workers: int | None = None,
              scheduler: str | None = None, on_done: Callable | None = None,
-             cancel: threading.Event | None = None) -> list:
-    """``fn(*job)`` for every job; the results in job order.
+             cancel: threading.Event | None = None, shared=_NOTHING) -> list:
+    """``fn(*job)`` (or ``fn(shared, *job)`` when ``shared`` is given) for every job; the
+    results in job order.
 
     ``on_done(index, result)`` is called in this thread as each job ends. When ``cancel`` is
     set, running jobs are stopped and :class:`Cancelled` is raised.
@@ -54,20 +84,22 @@ def run_jobs(fn: Callable, jobs: list[tuple], executor: str = "process", workers
         for index, job in enumerate(jobs):
             if cancel.is_set():
                 raise Cancelled()
-            done(index, fn(*job))
+            done(index, fn(*job) if shared is _NOTHING else fn(shared, *job))
     elif executor == "process":
-        _pool(fn, jobs, workers, cancel, done)
+        _pool(fn, jobs, workers, cancel, done, shared)
     else:
-        _dask(fn, jobs, scheduler, cancel, done)
+        _dask(fn, jobs, scheduler, cancel, done, shared)
     return results
 
 
-def _pool(fn, jobs, workers, cancel, done) -> None:
+def _pool(fn, jobs, workers, cancel, done, shared) -> None:
     n = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     pool = cf.ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"),
-                                  initializer=one_thread_worker)
+                                  initializer=one_thread_worker, initargs=(shared,))
+    call = (lambda job: pool.submit(fn, *job)) if shared is _NOTHING else \
+        (lambda job: pool.submit(_with_shared, fn, *job))
     try:
-        futures = {pool.submit(fn, *job): index for index, job in enumerate(jobs)}
+        futures = {call(job): index for index, job in enumerate(jobs)}
         pending = set(futures)
         while pending:
             if cancel.is_set():
@@ -87,19 +119,17 @@ def _pool(fn, jobs, workers, cancel, done) -> None:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _dask(fn, jobs, scheduler, cancel, done) -> None:
+def _dask(fn, jobs, scheduler, cancel, done, shared) -> None:
     try:
-        from distributed import Client, wait
+        from distributed import wait
     except ImportError:
         raise ConfigError("a Dask scheduler needs the cluster extra: pip install 'regstudio[cluster]'") from None
     if not scheduler:
         raise ConfigError("the Dask executor needs a scheduler address, e.g. tcp://host:8786")
+    client = connect(scheduler)
     try:
-        client = Client(scheduler, timeout="10s")
-    except (OSError, TimeoutError) as exc:
-        raise ConfigError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
-    try:
-        futures = [client.submit(fn, *job, pure=False) for job in jobs]
+        head = () if shared is _NOTHING else (client.scatter([shared], broadcast=True)[0],)
+        futures = [client.submit(fn, *head, *job, pure=False) for job in jobs]
         number = {f.key: index for index, f in enumerate(futures)}
         pending = set(futures)
         while pending:
@@ -115,3 +145,18 @@ def _dask(fn, jobs, scheduler, cancel, done) -> None:
             pending = set(result.not_done)
     finally:
         client.close()
+
+
+def connect(scheduler: str):
+    """A Dask ``Client`` for ``scheduler``; a bad or unreachable address is a ConfigError."""
+    from distributed import Client
+
+    if not isinstance(scheduler, str) or not re.fullmatch(r"([a-z]+://)?[^\s:/]+(:\d+)?(/\S*)?", scheduler.strip()):
+        raise ConfigError(f"{scheduler!r} is not a Dask scheduler address; give one like "
+                          "tcp://host:8786")
+    try:
+        return Client(scheduler.strip(), timeout="10s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"cannot reach the Dask scheduler at {scheduler} ({reason}); "
+                          "check that it runs and the address is right") from None

@@ -1,33 +1,51 @@
-"""Train once per value of one parameter: serially, on a local process pool, or on a Dask cluster.
+"""Sweeps: train at every value of one parameter (or every cell of a grid of two), once, R
+times with training seeds ``seed .. seed+R-1``, or once per fold of a K-fold
+cross-validation; serially, on a local process pool, or on a Dask cluster.
 
-Every point runs with one BLAS thread, so a point gives the same numbers
-whichever executor ran it (and points do not fight over cores).
+The data are parsed once per sweep (:func:`regstudio.data.load_raw`) and shipped to the
+workers; each fit splits them itself (the seeded split, or its fold) and trains with one
+BLAS thread, so a fit gives the same numbers whichever executor ran it.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from .config import ConfigError, get_path, set_path, validate_config
-from .executors import EXECUTORS, Cancelled, run_jobs
+from .executors import EXECUTORS, CancelControl, Cancelled, run_jobs
+from .sweep_stats import best_index, is_strength, one_se_index, summarize_fits
 
 COLUMNS = ("param", "value", "best_epoch", "best_val_loss", "train_loss_at_best")
+# after the columns above, the metric and seconds: what sweep.csv adds for repeats and folds
+STAT_COLUMNS = ("n", "best_val_loss_std", "best_val_loss_se", "{metric}_std", "penalty_at_best",
+                "train_loss_at_best_std", "train_loss_at_best_se")
+FIT_COLUMNS = ("best_epoch", "best_val_loss", "train_loss_at_best", "penalty_at_best", "{metric}",
+               "seconds")
+SPLIT_KEYS = ("val_fraction", "test_fraction", "train_size", "standardize")  # not part of parsing
 
 
 def parse_values(text: str) -> list:
-    """``"1e-5,1e-4,0.001"`` -> numbers; integers stay integers."""
+    """``"1e-5,1e-4,0.001"`` -> numbers; integers stay integers; non-finite numbers are errors."""
     values = []
     for token in (t.strip() for t in text.split(",")):
         if not token:
             continue
+        shown = token if len(token) <= 24 else f"{token[:12]}... ({len(token)} characters)"
         try:
-            values.append(int(token) if token.lstrip("-").isdigit() else float(token))
+            number = float(token)
         except ValueError:
-            raise ConfigError(f"--values: {token!r} is not a number; give numbers separated by commas") from None
+            raise ConfigError(f"--values: {shown!r} is not a number; give numbers separated by commas") from None
+        if not math.isfinite(number):
+            raise ConfigError(f"--values: {shown} is beyond the range of numbers (about 1.8e308) or not "
+                              "finite; give finite numbers separated by commas")
+        integral = token.lstrip("+-").isdigit() and abs(number) < 2**63
+        values.append(int(token) if integral else number)
     if not values:
         raise ConfigError("--values: give at least one number, e.g. 1e-5,1e-4,1e-3")
     return values
@@ -43,93 +61,284 @@ def log_grid(low: float, high: float, n: int) -> list[float]:
 
 def point_configs(config: dict, param: str, values: list) -> list[dict]:
     """One validated config per value; errors name the parameter."""
+    return [cfg for _cell, cfg in grid_configs(config, [(param, values)])]
+
+
+def grid_configs(config: dict, axes: list[tuple[str, list]]) -> list[tuple[tuple, dict]]:
+    """``((value, [value2]), config)`` per grid cell, the last parameter varying fastest."""
     config = validate_config(config)  # fills defaults, so every documented key exists
-    try:
-        get_path(config, param)
-    except (KeyError, IndexError, TypeError):
-        raise ConfigError(f"--param: {param} is not a key of this config") from None
-    configs = []
-    for value in values:
-        cfg = set_path(config, param, value)
-        cfg["name"] = f"{config.get('name', 'experiment')} [{param}={value:g}]"
-        configs.append(validate_config(cfg))
-    return configs
+    for param, _values in axes:
+        try:
+            get_path(config, param)
+        except (KeyError, IndexError, TypeError):
+            raise ConfigError(f"--param: {param} is not a key of this config") from None
+    if len({p for p, _ in axes}) < len(axes):
+        raise ConfigError("--param: give two different parameters for a grid")
+    cells = [()]
+    for _param, values in axes:
+        cells = [(*cell, v) for cell in cells for v in values]
+    out = []
+    for cell in cells:
+        cfg = config
+        for (param, _), value in zip(axes, cell, strict=True):
+            cfg = set_path(cfg, param, value)
+        label = ", ".join(f"{p}={v:g}" for (p, _), v in zip(axes, cell, strict=True))
+        cfg["name"] = f"{config.get('name', 'experiment')} [{label}]"
+        out.append((cell, validate_config(cfg)))
+    return out
 
 
-def run_point(config: dict, base_dir: str | None = None) -> dict:
-    """Train one config with one BLAS thread; return the numbers of its best epoch."""
+# -- one fit (in a worker process, or here for the serial executor) ---------------------------
+def raw_key(data_cfg: dict) -> str:
+    """What decides the parsed data: the ``data`` section without its split options."""
+    return json.dumps({k: v for k, v in data_cfg.items() if k not in SPLIT_KEYS}, sort_keys=True,
+                      default=str)
+
+
+def load_raws(configs: list[dict], base_dir: str | Path | None) -> dict:
+    """The parsed data of ``configs``, once per distinct source (usually one)."""
+    from ..data import load_raw
+
+    raws: dict = {}
+    for cfg in configs:
+        key = raw_key(cfg["data"])
+        if key not in raws:
+            raws[key] = load_raw(cfg["data"], base_dir)
+    return raws
+
+
+def fit_point(raws: dict, config: dict, fold: tuple[int, int] | None = None, cancel=None) -> dict:
+    """Train ``config`` on its data from ``raws`` (the seeded split, or fold ``fold = (i, K)``)
+    with one BLAS thread; the numbers of its best epoch. ``train_loss_at_best`` is the data
+    loss (no penalty, like the validation loss); ``penalty_at_best`` the penalty."""
     from threadpoolctl import threadpool_limits
 
+    from ..data import dataset_from_raw
+    from .folds import fold_indices
     from .training import train
 
     started = time.perf_counter()
+    raw = raws[raw_key(config["data"])]
+    indices = None if fold is None else fold_indices(raw, config["data"], fold[1], fold[0])
+    dataset = dataset_from_raw(raw, config["data"], indices)
+    control = CancelControl(cancel) if cancel is not None else None
     with threadpool_limits(limits=1, user_api="blas"):
-        result = train(config, base_dir=base_dir)
+        result = train(config, dataset=dataset, control=control)
+    if result.summary["stop_reason"] == "cancelled":  # stopped half-way: not a result
+        raise Cancelled()
     best = result.summary["best_epoch"]
     row = result.history[best - 1] if best else {}
-    metric = "val_acc" if "val_acc" in (result.history[0] if result.history else {}) else "val_r2"
-    return {
-        "best_epoch": best,
-        "best_val_loss": row.get("val_loss"),
-        "train_loss_at_best": row.get("train_loss"),
-        "train_data_loss_at_best": row.get("data_loss"),  # without the penalty: compares with val
-        f"{metric}_at_best": row.get(metric),
-        "seconds": time.perf_counter() - started,
-    }
+    metric = "val_acc" if dataset.task == "classification" else "val_r2"
+    return {"best_epoch": best, "best_val_loss": row.get("val_loss"),
+            "train_loss_at_best": row.get("data_loss"), "penalty_at_best": row.get("penalty"),
+            f"{metric}_at_best": row.get(metric), "seconds": time.perf_counter() - started}
 
 
+def run_point(config: dict, base_dir: str | None = None) -> dict:
+    """One config on its seeded split, loading its own data (a single run, outside sweeps)."""
+    cfg = validate_config(config)
+    return fit_point(load_raws([cfg], base_dir), cfg)
+
+
+# -- a sweep -----------------------------------------------------------------------------------
 class Sweep:
-    """A sweep over ``values`` of ``param``; :meth:`run` blocks, :meth:`cancel` may come from any thread.
+    """A sweep over ``values`` of ``param`` (and ``second = (param2, values2)``: a grid);
+    :meth:`run` blocks, :meth:`cancel` may come from any thread.
 
-    ``executor`` is ``"serial"``, ``"process"`` (default; ``workers`` processes,
-    spawned so it also works in the frozen app) or ``"dask"`` (``scheduler`` address,
-    needs the ``cluster`` extra).
+    ``executor`` is ``"serial"``, ``"process"`` (default; ``workers`` processes, spawned so it
+    also works in the frozen app) or ``"dask"`` (``scheduler`` address, the ``cluster``
+    extra). ``repeats`` R trains each point with training seeds ``seed .. seed+R-1`` on one
+    split; ``folds`` K once per fold of a stratified K-fold over training + validation data.
+    The data are read here, so bad data fail at once, and never again during the run.
     """
 
     def __init__(self, config: dict, param: str, values: list, executor: str = "process",
-                 workers: int | None = None, scheduler: str | None = None, base_dir=None):
+                 workers: int | None = None, scheduler: str | None = None, base_dir=None, *,
+                 second: tuple[str, list] | None = None, repeats: int = 1, folds: int | None = None):
         if executor not in EXECUTORS:
             raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
+        if folds is not None and repeats != 1:
+            raise ConfigError("--repeats and --folds: give one of them, not both")
+        if repeats < 1:
+            raise ConfigError(f"--repeats: must be at least 1 (got {repeats})")
+        self.axes = [(param, list(values))] + ([(second[0], list(second[1]))] if second else [])
         self.param, self.values = param, list(values)
-        self.configs = point_configs(config, param, self.values)
+        self.config = validate_config(config)
+        self.cells = grid_configs(self.config, self.axes)
+        self.configs = [cfg for _cell, cfg in self.cells]
+        self.mode = "folds" if folds is not None else ("repeats" if repeats > 1 else "single")
+        self.n = folds if folds is not None else repeats
         self.executor, self.scheduler = executor, scheduler
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.base_dir = str(base_dir) if base_dir else None
+        self.raws = load_raws(self.configs, self.base_dir)
+        if folds is not None:
+            from .folds import fold_indices
+
+            for cfg in self.configs:  # a K beyond the samples fails here, not in a worker
+                fold_indices(self.raws[raw_key(cfg["data"])], cfg["data"], folds, 0)
+        self.result: SweepResult | None = None
         self._cancel = threading.Event()
 
+    @property
+    def total(self) -> int:
+        """The number of fits: points x repeats (or folds)."""
+        return len(self.cells) * self.n
+
     def cancel(self) -> None:
-        """Stop from any thread: running points are terminated, finished ones are kept."""
+        """Stop from any thread: running fits end now, finished ones are kept."""
         self._cancel.set()
 
     @property
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
-    def run(self, on_result=None) -> list[dict]:
-        """Rows in the order of ``values``; ``on_result(index, row)`` as each point finishes."""
-        rows: list[dict | None] = [None] * len(self.configs)
+    def _fits(self) -> list[tuple[int, int, dict, tuple | None]]:
+        """(point, repeat or fold, config, fold) per fit, in point order, then by repeat/fold."""
+        out = []
+        for p, cfg in enumerate(self.configs):
+            for j in range(self.n):
+                if self.mode == "folds":
+                    out.append((p, j, cfg, (j, self.n)))
+                else:
+                    c = set_path(cfg, "training.seed", cfg["training"]["seed"] + j) if j else cfg
+                    out.append((p, j, c, None))
+        return out
 
-        def done(i, numbers):
-            rows[i] = {"param": self.param, "value": self.values[i], **numbers}
-            if on_result:
-                on_result(i, rows[i])
+    def run(self, on_result: Callable | None = None, on_progress: Callable | None = None) -> list[dict]:
+        """The points' rows in grid order (see :class:`SweepResult`), also kept as ``self.result``.
 
-        jobs = [(cfg, self.base_dir) for cfg in self.configs]
+        ``on_result(index, row)`` as each point's last fit ends; ``on_progress(done, total)``
+        as each fit ends (both in this thread). After :meth:`cancel` it returns the points
+        with at least one finished fit (``self.result.cancelled`` is True)."""
+        plan = self._fits()
+        fits: list[dict | None] = [None] * len(plan)
+        left = [self.n] * len(self.cells)
+        started = time.perf_counter()
+
+        def done(i: int, numbers: dict) -> None:
+            p, j, cfg, _fold = plan[i]
+            fits[i] = {"point": p, **self._cell_keys(p), ("fold" if self.mode == "folds" else "repeat"): j,
+                       "seed": cfg["training"]["seed"], **numbers}
+            left[p] -= 1
+            if on_progress:
+                on_progress(sum(f is not None for f in fits), len(plan))
+            if on_result and left[p] == 0:
+                on_result(p, point_row([f for f in fits if f and f["point"] == p]))
+
+        stop = (self._cancel,) if self.executor == "serial" else ()
+        jobs = [(cfg, fold, *stop) for _p, _j, cfg, fold in plan]
+        cancelled = False
         try:
-            run_jobs(run_point, jobs, self.executor, self.workers, self.scheduler, done, self._cancel)
+            run_jobs(fit_point, jobs, self.executor, self.workers, self.scheduler, done, self._cancel,
+                     shared=self.raws)
         except Cancelled:
-            pass
-        return [r for r in rows if r is not None]
+            cancelled = True
+        self.result = SweepResult([p for p, _ in self.axes], [v for _, v in self.axes], self.mode, self.n,
+                                  self.config, [f for f in fits if f is not None], cancelled,
+                                  time.perf_counter() - started)
+        return self.result.points
+
+    def _cell_keys(self, p: int) -> dict:
+        cell = self.cells[p][0]
+        keys = {"param": self.axes[0][0], "value": cell[0]}
+        if len(cell) == 2:
+            keys.update(param2=self.axes[1][0], value2=cell[1])
+        return keys
 
 
-def sweep_csv(rows: list[dict]) -> str:
-    """``sweep.csv``: one row per value in the order given."""
+def point_row(fits: list[dict]) -> dict:
+    """A point's row from its fits: its parameter keys, then the :func:`summarize_fits` numbers."""
+    keys = {k: fits[0][k] for k in ("param", "value", "param2", "value2") if k in fits[0]}
+    row = {**keys, **summarize_fits(fits)}
+    row["train_data_loss_at_best"] = row.get("train_loss_at_best")  # the name the window reads
+    return row
+
+
+class SweepResult:
+    """A finished (or cancelled) sweep: its fits and what follows from them.
+
+    ``params`` (one or two keys), ``values`` (a list per key), ``mode`` (``single``,
+    ``repeats`` or ``folds``) and ``n`` (fits per point) say what ran; ``fits`` holds one row
+    per finished fit (``point``, ``param``, ``value``, [``param2``, ``value2``], ``repeat`` or
+    ``fold``, ``seed``, ``best_epoch``, ``best_val_loss``, ``train_loss_at_best``,
+    ``penalty_at_best``, ``val_acc_at_best`` or ``val_r2_at_best``, ``seconds``); ``points``,
+    ``best`` and ``one_se`` are computed from them.
+    """
+
+    def __init__(self, params: list[str], values: list[list], mode: str, n: int, config: dict,
+                 fits: list[dict], cancelled: bool = False, seconds: float = 0.0):
+        self.params, self.values, self.mode, self.n = list(params), [list(v) for v in values], mode, n
+        self.config, self.fits, self.cancelled, self.seconds = config, fits, cancelled, seconds
+        by_point: dict[int, list[dict]] = {}
+        for fit in fits:
+            by_point.setdefault(fit["point"], []).append(fit)
+        self.points = [point_row(by_point[p]) for p in sorted(by_point)]
+        self.best_index = best_index(self.points)
+        self.one_se_index = one_se_index(self.points, self.params)
+
+    @property
+    def best(self) -> dict | None:
+        """The point of the lowest mean validation loss."""
+        return None if self.best_index is None else self.points[self.best_index]
+
+    @property
+    def one_se(self) -> dict | None:
+        """The strongest setting within one SE of the best (None: not a strength, or no SE)."""
+        return None if self.one_se_index is None else self.points[self.one_se_index]
+
+    @property
+    def metric(self) -> str:
+        return next((k for f in self.fits for k in f if k in ("val_acc_at_best", "val_r2_at_best")),
+                    "val_acc_at_best")
+
+    def to_dict(self) -> dict:
+        """JSON-safe (NaN -> None): what ``sweep.json`` holds and a project saves."""
+        from .export import _json_safe
+
+        return _json_safe({"kind": "sweep", "schema": 1, "params": self.params, "values": self.values,
+                           "mode": self.mode, "n": self.n, "cancelled": self.cancelled,
+                           "seconds": self.seconds, "best": self.best, "one_se": self.one_se,
+                           "points": self.points, "fits": self.fits, "config": self.config})
+
+    @classmethod
+    def from_dict(cls, data) -> SweepResult:
+        """Rebuild from :meth:`to_dict`'s output (e.g. read from a project); points, best and
+        one_se are recomputed from the fits. Anything malformed is a ProjectError."""
+        from .sweep_io import check_sweep_dict
+
+        return cls(**check_sweep_dict(data))
+
+    def csv(self) -> str:
+        """``sweep.csv``: a row per point, the legacy columns, then n, std, SE, penalty."""
+        return sweep_csv(self.points, stats=True)
+
+    def fits_csv(self) -> str:
+        """``sweep_fits.csv``: a row per fit, in point order, then by repeat or fold."""
+        grid = ["param2", "value2"] if len(self.params) == 2 else []
+        split = "fold" if self.mode == "folds" else "repeat"
+        columns = ["point", "param", "value", *grid, split, "seed",
+                   *(c.format(metric=self.metric) for c in FIT_COLUMNS)]
+        return _csv(sorted(self.fits, key=lambda f: (f["point"], f[split])), columns)
+
+
+def sweep_csv(rows: list[dict], stats: bool = False) -> str:
+    """``sweep.csv``: one row per value in the order given. ``stats``: the columns of a
+    repeated or cross-validated sweep too (:data:`STAT_COLUMNS`; a grid's ``param2``, ``value2``
+    after ``value``)."""
+    metric = next((k for r in rows for k in r if k.endswith("_at_best") and k.startswith("val_")),
+                  "val_acc_at_best")
+    grid = ["param2", "value2"] if any("param2" in r for r in rows) else []
+    columns = [*COLUMNS[:2], *grid, *COLUMNS[2:], metric, "seconds"]
+    if stats:
+        columns += [c.format(metric=metric) for c in STAT_COLUMNS]
+    return _csv(rows, columns)
+
+
+def _csv(rows: list[dict], columns: list[str]) -> str:
     import csv
     import io
 
-    metric = next((k for r in rows for k in r if k.endswith("_at_best") and k.startswith("val_")),
-                  "val_acc_at_best")
-    columns = [*COLUMNS, metric, "seconds"]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
@@ -138,27 +347,60 @@ def sweep_csv(rows: list[dict]) -> str:
     return out.getvalue()
 
 
-def run_sweep_cli(args, read_config) -> int:
-    """``regstudio sweep``: validate everything first, then run and write ``DIR/sweep.csv``."""
-    from .export import atomic_write, make_out_folder
+# -- the command line ---------------------------------------------------------------------
+def describe_point(row: dict) -> str:
+    """E.g. ``regularization.l2=0.001: val_loss 0.3120 +- 0.0100 (n=5), best epoch 41.2``."""
+    where = f"{row['param']}={row['value']:g}"
+    if "param2" in row:
+        where += f", {row['param2']}={row['value2']:g}"
+    loss = row.get("best_val_loss")
+    loss_text = "no val_loss" if loss is None else f"val_loss {loss:.4f}"
+    if row.get("best_val_loss_se") is not None:
+        loss_text += f" +- {row['best_val_loss_se']:.4f} SE"
+    epoch = row.get("best_epoch")
+    epoch_text = f"{epoch:g}" if isinstance(epoch, (int, float)) else "-"
+    return f"{where}: best epoch {epoch_text}, {loss_text} (n={row['n']}, {row['seconds']:.1f} s)"
 
-    out = Path(args.out) / "sweep.csv"
-    if out.exists() and not args.force:
-        raise FileExistsError(f"{out} exists; choose another --out folder or pass --force to replace it")
+
+def run_sweep_cli(args, read_config) -> int:
+    """``regstudio sweep``: validate everything first, then run and write ``sweep.csv``,
+    ``sweep_fits.csv`` and ``sweep.json`` in ``--out``."""
+    from .export import atomic_write, dumps, make_out_folder
+
+    names = ("sweep.csv", "sweep_fits.csv", "sweep.json")
+    existing = [n for n in names if (Path(args.out) / n).exists()]
+    if existing and not args.force:
+        more = f" (and {', '.join(existing[1:])})" if existing[1:] else ""
+        raise FileExistsError(f"{Path(args.out) / existing[0]} exists{more}; choose another --out "
+                              "folder or pass --force to replace it")
     if args.workers is not None and args.workers < 1:
         raise ConfigError("--workers: must be at least 1")
+    if len(args.param) != len(args.values) or not 1 <= len(args.param) <= 2:
+        raise ConfigError("--param/--values: give one pair, or two pairs for a grid, each --param "
+                          "followed by its --values")
     config = read_config(Path(args.config))
-    values = parse_values(args.values)
-    make_out_folder(args.out)
+    values = [parse_values(text) for text in args.values]
     executor = "dask" if args.scheduler else ("serial" if args.workers == 1 else "process")
-    sweep = Sweep(config, args.param, values, executor, args.workers, args.scheduler,
-                  base_dir=Path(args.config).resolve().parent)
+    if args.scheduler:
+        from .executors import connect
 
-    def report(i, row):
-        print(f"{args.param}={row['value']:g}: best epoch {row['best_epoch']}, "
-              f"val_loss {row['best_val_loss']:.4f} ({row['seconds']:.1f} s)", flush=True)
-
-    rows = sweep.run(report)
-    atomic_write(out, sweep_csv(rows))
-    print(f"wrote {out}")
+        connect(args.scheduler).close()  # a bad address fails before anything is written
+    sweep = Sweep(config, args.param[0], values[0], executor, args.workers, args.scheduler,
+                  base_dir=Path(args.config).resolve().parent,
+                  second=(args.param[1], values[1]) if len(values) == 2 else None,
+                  repeats=args.repeats or 1, folds=args.folds)
+    make_out_folder(args.out)
+    sweep.run(lambda i, row: print(describe_point(row), flush=True))
+    result = sweep.result
+    out = Path(args.out)
+    atomic_write(out / "sweep.csv", result.csv())
+    atomic_write(out / "sweep_fits.csv", result.fits_csv())
+    atomic_write(out / "sweep.json", dumps(result.to_dict()))
+    if result.best:
+        print(f"best: {describe_point(result.best)}")
+    if result.one_se:
+        print(f"one_se: {describe_point(result.one_se)}")
+    elif all(is_strength(p) for p in result.params):
+        print("one_se: needs --repeats or --folds (one fit per point has no standard error)")
+    print(f"wrote {out / 'sweep.csv'}, sweep_fits.csv, sweep.json")
     return 0

@@ -20,16 +20,16 @@ by side: regularization should lower the variance.
 What varies between fits: only the bootstrap resample. Fit ``i`` draws its indices from
 ``numpy.random.default_rng([seed, i])``; the validation split, the initial weights, the
 batch order and dropout masks stay as configured (``training.seed``), so the spread measured
-is the one due to the training data. Every fit runs with one BLAS thread and each worker
-loads the (deterministic) dataset itself from the config, so the numbers are the same
-whichever executor ran the fits: ``serial``, ``process`` (a spawned local pool) or ``dask``.
+is the one due to the training data. The data are loaded once per run and shipped to each
+worker once (so a Dask worker needs no data files); every fit runs with one BLAS thread, so
+the numbers are the same whichever executor ran the fits: ``serial``, ``process`` (a spawned
+local pool) or ``dask``.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 import math
 import time
 from collections.abc import Callable
@@ -37,15 +37,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..engine import TrainingControl
 from .config import ConfigError, validate_config
-from .executors import Cancelled, run_jobs
+from .executors import CancelControl, Cancelled, run_jobs
 from .predictions import curve_points, is_curve, is_plane, plane_grid, x_units
 from .runs import regularizers  # noqa: F401 (part of this module's API)
 
 GRID = 100  # cells per side of the two-feature disagreement map (coarser than the live map: K models)
 CURVE_POINTS = 200  # points of the 1-D grid for one-feature regression
-ADDED_L2 = 1e-3  # the regularizer compare() adds when the experiment has none
+ADDED_L2 = 1e-3  # the regularizer compare() adds when the experiment has none (see docs/sweeps.md)
+DEMO_K = 8  # models per side in the demo
+CI_DRAWS = 2000  # bootstrap draws of the confidence intervals
+CI_LEVEL = 0.95
 
 
 
@@ -77,6 +79,13 @@ class VarianceResult:
     points: dict  # "train": (X, y), "val": (X, y) in data units, for drawing
     fits: list[dict] = field(default_factory=list)  # per fit: seconds, stop_reason, best_epoch, unique
     seconds: float = 0.0
+    rate_ci: tuple[float, float] = (float("nan"), float("nan"))  # 95 %, bootstrap over the val points
+
+    @property
+    def point_values(self) -> np.ndarray:
+        """Per validation sample, what ``rate`` averages: 1/0 (models disagree or not), or the std."""
+        return (self.per_sample > 0).astype(np.float64) if self.task == "classification" else \
+            np.asarray(self.per_sample, np.float64)
 
     @property
     def mean_score(self) -> float:
@@ -88,7 +97,7 @@ class VarianceResult:
                "kind": self.kind, self.rate_name: self.rate, "rate": self.rate,
                f"mean_{self.score_name}": self.mean_score,
                f"ensemble_{self.score_name}": self.ensemble_score,
-               "seconds": self.seconds}
+               "seconds": self.seconds, "rate_ci": list(self.rate_ci)}
         if self.kind == "regions":
             out["map_mean"] = float(self.grid["map"].mean())
         elif self.kind == "curve":
@@ -106,10 +115,61 @@ class Comparison:
     added: bool  # True when the experiment had no regularizer and L2 1e-3 was added
 
     @property
+    def difference_ci(self) -> tuple[float, float]:
+        """95 % interval of ``with_reg.rate - without.rate``, a paired bootstrap over the
+        validation samples (both sides answer the same ones)."""
+        a, b = self.with_reg.point_values, self.without.point_values
+        if a.shape != b.shape:
+            return (float("nan"), float("nan"))
+        return bootstrap_mean_ci(a - b, self.with_reg.seed)
+
+    @property
+    def clear(self) -> bool:
+        """False ("no clear difference") when the two rates' intervals overlap."""
+        (lo1, hi1), (lo2, hi2) = self.with_reg.rate_ci, self.without.rate_ci
+        return bool(hi1 < lo2 or hi2 < lo1)
+
+    def verdict(self) -> str:
+        """``"lower"``, ``"higher"`` (the regularizer's variance vs none) or ``"no clear difference"``."""
+        if not self.clear:
+            return "no clear difference"
+        return "lower" if self.with_reg.rate < self.without.rate else "higher"
+
+    @property
     def reduction(self) -> float:
         """Relative drop of the variance the regularizer brings (1 = gone, < 0 = rose)."""
         base = self.without.rate
         return float("nan") if base == 0 else 1.0 - self.with_reg.rate / base
+
+
+def bootstrap_mean_ci(values: np.ndarray, seed: int, draws: int = CI_DRAWS,
+                      level: float = CI_LEVEL) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of ``values`` (resampling the values)."""
+    values = np.asarray(values, np.float64).reshape(-1)
+    if values.size == 0:
+        return (float("nan"), float("nan"))
+    rng = np.random.default_rng([seed, 7919])
+    means = np.empty(draws)
+    chunk = max(1, 2_000_000 // values.size)  # bounded memory for large validation splits
+    for start in range(0, draws, chunk):
+        stop = min(draws, start + chunk)
+        means[start:stop] = values[rng.integers(0, values.size, (stop - start, values.size))].mean(1)
+    tail = (1 - level) / 2 * 100
+    lo, hi = np.percentile(means, [tail, 100 - tail])
+    return (float(lo), float(hi))
+
+
+def demo_config() -> dict:
+    """The variance demo, where the lesson's claim holds with intervals apart (measured in
+    docs/sweeps.md): the default network on 400 noisy moons, 100 of them for training and 300
+    for validation (many validation samples make the intervals narrow), L2 0.03, K = 8."""
+    from .config import default_config
+
+    cfg = default_config()
+    cfg["name"] = "variance demo: moons (100 train / 300 val), wide MLP, L2 0.03"
+    cfg["data"].update(n_samples=400, val_fraction=0.75)
+    cfg["regularization"]["l2"] = 0.03
+    return validate_config(cfg)
 
 
 def without_regularization(config: dict) -> dict:
@@ -143,20 +203,6 @@ def comparison_configs(config: dict) -> tuple[dict, dict, str, bool]:
 
 
 # -- one fit (runs in a worker process, or here for the serial executor) -------------------
-_DATA: dict = {}
-
-
-def _dataset(config: dict, base_dir: str | None):
-    """The experiment's dataset, loaded once per process (loading is deterministic)."""
-    from .build import load_data
-
-    key = (json.dumps(config["data"], sort_keys=True, default=str), base_dir)
-    if key not in _DATA:
-        _DATA.clear()  # one experiment at a time; do not keep old image sets alive
-        _DATA[key] = load_data(config, base_dir)
-    return _DATA[key]
-
-
 def bootstrap_indices(n: int, seed: int, index: int) -> np.ndarray:
     """Fit ``index``'s resample: ``n`` draws with replacement from ``default_rng([seed, index])``."""
     return np.random.default_rng([seed, index]).integers(0, n, size=n)
@@ -193,18 +239,7 @@ def _answers(model, dataset, X: np.ndarray) -> np.ndarray:
     return np.asarray(dataset.inverse_y(out.reshape(-1, 1)), np.float64).reshape(-1)
 
 
-class _CancelControl(TrainingControl):
-    """A TrainingControl that also stops when ``event`` is set (serial executor)."""
-
-    def __init__(self, event):
-        super().__init__()
-        self._event = event
-
-    def wait_if_paused(self) -> bool:
-        return super().wait_if_paused() and not self._event.is_set()
-
-
-def fit_one(config: dict, base_dir: str | None, seed: int, index: int, bootstrap: bool = True,
+def fit_one(dataset, config: dict, seed: int, index: int, bootstrap: bool = True,
             cancel_event=None) -> dict:
     """Train ``config`` on bootstrap resample ``index`` with one BLAS thread; return its answers
     on the validation split and on the probe grid (small arrays)."""
@@ -213,12 +248,11 @@ def fit_one(config: dict, base_dir: str | None, seed: int, index: int, bootstrap
     from .training import train
 
     started = time.perf_counter()
-    dataset = _dataset(config, base_dir)
     n = len(dataset.train)
     idx = bootstrap_indices(n, seed, index) if bootstrap else np.arange(n)
-    control = _CancelControl(cancel_event) if cancel_event is not None else None
+    control = CancelControl(cancel_event) if cancel_event is not None else None
     with threadpool_limits(limits=1, user_api="blas"):
-        result = train(config, base_dir=base_dir, dataset=resampled(dataset, idx), control=control)
+        result = train(config, dataset=resampled(dataset, idx), control=control)
         kind, grid_X, _info = probe(dataset)
         val = _answers(result.model, dataset, np.asarray(dataset.val.X))
         grid = None if grid_X is None else _answers(result.model, dataset, grid_X)
@@ -231,10 +265,10 @@ def fit_one(config: dict, base_dir: str | None, seed: int, index: int, bootstrap
 
 
 # -- running many fits ------------------------------------------------------------------
-def _run_jobs(jobs: list[tuple], executor: str, workers: int | None, base_dir: str | None,
+def _run_jobs(jobs: list[tuple], executor: str, workers: int | None, dataset,
               on_fit: Callable | None, cancel_event, scheduler: str | None) -> list[dict]:
-    """``fit_one(config, base_dir, seed, index, bootstrap)`` per job, results in job order;
-    ``on_fit(done, total, job_number)`` as each fit ends (see executors.run_jobs)."""
+    """``fit_one(dataset, config, seed, index, bootstrap)`` per job, results in job order; the
+    dataset goes to each worker once. ``on_fit(done, total, job_number)`` as each fit ends."""
     finished = 0
 
     def done(j: int, _result: dict) -> None:
@@ -245,8 +279,8 @@ def _run_jobs(jobs: list[tuple], executor: str, workers: int | None, base_dir: s
 
     # In this process a running fit stops as soon as it is cancelled (workers are terminated)
     stop = (cancel_event,) if executor == "serial" else ()
-    calls = [(cfg, base_dir, seed, index, bootstrap, *stop) for cfg, seed, index, bootstrap in jobs]
-    return run_jobs(fit_one, calls, executor, workers, scheduler, done, cancel_event)
+    calls = [(cfg, seed, index, bootstrap, *stop) for cfg, seed, index, bootstrap in jobs]
+    return run_jobs(fit_one, calls, executor, workers, scheduler, done, cancel_event, shared=dataset)
 
 
 # -- aggregation ------------------------------------------------------------------------
@@ -308,8 +342,10 @@ def aggregate(label: str, config: dict, fits: list[dict], dataset, seed: int,
             points[name] = (X.copy(), y.copy())
     info_rows = [{key: f[key] for key in ("index", "stop_reason", "best_epoch", "unique", "seconds")}
                  for f in fits]
-    return VarianceResult(label, config, k, seed, dataset.task, kind, rate, rate_name,
-                          per_sample, scores, ensemble, score_name, grid, points, info_rows, seconds)
+    result = VarianceResult(label, config, k, seed, dataset.task, kind, rate, rate_name,
+                            per_sample, scores, ensemble, score_name, grid, points, info_rows, seconds)
+    result.rate_ci = bootstrap_mean_ci(result.point_values, seed)
+    return result
 
 
 # -- public entry points --------------------------------------------------------------------
@@ -344,13 +380,15 @@ def _run_many(labelled: list[tuple[str, dict]], k, seed, executor, workers, base
     k = int(k)
     base_dir = str(base_dir) if base_dir else None
     configs = [validate_config(cfg) for _label, cfg in labelled]
-    dataset = _dataset(configs[0], base_dir)  # also fails early, here, on bad data
+    from .build import load_data
+
+    dataset = load_data(configs[0], base_dir)  # read once per run; bad data fail here
     if len(dataset.val) == 0:
         raise ConfigError("data.val_fraction: the variance meter compares predictions on the "
                           "validation split; set val_fraction above 0")
     jobs = [(cfg, seed, i, bootstrap) for cfg in configs for i in range(k)]
     started = time.perf_counter()
-    fits = _run_jobs(jobs, executor, workers, base_dir, on_fit, cancel_event, scheduler)
+    fits = _run_jobs(jobs, executor, workers, dataset, on_fit, cancel_event, scheduler)
     seconds = time.perf_counter() - started
-    return [aggregate(label, cfg, fits[n * k:(n + 1) * k], _dataset(cfg, base_dir), seed, seconds)
+    return [aggregate(label, cfg, fits[n * k:(n + 1) * k], dataset, seed, seconds)
             for n, ((label, _), cfg) in enumerate(zip(labelled, configs, strict=True))]

@@ -155,3 +155,37 @@ def test_dask_local_cluster_agrees_with_serial(config):
                                   dashboard_address=None) as cluster:
         remote = bootstrap_fits(config, k=3, executor="dask", scheduler=cluster.scheduler_address)
     assert remote.rate == serial.rate and np.array_equal(remote.grid["map"], serial.grid["map"])
+
+
+# -- confidence intervals (issue 19) -----------------------------------------------------------
+def test_bootstrap_interval_of_a_mean():
+    from regstudio.experiments.variance import bootstrap_mean_ci
+
+    assert bootstrap_mean_ci(np.full(40, 0.25), seed=0) == (0.25, 0.25)
+    values = np.r_[np.ones(20), np.zeros(80)]  # a 20 % rate over 100 samples
+    lo, hi = bootstrap_mean_ci(values, seed=0)
+    se = (0.2 * 0.8 / 100) ** 0.5  # the binomial standard error: the interval is about +-1.96 se
+    assert lo < 0.2 < hi and (hi - lo) == pytest.approx(2 * 1.96 * se, rel=0.15)
+    assert bootstrap_mean_ci(values, seed=0) == (lo, hi)  # seeded
+
+
+def test_each_rate_has_an_interval_and_overlap_means_no_clear_difference(config):
+    comparison = compare(config, k=3, executor="serial")
+    for side in (comparison.with_reg, comparison.without):
+        lo, hi = side.rate_ci
+        assert lo <= side.rate <= hi and side.summary()["rate_ci"] == [lo, hi]
+    d_lo, d_hi = comparison.difference_ci
+    assert d_lo <= comparison.with_reg.rate - comparison.without.rate <= d_hi
+    comparison.with_reg.rate_ci, comparison.without.rate_ci = (0.1, 0.3), (0.25, 0.4)
+    assert not comparison.clear and comparison.verdict() == "no clear difference"
+    comparison.with_reg.rate, comparison.with_reg.rate_ci = 0.15, (0.1, 0.2)
+    comparison.without.rate = 0.3
+    assert comparison.clear and comparison.verdict() == "lower"
+
+
+def test_the_demo_is_a_valid_experiment_with_l2():
+    from regstudio.experiments.variance import DEMO_K, demo_config
+
+    cfg = demo_config()
+    assert cfg["regularization"]["l2"] == 0.03 and DEMO_K == 8
+    assert cfg["data"]["n_samples"] == 400 and cfg["data"]["val_fraction"] == 0.75
