@@ -180,12 +180,12 @@ def table_config(sweep_config, path):
 
 
 def test_the_table_is_parsed_once_per_sweep(sweep_config, tmp_path, monkeypatch):
-    from regstudio.data import loaders
+    from regstudio.data import sources
 
     write_table(tmp_path / "t.csv")
     calls = []
-    real = loaders.read_csv
-    monkeypatch.setattr(loaders, "read_csv", lambda *a, **k: calls.append(a) or real(*a, **k))
+    real = sources.read_table
+    monkeypatch.setattr(sources, "read_table", lambda *a, **k: calls.append(a) or real(*a, **k))
     Sweep(table_config(sweep_config, tmp_path / "t.csv"), "regularization.l2",
           [1e-5 * 2 ** i for i in range(11)], "serial", repeats=2).run()
     assert len(calls) == 1
