@@ -148,12 +148,16 @@ def _dask(fn, jobs, scheduler, cancel, done, shared) -> None:
 
 
 def connect(scheduler: str):
-    """A Dask ``Client`` for ``scheduler``; a bad or unreachable address is a ConfigError."""
-    from distributed import Client
-
+    """A Dask ``Client`` for ``scheduler``; a bad or unreachable address, or no Dask installed,
+    is a ConfigError."""
     if not isinstance(scheduler, str) or not re.fullmatch(r"([a-z]+://)?[^\s:/]+(:\d+)?(/\S*)?", scheduler.strip()):
         raise ConfigError(f"{scheduler!r} is not a Dask scheduler address; give one like "
                           "tcp://host:8786")
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ConfigError("--scheduler needs Dask: install the cluster extra "
+                          "(pip install 'regstudio[cluster]')") from None
     try:
         return Client(scheduler.strip(), timeout="10s")
     except (OSError, TimeoutError, ValueError) as exc:

@@ -191,9 +191,10 @@ def prepare_run_folder(folder: Path, force: bool = False) -> None:
 
 
 def remove_leftovers(folder: Path) -> list[Path]:
-    """Delete the temporary files (``.NAME.*.tmp``) that interrupted writes of the result files left."""
+    """Delete the temporary files (``.NAME.*.tmp``, and the writability probe's) that interrupted
+    writes of the result files left."""
     removed = []
-    for name in RESULT_FILES:
+    for name in (*RESULT_FILES, "regstudio-probe"):
         for tmp in folder.glob(f".{name}.*.tmp"):
             tmp.unlink(missing_ok=True)
             removed.append(tmp)
