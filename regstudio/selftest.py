@@ -1,6 +1,6 @@
 """``regstudio --self-test``: a headless smoke test of everything the app needs, offline.
 
-Checks the engine's gradients, loads every bundled data set, trains a few epochs
+Checks the engine's gradients, loads every bundled data set and a CSV and an Excel table, trains a few epochs
 with L1, L2, dropout, early stopping and augmentation, and (when Qt is
 importable) builds the main window offscreen and renders its plots. Prints one
 line per check; exit status 0 when all pass.
@@ -54,6 +54,38 @@ def _datasets() -> str:
     return ", ".join(sizes)
 
 
+def _tables() -> str:
+    """A CSV and an .xlsx with a text column, a date and a missing value: pandas and openpyxl load."""
+    import tempfile
+    from pathlib import Path
+
+    from .data import load_dataset
+
+    rows = [(f"2024-01-{i + 1:02d}", ["north", "south", "east"][i % 3], "" if i == 4 else f"{i * 0.5}",
+             "yes" if i % 2 else "no") for i in range(24)]
+    with tempfile.TemporaryDirectory(prefix="regstudio-selftest-") as scratch:
+        csv = Path(scratch) / "sites.csv"
+        csv.write_text("date;site;rain;wet\n" + "".join(";".join(r) + "\n" for r in rows), encoding="latin-1")
+        parts = []
+        for path in (csv, _as_xlsx(csv, rows)):
+            ds = load_dataset({"source": "table", "path": str(path), "target": "wet"})
+            parts.append(f"{path.suffix} {ds.train.X.shape[1]} inputs")
+    return ", ".join(parts)
+
+
+def _as_xlsx(csv, rows):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["date", "site", "rain", "wet"])
+    for date, site, rain, wet in rows:
+        sheet.append([date, site, float(rain) if rain else None, wet])
+    path = csv.with_suffix(".xlsx")
+    book.save(path)
+    return path
+
+
 def _training() -> str:
     from .experiments.training import train
 
@@ -92,7 +124,7 @@ def _gui() -> str:
 
 
 CHECKS = (("engine gradients", _gradients), ("parameter updates", _blas_updates),
-          ("bundled data sets", _datasets),
+          ("bundled data sets", _datasets), ("tables (CSV, Excel)", _tables),
           ("training", _training), ("main window", _gui))
 
 
