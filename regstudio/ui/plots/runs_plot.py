@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
+    QGridLayout,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -51,7 +51,7 @@ class RunsPanel(QWidget):
         super().__init__(parent)
         self.session = session
         lay = QVBoxLayout(self)
-        hint = QLabel("Runs (tick to overlay the validation loss; click a header to sort):")
+        hint = QLabel("Tick runs to overlay them on the plot; click a header to sort.")
         hint.setWordWrap(True)
         lay.addWidget(hint)
         self.table = QTableWidget(0, len(COLUMNS))
@@ -62,8 +62,9 @@ class RunsPanel(QWidget):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.setSortingEnabled(True)
+        self.table.setMinimumHeight(80)  # a short screen scrolls the rows, not the whole dock
         lay.addWidget(self.table, 1)
-        buttons = QHBoxLayout()
+        buttons = QGridLayout()  # two rows: the dock stays narrow enough for a 1366-px screen
         self.duplicate_button = QPushButton("Duplicate with change")
         self.duplicate_button.setToolTip("Load the selected run's settings into the panels: change one "
                                          "thing and press Start to compare")
@@ -72,8 +73,9 @@ class RunsPanel(QWidget):
         self.report_button = QPushButton("Export report…")
         self.report_button.setToolTip("A one-page HTML report of the ticked runs (plots, table, configs) "
                                       "that opens in any browser offline")
-        for b in (self.duplicate_button, self.csv_button, self.report_button):
-            buttons.addWidget(b)
+        buttons.addWidget(self.duplicate_button, 0, 0, 1, 2)
+        buttons.addWidget(self.csv_button, 1, 0)
+        buttons.addWidget(self.report_button, 1, 1)
         lay.addLayout(buttons)
         self._items: dict[str, QTableWidgetItem] = {}  # run id -> its name cell (the tick box)
         self.table.itemChanged.connect(self._on_item)
