@@ -315,7 +315,7 @@ class MainWindow(FileDropTarget, QMainWindow):
 
     # ------------------------------------------------------------------ enable rules, messages
     def _update_actions(self, *_args) -> None:
-        a, running = self.actions, self.runner.is_running
+        a, running = self.actions, self.runner.is_training
         reason = self.runner.start_reason()
         a["start"].setEnabled(not running and not reason)
         a["start"].setToolTip(f"Cannot start: {reason}" if reason else
