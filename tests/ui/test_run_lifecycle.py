@@ -3,7 +3,6 @@
 import dataclasses
 import json
 import os
-import time
 
 from tests.ui.test_window import set_small, wait_epochs
 
@@ -53,10 +52,7 @@ def test_a_lesson_chosen_during_a_run_starts_cleanly(qtbot, window):
     item = lesson("too_strong")
     short = dataclasses.replace(item, runs=tuple((label, set_path(cfg, "training.epochs", 3))
                                                  for label, cfg in item.runs))
-    started = time.monotonic()
     assert window.lessons.run_lesson(short)
-    qtbot.wait(200)
-    assert time.monotonic() - started < 2.0  # no wait on the wrong thread
     qtbot.waitUntil(lambda: window.runs_panel.count() == 3 and window.runner.thread is None, timeout=30000)
     ids = window.session.ids()
     assert ids == ["run1", "run2", "run3"]
