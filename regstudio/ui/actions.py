@@ -42,6 +42,11 @@ ACTIONS: dict[str, ActionSpec] = {
                                  "Write a runnable PyTorch script of this experiment (regularizers converted)"),
     "export_keras": ActionSpec("Export as &Keras script…", (), "text-x-python",
                                "Write a Keras script of this experiment (regularizers, dropout, early stopping)"),
+    "export_runs": ActionSpec("Export runs &table CSV…", (), "text-csv",
+                              "Save the Runs table (one row per run, its settings and results) as CSV"),
+    "export_report": ActionSpec("Export &report (HTML)…", ("Ctrl+Shift+H",), "text-html",
+                                "A one-page HTML report of the ticked runs (all when none is ticked): "
+                                "plots, table and configs, readable offline in any browser"),
     "quit": ActionSpec("&Quit", (SK.Quit, "Ctrl+Q"), "application-exit", "Close the window"),
     "undo": ActionSpec("&Undo", (SK.Undo,), "edit-undo", "Undo the last edit of the experiment"),
     "redo": ActionSpec("&Redo", (SK.Redo, "Ctrl+Y"), "edit-redo", "Redo"),

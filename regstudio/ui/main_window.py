@@ -205,7 +205,8 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.recent_menu = m.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(lambda: self.files.fill_recent(self.recent_menu))
         m.addSeparator()
-        for key in ("export_plot", "export_history", "export_model", "export_pytorch", "export_keras"):
+        for key in ("export_plot", "export_history", "export_model", "export_runs", "export_report",
+                    "export_pytorch", "export_keras"):
             m.addAction(a[key])
         m.addSeparator()
         m.addAction(a["quit"])
@@ -241,6 +242,7 @@ class MainWindow(FileDropTarget, QMainWindow):
                           ("export_history", lambda: x.history()), ("export_model", lambda: x.model()),
                           ("export_pytorch", lambda: x.script("pytorch")),
                           ("export_keras", lambda: x.script("keras")), ("quit", self.close),
+                          ("export_runs", lambda: x.runs_csv()), ("export_report", lambda: x.report()),
                           ("undo", s.undo_stack.undo), ("redo", s.undo_stack.redo), ("start", r.start),
                           ("stop", r.stop), ("step", r.step), ("reset", r.reset),
                           ("guide", lambda: TextDialog("Guide", GUIDE, self).exec()),
@@ -329,6 +331,8 @@ class MainWindow(FileDropTarget, QMainWindow):
         last = self.session.last
         a["export_history"].setEnabled(last is not None)
         a["export_model"].setEnabled(last is not None and last.model is not None)
+        a["export_runs"].setEnabled(last is not None)
+        a["export_report"].setEnabled(last is not None)
 
     def show_banner(self, text: str, error: bool = False) -> None:
         color, border = ("#fdecea", "#e74c3c") if error else ("#e8f4fd", "#3498db")

@@ -54,3 +54,22 @@ def test_strengths_read_compactly_and_accept_scientific_notation(window, qtbot):
     assert spin.validate("abc", 0)[0].name == "Invalid"
     assert spin.validate("1e", 2)[0].name == "Intermediate"
     assert spin.validate("11", 2)[0].name == "Intermediate"  # above the maximum
+
+
+def test_the_file_menu_offers_the_report_and_the_runs_table(window, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from tests.ui.test_window import set_small
+
+    file_menu = window.menuBar().actions()[0].menu()
+    texts = [a.text() for a in file_menu.actions()]
+    assert "Export &report (HTML)…" in texts and "Export runs &table CSV…" in texts
+    assert not window.actions["export_report"].isEnabled()  # no run yet
+    set_small(window)
+    window.runner.start()
+    window.runner.stop_and_wait()
+    assert window.actions["export_report"].isEnabled()
+    target = tmp_path / "report.html"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "HTML (*.html)"))
+    window.actions["export_report"].trigger()
+    assert target.read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")
