@@ -7,6 +7,7 @@
 # Puts the bundle in  ~/.local/opt/regstudio            (replacing an older copy)
 #      the icons in   ~/.local/share/icons/hicolor/<size>/apps/regstudio.png (+ scalable svg)
 #      the entry in   ~/.local/share/applications/regstudio.desktop
+#      the file type  ~/.local/share/mime/packages/regstudio.xml (.regstudio projects)
 #      a link         ~/.local/bin/regstudio -> the bundle (for the command line), unless
 #                     something else already owns that name, or --no-link is given.
 # XDG_DATA_HOME is honoured in place of ~/.local/share. Undo with uninstall-linux.sh.
@@ -47,9 +48,11 @@ BUNDLE=$(cd "$BUNDLE" && pwd)
 # Desktop entry and icons: shipped in the bundle (_internal/desktop), else from the clone.
 if [ -f "$BUNDLE/_internal/desktop/regstudio.desktop" ]; then
     DESKTOP_SRC=$BUNDLE/_internal/desktop/regstudio.desktop
+    MIME_SRC=$BUNDLE/_internal/desktop/regstudio-mime.xml
     ICON_SRC=$BUNDLE/_internal/desktop/icons
 else
     DESKTOP_SRC=$SCRIPT_DIR/regstudio.desktop
+    MIME_SRC=$SCRIPT_DIR/regstudio-mime.xml
     ICON_SRC=$SCRIPT_DIR/icons
 fi
 SVG_SRC=$BUNDLE/_internal/resources/icons/regstudio.svg
@@ -96,10 +99,20 @@ fi
 # 3. desktop entry, pointing at the installed executable (quoted: HOME may hold spaces)
 mkdir -p "$APPS"
 exe_escaped=$(printf '%s' "$OPT/regstudio" | sed -e 's/[|&]/\\&/g')
-sed -e "s|^Exec=.*|Exec=\"$exe_escaped\"|" -e "s|^TryExec=.*|TryExec=$exe_escaped|" \
+sed -e "s|^Exec=.*|Exec=\"$exe_escaped\" gui %f|" -e "s|^TryExec=.*|TryExec=$exe_escaped|" \
     "$DESKTOP_SRC" > "$APPS/regstudio.desktop.tmp"
 chmod 644 "$APPS/regstudio.desktop.tmp"
 mv "$APPS/regstudio.desktop.tmp" "$APPS/regstudio.desktop"
+
+# 3b. the project file type (.regstudio opens in the app from the file manager)
+if [ -f "$MIME_SRC" ]; then
+    mkdir -p "$DATA/mime/packages"
+    cp "$MIME_SRC" "$DATA/mime/packages/regstudio.xml.tmp"
+    mv "$DATA/mime/packages/regstudio.xml.tmp" "$DATA/mime/packages/regstudio.xml"
+    if command -v update-mime-database >/dev/null 2>&1; then
+        update-mime-database "$DATA/mime" >/dev/null 2>&1 || true
+    fi
+fi
 
 # 4. command-line link, never replacing someone else's regstudio (e.g. a pip install)
 if [ "$LINK" = 1 ]; then

@@ -54,6 +54,15 @@ if [ -L "$BIN/regstudio" ]; then
     esac
 fi
 remove "$APPS/regstudio.desktop"
+if [ -f "$DATA/mime/packages/regstudio.xml" ]; then
+    remove "$DATA/mime/packages/regstudio.xml"
+    if rmdir "$DATA/mime/packages" 2>/dev/null; then
+        # no package left: what remains under mime/ is the database generated from ours alone
+        remove "$DATA/mime"
+    elif command -v update-mime-database >/dev/null 2>&1; then
+        update-mime-database "$DATA/mime" >/dev/null 2>&1 || true
+    fi
+fi
 if [ -d "$HICOLOR" ]; then
     for dir in "$HICOLOR"/*/apps; do
         remove "$dir/regstudio.png"

@@ -33,7 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--self-test", action="store_true",
                         help="run a headless smoke test and exit (0 when all is well)")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("gui", help="open the main window (the default)")
+    p_gui = sub.add_parser("gui", help="open the main window (the default), with a project if given")
+    p_gui.add_argument("file", type=Path, nargs="?",
+                       help="a .regstudio project or .json config to open (what the desktop entry passes)")
     p_open = sub.add_parser("open", help="open a saved experiment or project in the window")
     p_open.add_argument("file", type=Path)
     p_train = sub.add_parser("train", help="train headless from a config JSON")
@@ -213,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             return _sweep(args)
         if args.command == "export":
             return _export(args)
-        if args.command == "open":
+        if args.command in ("open", "gui") and args.file is not None:
             if not args.file.exists():
                 raise UserError(f"{args.file}: no such file; check the path")
             return _gui(args.file)

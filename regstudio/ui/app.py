@@ -7,6 +7,8 @@ import sys
 import time
 import traceback
 
+from PySide6.QtCore import QEvent, QObject
+
 from .settings import APP, ORG
 
 _STARTED = time.perf_counter()  # module import: close to process start when the GUI is launched
@@ -63,6 +65,20 @@ def install_excepthook(window) -> None:
     sys.excepthook = hook
 
 
+class _FileOpenFilter(QObject):
+    """A project opened from Finder (macOS sends the app a QFileOpenEvent, not an argument)."""
+
+    def __init__(self, window, parent: QObject):
+        super().__init__(parent)
+        self.window = window
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.FileOpen and event.file():
+            self.window.files.open_file(event.file())
+            return True
+        return False
+
+
 def run_gui(project_path: str | None = None) -> int:
     """Open the main window (and ``project_path`` if given); returns the exit status."""
     app = _app()
@@ -74,9 +90,10 @@ def run_gui(project_path: str | None = None) -> int:
 
     window = MainWindow()
     install_excepthook(window)
+    app.installEventFilter(_FileOpenFilter(window, app))
     window.show()
     if project_path:
-        window.open_file(project_path)
+        window.files.open_file(project_path)
     if os.environ.get("REGSTUDIO_EXIT_AFTER_SHOW"):  # start-up timing (packaging/measure.py)
         from PySide6.QtCore import QTimer
 

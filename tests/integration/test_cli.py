@@ -176,3 +176,23 @@ def test_export_writes_a_pytorch_script_and_refuses_to_overwrite(config_file, tm
     compile(out.read_text(), str(out), "exec")
     proc = run("export", config_file, "--framework", "pytorch", "--out", out)
     assert proc.returncode == 2 and "pass --force" in proc.stderr
+
+
+def test_gui_and_open_take_a_project_as_the_desktop_entry_passes_it(tmp_path):
+    """``regstudio gui FILE`` (the desktop entry's ``Exec``) and ``regstudio open FILE`` open
+    the window with the project; a missing file is one line, exit 2."""
+    import os
+
+    from regstudio.experiments.config import default_config
+
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps({**default_config(), "name": "from the file manager"}))
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "REGSTUDIO_EXIT_AFTER_SHOW": "1",
+           "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    for command in ("gui", "open"):
+        proc = subprocess.run([sys.executable, "-m", "regstudio", command, str(path)], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "regstudio", "gui", str(tmp_path / "gone.regstudio")],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "gone.regstudio: no such file" in proc.stderr

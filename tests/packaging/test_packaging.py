@@ -42,6 +42,19 @@ def test_desktop_file_validates():
     assert proc.returncode == 0 and not proc.stdout.strip(), proc.stdout + proc.stderr
 
 
+def test_the_project_type_is_registered_and_opened_with_the_file():
+    import xml.etree.ElementTree as ET
+
+    entry = desktop_entry(DESKTOP)
+    assert entry["Exec"] == "regstudio gui %f"  # a file manager passes the project, the menu nothing
+    ns = {"m": "http://www.freedesktop.org/standards/shared-mime-info"}
+    types = ET.parse(PACKAGING / "regstudio-mime.xml").getroot().findall("m:mime-type", ns)
+    assert [t.get("type") for t in types] == [entry["MimeType"].rstrip(";")]
+    assert types[0].find("m:glob", ns).get("pattern") == "*.regstudio"
+    spec = (PACKAGING / "regstudio.spec").read_text(encoding="utf-8")
+    assert '"regstudio-mime.xml"), "desktop")' in spec and '"public.filename-extension": ["regstudio"]' in spec
+
+
 def test_desktop_file_names_the_app_and_icon():
     entry = desktop_entry(DESKTOP)
     assert entry["Type"] == "Application"
@@ -225,7 +238,13 @@ def test_install_puts_bundle_icons_and_entry_in_home(tmp_path, fake_bundle):
     assert (share / "icons" / "hicolor" / "scalable" / "apps" / "regstudio.svg").is_file()
     desktop = share / "applications" / "regstudio.desktop"
     entry = desktop_entry(desktop)
-    assert entry["Exec"] == f'"{opt / "regstudio"}"'
+    assert entry["Exec"] == f'"{opt / "regstudio"}" gui %f'
+    assert entry["MimeType"] == "application/x-regstudio-project;"
+    mime = share / "mime" / "packages" / "regstudio.xml"
+    assert mime.read_bytes() == (PACKAGING / "regstudio-mime.xml").read_bytes()
+    if shutil.which("update-mime-database"):  # the database now knows .regstudio
+        globs = (share / "mime" / "globs2").read_text(encoding="utf-8")
+        assert "application/x-regstudio-project:*.regstudio" in globs
     assert entry["TryExec"] == str(opt / "regstudio")
     if shutil.which("desktop-file-validate"):
         v = subprocess.run(["desktop-file-validate", str(desktop)], capture_output=True, text=True)

@@ -73,3 +73,25 @@ def test_the_file_menu_offers_the_report_and_the_runs_table(window, qtbot, tmp_p
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "HTML (*.html)"))
     window.actions["export_report"].trigger()
     assert target.read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")
+
+
+def test_a_project_opened_from_the_file_manager_opens_in_the_window(window, qtbot, tmp_path):
+    """macOS hands a double-clicked project to the app as a QFileOpenEvent."""
+    from PySide6.QtGui import QFileOpenEvent
+    from PySide6.QtWidgets import QApplication
+
+    from regstudio.ui.app import _FileOpenFilter
+
+    window.state.set("training.epochs", 7)
+    path = tmp_path / "mine.regstudio"
+    assert window.files.save_to(str(path))
+    window.state.set("training.epochs", 99)
+    window.state.undo_stack.clear()
+    app = QApplication.instance()
+    file_filter = _FileOpenFilter(window, app)
+    app.installEventFilter(file_filter)
+    try:
+        QApplication.sendEvent(app, QFileOpenEvent(str(path)))
+    finally:
+        app.removeEventFilter(file_filter)
+    assert window.state.get("training.epochs") == 7
