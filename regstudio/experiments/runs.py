@@ -12,6 +12,8 @@ import html
 import io
 import json
 import math
+from collections.abc import Iterable
+from pathlib import Path
 
 from ..engine.control import dropout_index
 
@@ -60,9 +62,35 @@ def describe_regularizer(config: dict) -> str:
     return " + ".join(name for _order, name in _penalties(config)) or "none"
 
 
-def describe_run(config: dict) -> str:
-    """A run's label after its number: its regularizers, or ``"no regularization"``."""
-    return ", ".join(regularizers(config)) or "no regularization"
+def describe_run(config: dict, others: Iterable[dict] = (), label: str = "") -> str:
+    """A run's label after its number: what tells it apart from the ``others`` of its session
+    (data, model, optimizer, where they differ), then the lesson's ``label`` if given, else its
+    regularizers (or ``"no regularization"``): ``"shapes, CNN 2 conv, L2 0.001"``."""
+    others = list(others)
+    parts = [aspect(config) for aspect in (_data_aspect, _model_aspect, _optimizer_aspect)
+             if any(aspect(other) != aspect(config) for other in others)]
+    parts.append(label or ", ".join(regularizers(config)) or "no regularization")
+    return ", ".join(parts)
+
+
+def _data_aspect(config: dict) -> str:
+    data = config.get("data", {})
+    if data.get("source", "builtin") == "builtin":
+        return str(data.get("name", "data"))
+    return Path(str(data.get("path", data.get("source", "data")))).name
+
+
+def _model_aspect(config: dict) -> str:
+    layers = config.get("model", {}).get("layers", [])
+    convs = [layer for layer in layers if layer.get("type") == "conv2d"]
+    dense = [str(layer.get("units", "?")) for layer in layers[:-1] if layer.get("type") == "dense"]
+    kind = f"CNN {len(convs)} conv" if convs else "MLP"
+    return f"{kind} {'-'.join(dense)}".strip() if dense else kind
+
+
+def _optimizer_aspect(config: dict) -> str:
+    training = config.get("training", {})
+    return f"{training.get('optimizer', 'sgd')} lr {float(training.get('lr', 0)):g}"
 
 
 def describe_changes(changes: list[dict], config: dict | None = None) -> str:

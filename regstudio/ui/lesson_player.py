@@ -46,7 +46,11 @@ class LessonPlayer(QObject):
     def _next_run(self) -> bool:
         label, config = self.queue.pop(0)
         self.runner.state.replace(config)
-        started = self.runner.start()
+        self.runner.label = label
+        try:
+            started = self.runner.start()
+        finally:
+            self.runner.label = ""
         if started:
             self.run_ids.append(f"run{self.runner.session.count}")
             step = len(self.run_ids)

@@ -84,6 +84,7 @@ class RunController(QObject):
         self._rows: list = []
         self.last_reason = ""
         self._finishing = False  # the loop ended; the thread computes the summary
+        self.label = ""  # what the next run is called in its name (a lesson's label), if anything
         self._poll = QTimer(self)
         self._poll.setInterval(60)
         self._poll.timeout.connect(lambda: self.worker is not None and self.worker.poll())
@@ -150,6 +151,7 @@ class RunController(QObject):
         w.run_finished.connect(self._on_run_finished)
         w.failed.connect(self._on_failed)
         self._run_config, self._rows, self.last_reason = config, [], ""
+        self._run_label = self.label
         self.paused = step
         if step:
             w.step_epochs(1)
@@ -277,7 +279,8 @@ class RunController(QObject):
         reason = info.get("reason", "completed")
         self.last_reason = reason
         self.views.loss_plot.set_stopped(reason, summary.get("stopped_epoch"))
-        name = f"#{self._run_id[3:]} {describe_run(self._run_config)}"
+        others = [record.config for record in self.session]
+        name = f"#{self._run_id[3:]} {describe_run(self._run_config, others, self._run_label)}"
         if info.get("changes"):
             name += " + live changes"
         model = info.get("model")

@@ -58,6 +58,9 @@ def test_a_lesson_chosen_during_a_run_starts_cleanly(qtbot, window):
     assert ids == ["run1", "run2", "run3"]
     assert [len(window.session.get(i).history) for i in ids[1:]] == [3, 3]
     assert [row["epoch"] for row in window.loss_plot.rows] == [1, 2, 3]
+    names = [window.session.get(i).name for i in ids[1:]]  # the lesson's own labels name its runs
+    assert [name.split(" ", 1)[0] for name in names] == ["#2", "#3"]
+    assert [label in name for name, (label, _cfg) in zip(names, item.runs, strict=True)] == [True, True]
 
 
 def test_opening_a_project_during_a_run_keeps_the_projects_runs(qtbot, window, tmp_path):
