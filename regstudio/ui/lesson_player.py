@@ -1,5 +1,6 @@
-"""LessonPlayer: the Lessons menu; a lesson's runs trained one after another, explained in
-the banner, and overlaid for comparison at the end."""
+"""LessonPlayer: the Lessons menu; a lesson starts a clean session (the earlier one saved or
+discarded as the user chose), trains its runs one after another, explains them in the banner
+and overlays them for comparison at the end."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ class LessonPlayer(QObject):
         self.runner.stop()  # ends a lesson in progress too
         if not self.files.may_replace_session():
             return False
+        self.files.start_clean(item.runs[0][1])  # nothing of earlier work or lessons stays overlaid
         self.lesson, self.run_ids = item, []
         self.queue[:] = list(item.runs)
         return self._next_run()

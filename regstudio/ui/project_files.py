@@ -72,6 +72,10 @@ class ProjectFiles(QObject):
         self.replace_session(Project(default_config()))
         return True
 
+    def start_clean(self, experiment: dict) -> None:
+        """A new unsaved session on ``experiment`` (a lesson's own): no runs, no overlays."""
+        self.replace_session(Project(experiment))
+
     def replace_session(self, project: Project, path: str = "") -> None:
         """The project's experiment and runs become the session (views of the old one cleared)."""
         self.runner.views.clear()

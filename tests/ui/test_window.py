@@ -357,6 +357,13 @@ def test_lesson_runs_both_configs_and_overlays_them(qtbot, window):
     assert window.state.get("regularization.l2") == 1.0  # the second run's config is loaded
     assert len(window.runs_panel.checked()) == 1 and window.loss_plot.overlays
     assert "run 2 of 2" in window.banner.text()
+    # the next lesson starts clean: none of this lesson's runs or overlays stay
+    first = {window.session.get(i).name for i in window.session.ids()}
+    assert window.lessons.run_lesson(short)
+    assert window.runs_panel.count() == 0 and not window.loss_plot.overlays
+    qtbot.waitUntil(lambda: window.runs_panel.count() == 2 and window.runner.thread is None, timeout=30000)
+    assert len(window.runs_panel.checked()) == 1 and len(window.loss_plot.overlays) == 1
+    assert window.session.ids() == ["run1", "run2"] and first  # numbered afresh
 
 
 def test_export_pytorch_and_keras_scripts(window, tmp_path):

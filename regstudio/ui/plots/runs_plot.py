@@ -102,8 +102,9 @@ class RunsPanel(QWidget):
 
     def _forget(self) -> None:
         """No rows and no overlays (a project is replacing the session)."""
-        for run_id in self.checked():
-            self.set_checked(run_id, False)
+        for run_id, item in self._items.items():  # the session holds the new runs already
+            if item.checkState() == Qt.CheckState.Checked:
+                self.overlay_toggled.emit(run_id, "", None)
         self.table.setRowCount(0)
         self._items.clear()
 
