@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 
 from regstudio.experiments.sweep_stats import band
 
@@ -36,8 +37,9 @@ class SweepCurvePlot(pg.PlotWidget):
         self.legend = self.addLegend(offset=(-10, 10))
         self.mean, self.lo, self.hi, self.bands, self.fits = {}, {}, {}, {}, {}
         for name, _key, colour, title in CURVES:
-            self.lo[name] = pg.PlotDataItem(pen=None)
-            self.hi[name] = pg.PlotDataItem(pen=None)
+            edge = pg.mkPen(*_rgba(colour, 70), width=1)  # a drawn curve: the band needs its path
+            self.lo[name] = pg.PlotDataItem(pen=edge)
+            self.hi[name] = pg.PlotDataItem(pen=edge)
             self.bands[name] = pg.FillBetweenItem(self.lo[name], self.hi[name], brush=pg.mkBrush(*_rgba(colour, 55)))
             self.fits[name] = pg.PlotDataItem(pen=None, symbol="o", symbolSize=5, symbolPen=None,
                                               symbolBrush=pg.mkBrush(*_rgba(colour, 80)))
@@ -52,9 +54,9 @@ class SweepCurvePlot(pg.PlotWidget):
         self.log_x = True
 
     def _marker(self, colour: str, name: str, position: float) -> pg.InfiniteLine:
-        line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(colour, width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
-                               label=name, labelOpts={"position": position, "color": colour,
-                                                      "fill": (255, 255, 255, 210)})
+        pen = pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine)
+        opts = {"position": position, "color": colour, "fill": (255, 255, 255, 210)}
+        line = pg.InfiniteLine(angle=90, movable=False, pen=pen, label=name, labelOpts=opts)
         line.hide()
         self.addItem(line, ignoreBounds=True)
         return line

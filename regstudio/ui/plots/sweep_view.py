@@ -87,6 +87,11 @@ def _loss(point: dict) -> str:
     return f"{point['best_val_loss']:.4f}" + ("" if se is None else f" ± {se:.4f} SE")
 
 
+def _epoch(epoch) -> str:
+    """A best epoch, or the mean of several: ``41`` or ``65.7 (mean)``."""
+    return f"{epoch:g}" if float(epoch).is_integer() else f"{epoch:.1f} (mean)"
+
+
 class SweepView(BackgroundTask, QWidget):
     """Controls on top, the validation curve (or the heat map of a grid) below.
 
@@ -314,7 +319,7 @@ class SweepView(BackgroundTask, QWidget):
         if best is None:
             return "No point has a validation loss."
         text = (f"Best {self._where(best)} (validation loss {_loss(best)}, n = {best['n']}, "
-                f"at epoch {best['best_epoch']:g}).")
+                f"best epoch {_epoch(best['best_epoch'])}).")
         if one_se is not None:
             text += f" 1-SE choice: {self._where(one_se)} ({_loss(one_se)})."
         elif best.get("best_val_loss_se") is None:
