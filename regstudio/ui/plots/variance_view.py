@@ -16,6 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -139,8 +140,6 @@ class VariancePanel(QWidget):
         super().__init__(parent)
         self.title = QLabel(f"<b>{title}</b>")
         self.title.setWordWrap(True)
-        # two lines for either title, so both plots get the same height (one axis range)
-        self.title.setMinimumHeight(2 * self.title.fontMetrics().lineSpacing() + 4)
         self.title.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.numbers = QLabel("")
         self.numbers.setWordWrap(True)
@@ -171,12 +170,17 @@ class VariancePanel(QWidget):
         self.bar_text.setFont(font)
         self.plot.addItem(self.bar_text)
         self.result = None
-        lay = QVBoxLayout(self)
+        lay = QVBoxLayout(self)  # the title and numbers are placed by the view (see place)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.title)
         lay.addWidget(self.plot, 1)
-        lay.addWidget(self.numbers)
         self.clear()
+
+    def place(self, grid: QGridLayout, column: int) -> None:
+        """Title, plot and numbers in ``column`` of ``grid``: side by side panels share their
+        rows, so both plots get the same size (and linked views the same range)."""
+        grid.addWidget(self.title, 0, column)
+        grid.addWidget(self, 1, column)
+        grid.addWidget(self.numbers, 2, column)
 
     def set_title(self, title: str) -> None:
         self.title.setText(f"<b>{title}</b>")
@@ -310,9 +314,12 @@ class VarianceView(BackgroundTask, QWidget):
 
         self.with_panel = VariancePanel("with regularizer")
         self.without_panel = VariancePanel("without")
-        panels = QHBoxLayout()
-        panels.addWidget(self.with_panel, 1)
-        panels.addWidget(self.without_panel, 1)
+        panels = QGridLayout()
+        self.with_panel.place(panels, 0)
+        self.without_panel.place(panels, 1)
+        panels.setRowStretch(1, 1)
+        panels.setColumnStretch(0, 1)
+        panels.setColumnStretch(1, 1)
 
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
