@@ -15,13 +15,8 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 HERE = Path(__file__).resolve().parent
-
-
-def wait(app, condition, seconds=60.0):
-    end = time.monotonic() + seconds
-    while not condition() and time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.01)
+sys.path.insert(0, str(HERE))
+from make_screenshots import wait  # noqa: E402 (beside this script)
 
 
 def settle(app):
