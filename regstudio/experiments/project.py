@@ -7,7 +7,9 @@ The format is a zip archive with
   ``weights`` names the archive member holding the run's weights;
 * ``runs/<id>.npz``: the weights by parameter name (``dense_0.W``...), numeric arrays only.
 
-``project.json`` may also name the ``current_run`` (the run selected when it was saved).
+``project.json`` may also name the ``current_run`` (the run selected when it was saved) and
+hold ``sweeps``: finished (or cancelled) sweeps, each ``SweepResult.to_dict()``, checked by
+``SweepResult.from_dict``. Projects without it load with no sweeps.
 
 Nothing is unpickled and nothing is evaluated: a file from a stranger can at worst fail to
 load, with a :class:`ProjectError` naming what is wrong; it never loads half-way.
@@ -39,6 +41,7 @@ SCHEMA = 1
 MAX_FILE_BYTES = 512 * 2**20  # the project file on disk
 MAX_INFLATED_BYTES = 1 * 2**30  # everything inflated and allocated from one file, checked before
 MAX_RUNS = 10_000
+MAX_SWEEPS = 1_000
 _RUN_KEYS = ("id", "name", "config", "history", "summary")
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
@@ -67,6 +70,7 @@ class Project:
     experiment: dict
     runs: list[RunRecord] = field(default_factory=list)
     current_run: str | None = None  # the id of the run selected when saved
+    sweeps: list = field(default_factory=list)  # SweepResult s, oldest first
 
     def last_run_number(self) -> int:
         """The highest N of the ``runN`` ids (at least the number of runs): new runs count on from it."""
@@ -91,6 +95,8 @@ def save_project(path: str | Path, project: Project) -> None:
         header = {"format": FORMAT, "schema": SCHEMA, "experiment": project.experiment, "runs": runs}
         if project.current_run is not None:
             header["current_run"] = project.current_run
+        if project.sweeps:
+            header["sweeps"] = [sweep.to_dict() for sweep in project.sweeps]
         archive.writestr("project.json", json.dumps(_json_safe(header), indent=1, allow_nan=False))
     atomic_write(path, buffer.getvalue())
 
@@ -140,7 +146,22 @@ def _from_archive(path: Path, archive: zipfile.ZipFile, budget: Budget) -> Proje
     current = header.get("current_run")
     if current is not None and current not in ids:
         raise ProjectError(f"{path}: project.json 'current_run' names no run ({current!r:.40})")
-    return Project(experiment, runs, current)
+    return Project(experiment, runs, current, _sweeps(path, header.get("sweeps", [])))
+
+
+def _sweeps(path: Path, raw) -> list:
+    """The saved sweeps, each checked by ``SweepResult.from_dict`` (ProjectError naming it)."""
+    from .sweep import SweepResult
+
+    if not isinstance(raw, list) or len(raw) > MAX_SWEEPS:
+        raise ProjectError(f"{path}: project.json 'sweeps' must be a list of at most {MAX_SWEEPS:,} sweeps")
+    sweeps = []
+    for i, record in enumerate(raw):
+        try:
+            sweeps.append(SweepResult.from_dict(record))
+        except ProjectError as exc:
+            raise ProjectError(f"{path}: sweep {i + 1}: {exc}") from None
+    return sweeps
 
 
 def _run(path: Path, archive, i: int, raw, budget: Budget, configs: dict) -> RunRecord:

@@ -4,7 +4,9 @@ Qt-free. A run has one shape wherever it came from (trained now, or read from a 
 the window's Runs table, project saving, the HTML report and "Duplicate with change" all read
 this, never a widget. Views subscribe with :meth:`Session.subscribe` and are told
 ``(event, run_id)`` with ``event`` one of ``"added"``, ``"removed"``, ``"renamed"``,
-``"cleared"`` (``run_id`` ``""``) and ``"loaded"`` (a whole project's runs at once).
+``"cleared"`` (``run_id`` ``""``), ``"loaded"`` (a whole project's runs at once) and
+``"sweep_added"`` (``run_id`` ``""``; the session also holds the project's finished sweeps,
+:attr:`Session.sweeps`, oldest first).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class Session:
         self._runs: dict[str, RunRecord] = {}
         self._count = 0  # ids handed out so far: ids are never reused in a session
         self._listeners: list[Listener] = []
+        self.sweeps: list = []  # SweepResult s, oldest first: saved with the project
 
     # -- reading --------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -92,9 +95,15 @@ class Session:
         self._runs[run_id].name = name
         self._emit("renamed", run_id)
 
+    def add_sweep(self, result) -> None:
+        """Keep a finished (or cancelled) sweep's ``SweepResult`` with the session."""
+        self.sweeps.append(result)
+        self._emit("sweep_added")
+
     def clear(self) -> None:
-        """Forget every run (a new experiment); ids start again at ``run1``."""
+        """Forget every run and sweep (a new experiment); ids start again at ``run1``."""
         self._runs.clear()
+        self.sweeps = []
         self._count = 0
         self._emit("cleared")
 
@@ -103,11 +112,13 @@ class Session:
         """Replace the runs with a project's (one ``"loaded"`` event); new runs get ids above
         every numbered id in it."""
         self._runs = {run.id: run for run in project.runs}
+        self.sweeps = list(project.sweeps)
         numbers = [int(r.id[3:]) for r in project.runs if r.id.startswith("run") and r.id[3:].isdigit()]
         self._count = max([len(project.runs), *numbers])
         self._emit("loaded")
 
     def to_project(self, experiment: dict) -> Project:
-        """The experiment and these runs, with each run's final weights."""
+        """The experiment, these runs with each run's final weights, and the sweeps."""
         return Project(experiment, [RunRecord(r.id, r.name, r.config, r.history, r.summary,
-                                              r.changes, r.weights) for r in self._runs.values()])
+                                              r.changes, r.weights) for r in self._runs.values()],
+                       sweeps=list(self.sweeps))

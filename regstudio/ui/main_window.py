@@ -106,10 +106,11 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.tabs.addTab(self.weights_plot, "Weights")
         self.tabs.addTab(self.predictions_plot, "Predictions")
         # The Sweep and Variance tabs are built when first shown: the window opens sooner.
-        self._lazy_tabs = {3: SweepView, 4: VarianceView}
+        self._lazy_tabs = {3: lambda state: SweepView(state, self.session), 4: VarianceView}
         self._lazy_views: dict[int, QWidget] = {}
         self.tabs.addTab(QWidget(), "Sweep")
-        self.tabs.setTabToolTip(3, "Train once per value of alpha (or a dropout rate) and find the best")
+        self.tabs.setTabToolTip(3, "Train each value of alpha (or a dropout rate) a few times, see the band, "
+                                   "and pick the best or the 1-SE choice")
         self.tabs.addTab(QWidget(), "Variance")
         self.tabs.setTabToolTip(4, "Fit K models on bootstrap resamples, with and without the regularizer, "
                                    "and see how much they disagree")

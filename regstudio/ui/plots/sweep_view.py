@@ -1,32 +1,49 @@
-"""The Sweep tab: train once per value of alpha (or a dropout rate, or the training-set size)
-on a local process pool or a Dask cluster, and draw the validation curve as points arrive.
+"""The Sweep tab: train at every value of alpha (or a dropout rate, or the training-set size),
+R times or once per cross-validation fold, on a local process pool or a Dask cluster, and draw
+the validation curve with its band as points arrive; a second setting makes a grid (a heat map).
 
 Too weak a penalty overfits (low training loss, high validation loss), too strong underfits
-(both high); the best value sits at the bottom of the validation curve, marked here.
+(both high); the best value sits at the bottom of the validation curve, and the 1-SE choice is
+the strongest setting as good as the best within one standard error. Either can be put into the
+experiment with one click (undoable). A finished sweep joins the session and is saved with the
+project.
 """
 
 from __future__ import annotations
 
-import math
 import os
 
-import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QSpinBox,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from regstudio.experiments.sweep_stats import best_index, one_se_index
+
 from ..background import BackgroundTask, where
-from .loss_plot import TRAIN, VAL
+from ..state import get_path, set_path
+from .sweep_controls import NONE, AxisControls, grid, parameter_label, sweep_parameters  # noqa: F401
+from .sweep_curve import SweepCurvePlot
+from .sweep_grid_view import SweepGridView
+
+SPREADS = {
+    "repeats": ("repeats (training seeds)",
+                "Train each point R times with training seeds seed .. seed+R-1 (initial weights, batch "
+                "order, dropout masks, augmentation) on the same split: the spread of training"),
+    "folds": ("cross-validation folds",
+              "K-fold cross-validation over the training + validation samples, one fit per fold "
+              "(stratified for classes; the test split stays out): the spread of the split, which "
+              "usually dominates"),
+}
 
 
 class SweepWorker(QObject):
@@ -35,7 +52,8 @@ class SweepWorker(QObject):
     The sweep is built before the thread starts, so :meth:`cancel` works at any moment."""
 
     point_done = Signal(object)  # {"index", "value", "best_val_loss", ...}
-    finished = Signal(object)  # rows in the order of the values
+    progress = Signal(int, int)  # fits done, fits in all
+    finished = Signal(object)  # the SweepResult (also after a cancel: the finished fits)
     failed = Signal(str)
     done = Signal()
 
@@ -46,8 +64,9 @@ class SweepWorker(QObject):
     @Slot()
     def run(self) -> None:
         try:
-            rows = self.sweep.run(lambda i, row: self.point_done.emit({"index": i, **row}))
-            self.finished.emit(rows)
+            self.sweep.run(lambda i, row: self.point_done.emit({"index": i, **row}),
+                           lambda d, n: self.progress.emit(d, n))
+            self.finished.emit(self.sweep.result)
         except Exception as exc:  # shown in the tab; the app carries on
             self.failed.emit(f"{type(exc).__name__}: {exc}")
         finally:
@@ -57,162 +76,139 @@ class SweepWorker(QObject):
         self.sweep.cancel()
 
 
-def sweep_parameters(config: dict) -> list[tuple[str, str]]:
-    """(label, config path) of what can be swept in this experiment."""
-    params = [("L2 alpha", "regularization.l2"), ("L1 alpha", "regularization.l1")]
-    for i, layer in enumerate(config.get("model", {}).get("layers", [])):
-        if layer.get("type") == "dropout":
-            params.append((f"dropout rate, layer {i + 1}", f"model.layers[{i}].rate"))
-    params.append(("training-set size", "data.train_size"))
-    aug = config.get("augmentation", {})
-    if aug.get("enabled"):
-        from regstudio.data import OPS
-
-        for i, op in enumerate(aug.get("ops", [])):
-            spec = OPS.get(op.get("op"))
-            for key, option in (spec.params.items() if spec else ()):
-                if key not in ("p", "fill") and option.kind in ("int", "float"):
-                    params.append((f"augmentation strength: {spec.title.lower()} {key}",
-                                   f"augmentation.ops[{i}].{key}"))
-    return params
+def choices(points: list[dict], params: list[str]) -> tuple[dict | None, dict | None]:
+    """(best, 1-SE) among ``points``, by the rules ``SweepResult`` uses."""
+    b, s = best_index(points), one_se_index(points, params)
+    return (None if b is None else points[b]), (None if s is None else points[s])
 
 
-def augmentation_option(config: dict, path: str):
-    """The Option behind ``augmentation.ops[i].key`` (its range and type)."""
-    from regstudio.data import OPS
-
-    index, key = path.split("[", 1)[1].split("].")
-    return OPS[config["augmentation"]["ops"][int(index)]["op"]].params[key]
+def _loss(point: dict) -> str:
+    se = point.get("best_val_loss_se")
+    return f"{point['best_val_loss']:.4f}" + ("" if se is None else f" ± {se:.4f} SE")
 
 
-def default_range(path: str) -> tuple[float, float, int, bool]:
-    """(from, to, number of values, log scale) to start a sweep of ``path`` with."""
-    if path.endswith(".rate"):
-        return 0.0, 0.8, 9, False
-    if path == "data.train_size":
-        return 50, 800, 6, True
-    if path.startswith("augmentation."):
-        return 0.0, None, 5, False  # the upper end comes from the op's own range
-    return 1e-5, 1e-1, 9, True
-
-
-def grid(low: float, high: float, n: int, log: bool, integer: bool) -> list:
-    """``n`` values from ``low`` to ``high``, evenly spaced on a log or linear scale."""
-    if n == 1:
-        values = [low]
-    elif log:
-        values = list(np.logspace(math.log10(low), math.log10(high), n))
-    else:
-        values = list(np.linspace(low, high, n))
-    if integer:
-        return sorted({int(round(v)) for v in values})
-    return [float(f"{v:.4g}") for v in values]
+def _epoch(epoch) -> str:
+    """A best epoch, or the mean of several: ``41`` or ``65.7 (mean)``."""
+    return f"{epoch:g}" if float(epoch).is_integer() else f"{epoch:.1f} (mean)"
 
 
 class SweepView(BackgroundTask, QWidget):
-    """Controls on top, the validation curve below."""
+    """Controls on top, the validation curve (or the heat map of a grid) below.
 
-    def __init__(self, state, parent=None):
+    ``session`` (optional, Qt-free): finished sweeps are added to it, and its last sweep is
+    shown when a project is opened."""
+
+    def __init__(self, state, session=None, parent=None):
         super().__init__(parent)
-        self.state = state
-        self.rows: dict[int, dict] = {}
-        self.swept = ""  # the label of the parameter of the last sweep started
-        self.swept_log = True  # and whether its axis is log-scaled
+        self.state, self.session = state, session
+        self.rows: dict[int, dict] = {}  # grid index -> row of the sweep shown
+        self.result = None  # the SweepResult shown, once finished (or loaded)
+        self.swept = ""  # the label of the parameter of the sweep shown
+        self.axes_shown: list[tuple[str, list]] = []  # (path, values) of the sweep shown
+        self.labels: tuple[str, ...] = ()
 
-        self.param = QComboBox()
-        self.param.setToolTip("The setting that changes from run to run; everything else stays as in the panels")
-        self.low = QDoubleSpinBox(decimals=6, minimum=0.0, maximum=1e6, value=1e-5)
-        self.high = QDoubleSpinBox(decimals=6, minimum=0.0, maximum=1e6, value=1e-1)
-        self.count = QSpinBox(minimum=1, maximum=64, value=8)
-        self.log = QCheckBox("log scale", checked=True)
-        self.log.setToolTip("Space the values evenly in log10 (usual for alpha)")
-        self.make_task_controls("Run sweep", "Train once per value, in parallel, and draw the validation curve",
-                                "point", "points", (self.param, self.low, self.high, self.count, self.log))
+        self.axis1 = AxisControls(state)
+        self.axis2 = AxisControls(state, optional=True, max_count=4)
+        self.param, self.low, self.high, self.count, self.log = self.axis1.widgets
+        self.param2 = self.axis2.param
+        self.spread = QComboBox()
+        for key, (text, tip) in SPREADS.items():
+            self.spread.addItem(text, key)
+            self.spread.setItemData(self.spread.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self.n_fits = QSpinBox(minimum=1, maximum=100, value=3)
+        self.n_fits.setToolTip("Fits per point: the mean and its standard error come from them "
+                               "(1 repeat: one fit per point, no band)")
+        self.make_task_controls("Run sweep", "Train every point (and its repeats or folds) in parallel "
+                                "and draw the validation curve", "fit", "fits",
+                                (*self.axis1.widgets, *self.axis2.widgets, self.spread, self.n_fits))
+        self.show_fits = QCheckBox("show single fits")
+        self.show_fits.setToolTip("Each repeat or fold as a faint point beside the mean")
+        self.use_best = QPushButton("Use best")
+        self.use_one_se = QPushButton("Use 1-SE")
+        for button in (self.use_best, self.use_one_se):
+            button.setEnabled(False)
         self.message = QLabel("Choose a setting and a range, then Run sweep. Too weak a penalty "
                               "overfits, too strong underfits: the best value is at the bottom of the "
                               "validation curve.")
         self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         form = QFormLayout()
-        form.addRow("Parameter", self.param)
-        span = QHBoxLayout()
-        for w in (QLabel("from"), self.low, QLabel("to"), self.high, QLabel("values"), self.count, self.log):
-            span.addWidget(w)
-        form.addRow("Values", span)
-        where = QHBoxLayout()
-        where.addWidget(QLabel("processes"))
-        where.addWidget(self.workers)
-        where.addWidget(self.scheduler, 1)
-        form.addRow("Run on", where)
+        form.addRow("Parameter", self.axis1.row)
+        form.addRow("Second (grid)", self.axis2.row)
+        fits = QHBoxLayout()
+        for w in (self.spread, self.n_fits, QLabel("per point · processes"), self.workers):
+            fits.addWidget(w)
+        fits.addWidget(self.scheduler, 1)
+        form.addRow("Fits", fits)
         buttons = QHBoxLayout()
-        buttons.addWidget(self.run_button)
-        buttons.addWidget(self.cancel_button)
+        for w in (self.run_button, self.cancel_button):
+            buttons.addWidget(w)
         buttons.addWidget(self.progress, 1)
+        for w in (self.show_fits, self.use_best, self.use_one_se):
+            buttons.addWidget(w)
         form.addRow(buttons)
 
-        self.plot = pg.PlotWidget()
-        self.plot.setLabel("left", "loss at the best epoch")
-        self.plot.getAxis("left").enableAutoSIPrefix(False)
-        self.plot.addLegend(offset=(-10, 10))
-        self.train_curve = self.plot.plot([], [], pen=pg.mkPen(TRAIN, width=2), symbol="o", symbolSize=7,
-                                          symbolBrush=TRAIN, name="training data loss")
-        self.val_curve = self.plot.plot([], [], pen=pg.mkPen(VAL, width=2), symbol="o", symbolSize=7,
-                                        symbolBrush=VAL, name="validation loss")
-        self.best_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#2ca02c", width=2),
-                                         label="best", labelOpts={"position": 0.9, "color": "#2ca02c",
-                                                                  "fill": (255, 255, 255, 200)})
-        self.best_line.hide()
-        self.plot.addItem(self.best_line, ignoreBounds=True)
+        self.curve = SweepCurvePlot()
+        self.heatmap = SweepGridView()
+        self.views = QStackedWidget()
+        self.views.addWidget(self.curve)
+        self.views.addWidget(self.heatmap)
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.message)
-        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.views, 1)
 
-        self.param.currentIndexChanged.connect(self._on_param)
+        self.spread.currentIndexChanged.connect(self._on_spread)
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
+        self.show_fits.toggled.connect(lambda _on: self._redraw())
+        self.use_best.clicked.connect(lambda: self.use("best"))
+        self.use_one_se.clicked.connect(lambda: self.use("one_se"))
         state.changed.connect(lambda _section: self.refresh_parameters())
+        self._on_spread()
         self.refresh_parameters()
+        if session is not None:
+            session.subscribe(self._on_session)
+            self._on_session("loaded", "")
+
+    # -- compatibility names for the single-axis view ---------------------------------------
+    @property
+    def plot(self):
+        """The plot shown (the curve, or the heat map of a grid): reports and exports."""
+        return self.heatmap.canvas if self.views.currentWidget() is self.heatmap else self.curve
+
+    @property
+    def val_curve(self):
+        return self.curve.mean["val"]
+
+    @property
+    def train_curve(self):
+        return self.curve.mean["train"]
+
+    @property
+    def best_line(self):
+        return self.curve.best_line
+
+    def export_scene(self):
+        """The plot shown, for File > Export plot."""
+        return self.plot.scene()
 
     # -- controls -----------------------------------------------------------------------
     def refresh_parameters(self) -> None:
-        current = self.param.currentData()
-        self.param.blockSignals(True)
-        self.param.clear()
-        for label, path in sweep_parameters(self.state.config):
-            self.param.addItem(label, path)
-        index = self.param.findData(current)
-        self.param.setCurrentIndex(max(0, index))
-        self.param.blockSignals(False)
-        if index < 0:
-            self._on_param()
+        self.axis1.refresh()
+        self.axis2.refresh()
 
-    def _on_param(self) -> None:
-        path = self.param.currentData() or ""
-        low, high, count, log = default_range(path)
-        if high is None:  # augmentation strength: up to the op's own maximum
-            high = augmentation_option(self.state.config, path).high
-        dataset = self.state.dataset
-        if path == "data.train_size" and dataset is not None and self.state.get("data.train_size") is None:
-            high = len(dataset.train.y)  # every sample the split leaves for training
-            low = min(low, max(2, high // 16))
-        self.low.setValue(low)
-        self.high.setValue(high)
-        self.count.setValue(count)
-        self.log.setChecked(log)
+    def _on_spread(self) -> None:
+        key = self.spread.currentData()
+        self.spread.setToolTip(SPREADS[key][1])
+        self.n_fits.setMinimum(2 if key == "folds" else 1)
+        if key == "folds" and self.n_fits.value() < 3:
+            self.n_fits.setValue(5)
 
     def values(self) -> list:
-        low, high = self.low.value(), self.high.value()
-        if self.log.isChecked() and low <= 0:
-            raise ValueError("a log scale needs a 'from' value above 0")
-        if high < low:
-            raise ValueError("'to' must not be below 'from'")
-        path = self.param.currentData() or ""
-        integer = path == "data.train_size"
-        if path.startswith("augmentation."):
-            integer = augmentation_option(self.state.config, path).kind == "int"
-        return grid(low, high, self.count.value(), self.log.isChecked(), integer)
+        return self.axis1.values()
 
     # -- running ------------------------------------------------------------------------
     def run(self) -> bool:
@@ -223,75 +219,158 @@ class SweepView(BackgroundTask, QWidget):
 
         executor, scheduler = self.placement()
         base_dir = os.path.dirname(self.state.path) if self.state.path else None
+        n, folds = self.n_fits.value(), self.spread.currentData() == "folds"
         try:
-            values = self.values()
-            sweep = Sweep(validate_config(self.state.frozen()), self.param.currentData(), values, executor,
-                          self.workers.value(), scheduler, base_dir)
+            axes = [(self.axis1.path, self.axis1.values())]
+            if self.axis2.path != NONE:
+                axes.append((self.axis2.path, self.axis2.values()))
+            sweep = Sweep(validate_config(self.state.frozen()), *axes[0], executor, self.workers.value(),
+                          scheduler, base_dir, second=axes[1] if len(axes) == 2 else None,
+                          repeats=1 if folds else n, folds=n if folds else None)
         except Exception as exc:
             self.message.setText(f"Cannot start the sweep: {exc}")
             return False
         # the panels may change the parameter list while it runs: the results keep these
-        self.swept, self.swept_log = self.param.currentText(), self.log.isChecked()
+        labels = (self.axis1.label, self.axis2.label)[:len(axes)]
+        self._show_axes(axes, labels, self.log.isChecked())
+        self.result = None
         self.rows.clear()
         self._redraw()
-        self.plot.setLogMode(x=self.swept_log)
-        self.plot.setLabel("bottom", self.swept)
-        self.progress.setRange(0, len(values))
+        self.progress.setRange(0, sweep.total)
         self.progress.setValue(0)
-        self.message.setText(f"Training {len(values)} networks on "
-                             f"{where(scheduler, min(self.workers.value(), len(values)))}…")
+        self.message.setText(f"Training {sweep.total} networks ({len(sweep.cells)} points × {n} "
+                             f"{'folds' if folds else 'fits'}) on "
+                             f"{where(scheduler, min(self.workers.value(), sweep.total))}…")
         self.worker = w = SweepWorker(sweep)
         w.point_done.connect(self._on_point)
+        w.progress.connect(self._on_progress)
         w.finished.connect(self._on_finished)
         w.failed.connect(lambda text: self.message.setText(f"The sweep failed: {text}"))
         self.launch(w)
         return True
 
+    def _on_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+        self.message.setText(self.progress_text(done, total, "fits done"))
+
     def _on_point(self, row: dict) -> None:
         self.rows[row["index"]] = row
-        done = len(self.rows)
-        self.progress.setValue(done)
-        total = self.progress.maximum()
-        self.message.setText(self.progress_text(done, total, "points done"))
         self._redraw()
 
-    def _on_finished(self, rows: list) -> None:
-        best = self.best_row()
-        cancelled = self.worker is not None and self.worker.sweep.cancelled
-        if best is None:
+    def _on_finished(self, result) -> None:
+        cancelled = result.cancelled
+        if not result.points:
             self.message.setText("The sweep was cancelled before any point finished." if cancelled
                                  else "No point finished.")
             return
-        text = (f"Best {self.swept}: {best['value']:g} (validation loss "
-                f"{best['best_val_loss']:.4f} at epoch {best['best_epoch']}).")
-        self.message.setText(("Cancelled. " if cancelled else "") + text)
+        self.show_result(result)
+        if self.session is not None:
+            self.session.add_sweep(result)  # saved with the project from now on
+            self.state.mark_unsaved_changes()
+        self.message.setText(("Cancelled: the finished fits are kept. " if cancelled else "")
+                             + self.summary())
 
-    def export_scene(self):
-        """The validation-curve plot, for File > Export plot."""
-        return self.plot.scene()
+    # -- showing a sweep ------------------------------------------------------------------
+    def _on_session(self, event: str, _run_id: str) -> None:
+        if event in ("loaded", "cleared") and not self.is_running:
+            sweeps = self.session.sweeps
+            if sweeps:
+                self.show_result(sweeps[-1])
+                self.message.setText(f"The project's last sweep: {self.summary()}")
+            else:
+                self.result, self.axes_shown = None, []
+                self.rows.clear()
+                self._redraw()
 
-    # -- drawing ------------------------------------------------------------------------
+    def show_result(self, result) -> None:
+        """Draw a finished (or loaded) ``SweepResult``."""
+        labels = tuple(parameter_label(result.config, p) for p in result.params)
+        axes = list(zip(result.params, result.values, strict=True))
+        first = result.values[0]
+        self._show_axes(axes, labels, min(first) > 0 and max(first) / min(first) >= 10)
+        self.result = result
+        self.rows = dict(enumerate(result.points))
+        self._redraw()
+
+    def _show_axes(self, axes: list, labels: tuple, log: bool) -> None:
+        self.axes_shown, self.labels, self.swept = axes, labels, labels[0]
+        grid2 = len(axes) == 2
+        self.views.setCurrentWidget(self.heatmap if grid2 else self.curve)
+        self.show_fits.setEnabled(not grid2)
+        if not grid2:
+            size = axes[0][0] == "data.train_size"
+            self.curve.set_axis(f"{labels[0]} (samples)" if size else labels[0], log)
+            self.curve.setTitle(("Learning curve" if size else "Validation curve")
+                                + ": mean loss at the best epoch ± 1 standard error")
+
+    def points(self) -> list[dict]:
+        return [self.rows[i] for i in sorted(self.rows)]
+
+    def choices(self) -> tuple[dict | None, dict | None]:
+        """(best, 1-SE) of the sweep shown."""
+        return choices(self.points(), [p for p, _ in self.axes_shown])
+
     def best_row(self) -> dict | None:
-        finite = [r for r in self.rows.values() if r.get("best_val_loss") is not None
-                  and math.isfinite(r["best_val_loss"])]
-        return min(finite, key=lambda r: r["best_val_loss"]) if finite else None
+        return self.choices()[0]
+
+    def summary(self) -> str:
+        best, one_se = self.choices()
+        if best is None:
+            return "No point has a validation loss."
+        text = (f"Best {self._where(best)} (validation loss {_loss(best)}, n = {best['n']}, "
+                f"best epoch {_epoch(best['best_epoch'])}).")
+        if one_se is not None:
+            text += f" 1-SE choice: {self._where(one_se)} ({_loss(one_se)})."
+        elif best.get("best_val_loss_se") is None:
+            text += " Repeats or folds give a band and the 1-SE choice."
+        return text
+
+    def _where(self, point: dict) -> str:
+        text = f"{self.labels[0]}: {point['value']:g}"
+        return text + (f", {self.labels[1]}: {point['value2']:g}" if len(self.labels) == 2 else "")
 
     def _redraw(self) -> None:
-        rows = sorted(self.rows.values(), key=lambda r: r["value"])
-        if self.swept_log:
-            rows = [r for r in rows if r["value"] > 0]
-        x = np.array([r["value"] for r in rows], float)
-        # the training *data* loss: with the penalty added, a strong alpha would dwarf the plot
-        for curve, key in ((self.train_curve, "train_data_loss_at_best"), (self.val_curve, "best_val_loss")):
-            y = np.array([np.nan if r.get(key) is None else r[key] for r in rows], float)
-            curve.setData(x, y, connect="finite")
-        best = self.best_row()
-        if best is None or (self.swept_log and best["value"] <= 0):
-            self.best_line.hide()
-            return
-        self.best_line.setValue(math.log10(best["value"]) if self.swept_log else best["value"])
-        self.best_line.label.setFormat(f"best: {best['value']:g}")
-        self.best_line.show()
+        points = self.points()
+        best, one_se = self.choices()
+        if len(self.axes_shown) == 2:
+            self.heatmap.show_points(self.labels, [v for _, v in self.axes_shown], points, best, one_se)
+        else:
+            fits = self.result.fits if self.result is not None else []
+            self.curve.show_points(points, fits, best, one_se, self.show_fits.isChecked())
+        for button, point, name in ((self.use_best, best, "best"), (self.use_one_se, one_se, "1-SE")):
+            button.setEnabled(point is not None and not self.is_running)
+            button.setText(f"Use {name}" + (f" ({self._short(point)})" if point else ""))
+        self.use_best.setToolTip("Set the experiment to the point of the lowest mean validation loss "
+                                 "(Edit > Undo takes it back)")
+        self.use_one_se.setToolTip("Set the experiment to the strongest setting within one standard "
+                                   "error of the best (needs repeats or folds; Edit > Undo takes it back)")
 
+    def _short(self, point: dict) -> str:
+        return f"{point['value']:g}" + (f", {point['value2']:g}" if len(self.axes_shown) == 2 else "")
 
+    def _set_running(self, running: bool) -> None:
+        super()._set_running(running)
+        if hasattr(self, "use_best"):
+            self._redraw()
 
+    # -- using a point ---------------------------------------------------------------------
+    def use(self, which: str) -> bool:
+        """Put the ``"best"`` or ``"one_se"`` point's values into the experiment, as one
+        undoable edit; False (and a message) when the experiment no longer has the setting."""
+        point = dict(zip(("best", "one_se"), self.choices(), strict=True))[which]
+        if point is None:
+            return False
+        config = self.state.frozen()
+        for (path, _values), key in zip(self.axes_shown, ("value", "value2"), strict=False):
+            missing = object()
+            if get_path(config, path, missing) is missing:
+                self.message.setText(f"Cannot use this point: the experiment has no {path} any more "
+                                     "(its layers changed); set it in the panels instead")
+                return False
+            config = set_path(config, path, point[key])
+        name = "best" if which == "best" else "1-SE choice"
+        self.state.set_config(config, f"Use the sweep's {name}: {self._where(point)}")
+        self.message.setText(f"The experiment now uses the sweep's {name}, {self._where(point)} "
+                             "(Edit > Undo, Ctrl+Z, takes it back).")
+        return True

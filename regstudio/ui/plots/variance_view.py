@@ -8,6 +8,7 @@ from :mod:`regstudio.experiments.variance`; this module only draws them.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 
@@ -15,8 +16,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
+    QGridLayout,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -77,32 +80,57 @@ def _percent(x: float) -> str:
     return f"{100 * x:.1f} %"
 
 
+def _has_ci(result) -> bool:
+    return all(math.isfinite(v) for v in result.rate_ci)
+
+
+def _figure(result, x: float) -> str:
+    return _percent(x) if result.task == "classification" else f"{x:.4g}"
+
+
+def interval(result) -> str:
+    """E.g. ``"[8.0 %, 28.0 %]"``: the 95 % interval of the rate ("" when none was computed)."""
+    if not _has_ci(result):
+        return ""
+    lo, hi = result.rate_ci
+    return f"[{_figure(result, lo)}, {_figure(result, hi)}]"
+
+
 def headline(result) -> str:
-    """One line for a panel: the variance and how good the models are."""
+    """One line for a panel: the variance (with its 95 % interval) and how good the models are."""
+    ci = f" (95 % interval {interval(result)})" if _has_ci(result) else ""
     if result.task == "classification":
-        rate = f"disagreement rate {_percent(result.rate)}"
+        rate = f"disagreement rate {_percent(result.rate)}{ci}"
         score = (f"validation accuracy {_percent(result.mean_score)} per model, "
                  f"{_percent(result.ensemble_score)} by majority vote")
     else:
-        rate = f"spread (mean std of the predictions) {result.rate:.4g}"
+        rate = f"spread (mean std of the predictions) {result.rate:.4g}{ci}"
         score = f"validation R² {result.mean_score:.3f} per model, {result.ensemble_score:.3f} averaged"
     return f"{rate} · {score}"
 
 
 def verdict(comparison) -> str:
-    """A sentence comparing the two panels."""
+    """A sentence comparing the two panels; with intervals, "no clear difference" when they overlap."""
     w, wo = comparison.with_reg, comparison.without
     what = "disagree on" if w.task == "classification" else "spread by"
-    fmt = _percent if w.task == "classification" else (lambda x: f"{x:.4g}")
     unit = " of the validation samples" if w.task == "classification" else " on average"
-    text = (f"With {w.label} the {w.k} models {what} {fmt(w.rate)}{unit}; without, {fmt(wo.rate)}. ")
+    text = (f"With {w.label} the {w.k} models {what} {_figure(w, w.rate)}{unit}; without, "
+            f"{_figure(wo, wo.rate)}. ")
+    if _has_ci(w) and _has_ci(wo) and not comparison.clear:
+        lo, hi = comparison.difference_ci
+        paired = (f"; the paired interval of the difference, [{lo:+.3g}, {hi:+.3g}], "
+                  f"{'excludes' if lo > 0 or hi < 0 else 'includes'} 0" if math.isfinite(lo) else "")
+        return text + (f"No clear difference: the 95 % intervals overlap ({interval(w)} with, "
+                       f"{interval(wo)} without{paired}). Try more validation samples, a stronger "
+                       "penalty or Load demo.")
+    apart = " The 95 % intervals do not overlap." if _has_ci(w) and _has_ci(wo) else ""
     if wo.rate == w.rate:
         return text + "Same variance: this regularizer did not change how much the models disagree."
     if w.rate < wo.rate:
         return text + (f"Regularization lowered the variance by {_percent(comparison.reduction)} "
-                       "(relative).")
+                       f"(relative).{apart}")
     return text + ("The regularized models disagree more: this regularizer did not reduce the variance "
-                   "here (try more epochs, a stronger alpha, or a larger K).")
+                   f"here (try more epochs, a stronger alpha, or a larger K).{apart}")
 
 
 class VariancePanel(QWidget):
@@ -112,6 +140,7 @@ class VariancePanel(QWidget):
         super().__init__(parent)
         self.title = QLabel(f"<b>{title}</b>")
         self.title.setWordWrap(True)
+        self.title.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.numbers = QLabel("")
         self.numbers.setWordWrap(True)
         self.plot = pg.PlotWidget()
@@ -132,6 +161,8 @@ class VariancePanel(QWidget):
         self.plot.addItem(self.val_pts)
         self.bar = pg.BarGraphItem(x=[0], height=[0], width=0.6, brush=pg.mkBrush(*DISAGREE.astype(int)))
         self.plot.addItem(self.bar)
+        self.error = pg.ErrorBarItem(x=np.zeros(1), y=np.zeros(1), beam=0.25, pen=pg.mkPen("k", width=2))
+        self.plot.addItem(self.error)
         self.bar_text = pg.TextItem("", anchor=(0.5, 1.0), color="k")
         font = self.bar_text.textItem.font()
         font.setPointSize(18)
@@ -139,12 +170,17 @@ class VariancePanel(QWidget):
         self.bar_text.setFont(font)
         self.plot.addItem(self.bar_text)
         self.result = None
-        lay = QVBoxLayout(self)
+        lay = QVBoxLayout(self)  # the title and numbers are placed by the view (see place)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.title)
         lay.addWidget(self.plot, 1)
-        lay.addWidget(self.numbers)
         self.clear()
+
+    def place(self, grid: QGridLayout, column: int) -> None:
+        """Title, plot and numbers in ``column`` of ``grid``: side by side panels share their
+        rows, so both plots get the same size (and linked views the same range)."""
+        grid.addWidget(self.title, 0, column)
+        grid.addWidget(self, 1, column)
+        grid.addWidget(self.numbers, 2, column)
 
     def set_title(self, title: str) -> None:
         self.title.setText(f"<b>{title}</b>")
@@ -163,6 +199,7 @@ class VariancePanel(QWidget):
         self.val_pts.clear()
         self.bar.setOpts(x=[0], height=[0])
         self.bar.hide()
+        self.error.hide()
         self.bar_text.setText("")
         self.numbers.setText("")
 
@@ -223,9 +260,15 @@ class VariancePanel(QWidget):
     def _bar(self, r, scale: float) -> None:
         self.bar.setOpts(x=[0], height=[r.rate], width=0.6)
         self.bar.show()
-        text = _percent(r.rate) if r.task == "classification" else f"{r.rate:.4g}"
-        self.bar_text.setText(text)
-        self.bar_text.setPos(0, r.rate + 0.12 * (scale or 1))  # anchored at its bottom
+        top = r.rate
+        if _has_ci(r):  # the 95 % interval as an error bar
+            lo, hi = r.rate_ci
+            self.error.setData(x=np.zeros(1), y=np.full(1, r.rate), top=np.full(1, hi - r.rate),
+                               bottom=np.full(1, r.rate - lo))
+            self.error.show()
+            top = max(top, hi)
+        self.bar_text.setText(_figure(r, r.rate))
+        self.bar_text.setPos(0, top + 0.12 * (scale or 1))  # anchored at its bottom
         self.plot.setLabel("bottom", "")
         self.plot.setLabel("left", "disagreement rate" if r.task == "classification"
                            else "mean std of the predictions")
@@ -247,11 +290,16 @@ class VarianceView(BackgroundTask, QWidget):
                                 "network", "fits", (self.k,))
         self.progress.setRange(0, 16)
         self.progress.setValue(0)
+        self.demo_button = QPushButton("Load demo")
+        self.demo_button.setToolTip("Set the experiment to the measured demo: 400 noisy moons (100 to "
+                                    "train, 300 to validate), the wide MLP, L2 0.03, K = 8; there the "
+                                    "intervals lie apart (docs/sweeps.md). Edit > Undo takes it back")
 
         controls = QHBoxLayout()
         for widget in (QLabel("models per side (K)"), self.k, QLabel("processes"), self.workers):
             controls.addWidget(widget)
         controls.addWidget(self.scheduler, 1)
+        controls.addWidget(self.demo_button)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
@@ -266,9 +314,12 @@ class VarianceView(BackgroundTask, QWidget):
 
         self.with_panel = VariancePanel("with regularizer")
         self.without_panel = VariancePanel("without")
-        panels = QHBoxLayout()
-        panels.addWidget(self.with_panel, 1)
-        panels.addWidget(self.without_panel, 1)
+        panels = QGridLayout()
+        self.with_panel.place(panels, 0)
+        self.without_panel.place(panels, 1)
+        panels.setRowStretch(1, 1)
+        panels.setColumnStretch(0, 1)
+        panels.setColumnStretch(1, 1)
 
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
@@ -281,6 +332,17 @@ class VarianceView(BackgroundTask, QWidget):
                                     else None)
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
+        self.demo_button.clicked.connect(self.load_demo)
+        self.settings = (*self.settings, self.demo_button)
+
+    def load_demo(self) -> None:
+        """The experiment and K of the measured demo, as one undoable edit."""
+        from regstudio.experiments.variance import DEMO_K, demo_config
+
+        self.state.set_config(demo_config(), "Load the variance demo")
+        self.k.setValue(DEMO_K)
+        self.message.setText("Loaded the variance demo (Edit > Undo takes it back): Run trains "
+                             f"{2 * DEMO_K} networks; expect a clearly lower disagreement with L2.")
 
     # -- running ------------------------------------------------------------------------
     def run(self) -> bool:
@@ -326,8 +388,8 @@ class VarianceView(BackgroundTask, QWidget):
         w, wo = comparison.with_reg, comparison.without
         if w.kind == "regions":  # the most disagreement K models can show: full red
             scale = w.grid["max"] or 1.0
-        else:
-            scale = max(w.rate, wo.rate)
+        else:  # both bars and their intervals on one scale
+            scale = max(w.rate, wo.rate, *(r.rate_ci[1] for r in (w, wo) if _has_ci(r)))
         self.with_panel.set_title(f"with regularizer: {w.label}")
         self.without_panel.set_title("without: no regularizer (L1 = L2 = 0, no dropout, "
                                      "augmentation or early stopping)")
