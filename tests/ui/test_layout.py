@@ -95,3 +95,21 @@ def test_a_project_opened_from_the_file_manager_opens_in_the_window(window, qtbo
     finally:
         app.removeEventFilter(file_filter)
     assert window.state.get("training.epochs") == 7
+
+
+def test_dropout_rows_rebuilt_leave_no_old_label_drawn_over_the_new_ones(window, qtbot):
+    """Adding then removing dropout layers: the rows taken out are hidden at once, not left
+    visible (until deleted) on top of the new rows."""
+    from PySide6.QtWidgets import QLabel
+
+    window.docks["regularization"].raise_()
+    panel = window.reg_panel
+    layers = window.state.config["model"]["layers"]
+    window.state.set("model.layers", [layers[0], {"type": "dropout", "rate": 0.3}, *layers[1:]])
+    window.state.set("model.layers", layers)  # the dropout layer goes again
+    stale = [w for w in panel.findChildren(QLabel) + panel.drop_spins if w.isVisible()
+             and (not isinstance(w, QLabel) or w.text().startswith("Layer "))]
+    assert stale == []  # hidden at once, before the event loop deletes them
+    qtbot.wait(20)
+    visible = [w for w in panel.findChildren(QLabel) if w.isVisible() and "No dropout layer" in w.text()]
+    assert len(visible) == 1

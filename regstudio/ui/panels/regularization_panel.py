@@ -201,8 +201,10 @@ class RegularizationPanel(QWidget):
             for item in (row.labelItem, row.fieldItem):
                 w = item.widget() if item is not None else None
                 if w is not None and w not in (self.add_dropout, self.drop_form):
+                    w.hide()  # out of the layout now; deleted later, never drawn over the new rows
                     w.deleteLater()
         for s in self.drop_spins:
+            s.hide()
             s.deleteLater()
         self.drop_spins = []
         for i in idx:
