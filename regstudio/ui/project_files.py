@@ -81,6 +81,7 @@ class ProjectFiles(QObject):
         self.runner.views.clear()
         self.session.load(project)
         self.state.replace(project.experiment, path=path)
+        self.runner.show_run(self.session.last)  # the last run's views as they were, not "Press Start"
         self.opened.emit()
 
     def open_file(self, path: str | None = None) -> bool:

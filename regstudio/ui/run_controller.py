@@ -84,6 +84,8 @@ class RunController(QObject):
         self._rows: list = []
         self.last_reason = ""
         self._finishing = False  # the loop ended; the thread computes the summary
+        self._shown = None  # a saved run shown in the views (show_run), until its predictions are
+        self._waiting_for_data = False
         self.label = ""  # what the next run is called in its name (a lesson's label), if anything
         self._poll = QTimer(self)
         self._poll.setInterval(60)
@@ -219,6 +221,54 @@ class RunController(QObject):
             QCoreApplication.sendPostedEvents(None, QEvent.Type.MetaCall)
             self._on_thread_finished()
         return ok
+
+    # -- a saved run, shown as it was ---------------------------------------------------------
+    def show_run(self, record) -> None:
+        """A run's curves, final weights and predictions as they were when it ended (a reopened
+        project), instead of empty views; the predictions follow when its data is loaded."""
+        v = self.views
+        v.clear()
+        if record is None or not record.history:
+            return
+        summary = record.summary or {}
+        v.loss_plot.set_epoch_range(int(record.config.get("training", {}).get("epochs", len(record.history))))
+        v.loss_plot.add_epochs(record.history)
+        v.weights_plot.add_norms(record.history)
+        v.loss_plot.set_stopped(summary.get("stop_reason", "completed"), summary.get("stopped_epoch"))
+        if record.weights:
+            v.weights_plot.set_snapshot({"epoch": summary.get("stopped_epoch") or len(record.history),
+                                         "weights": record.weights})
+        self._shown = record
+        if not self._show_predictions() and not self._waiting_for_data:
+            self._waiting_for_data = True
+            self.state.dataset_changed.connect(self._show_predictions)  # once the data is in
+
+    def _show_predictions(self) -> bool:
+        """The shown run's predictions, if its data is the one loaded (True when done or moot)."""
+        record = getattr(self, "_shown", None)
+        if record is None or self.is_running:
+            return self._forget_shown()
+        dataset = self.state.dataset_for(record.config.get("data", {}))
+        if dataset is None:
+            return False
+        try:
+            from regstudio.experiments.build import build
+            from regstudio.experiments.predictions import compute_predictions
+
+            model = build(record.config, base_dir=self.state.base_dir(), dataset=dataset).model
+            model.set_weights(record.weights)
+            self.views.weights_plot.set_image_shape(dataset.image_shape)
+            self.views.predictions_plot.set_predictions(compute_predictions(model, dataset))
+        except Exception:  # a view that cannot be drawn (weights of another shape) stays empty
+            pass
+        return self._forget_shown()
+
+    def _forget_shown(self) -> bool:
+        self._shown = None
+        if self._waiting_for_data:
+            self._waiting_for_data = False
+            self.state.dataset_changed.disconnect(self._show_predictions)
+        return True
 
     # -- edits while a run trains -----------------------------------------------------------
     def _on_edited(self, path: str, value) -> None:

@@ -316,3 +316,23 @@ def test_predictions_give_up_between_chunks_when_cancelled():
     with pytest.raises(Cancelled):
         predict_rows(Model(), X, cancel=lambda: next(asked))
     assert Model.calls == 4  # one chunk, then it stopped
+
+
+def test_a_reopened_project_shows_its_last_run_as_it_was(qtbot, window, tmp_path):
+    """Curves, final weights and predictions of the last run, not empty views and "Press Start"."""
+    import numpy as np
+
+    set_small(window, epochs=3)
+    window.runner.start()
+    qtbot.waitUntil(lambda: window.runner.thread is None, timeout=20000)
+    epochs = [r["epoch"] for r in window.loss_plot.rows]
+    weights = {k: v.copy() for k, v in window.weights_plot.weights.items()}
+    path = tmp_path / "p.regstudio"
+    assert window.files.save_to(str(path))
+    window.files.new_experiment()
+    assert window.loss_plot.rows == [] and window.predictions_plot.last is None
+    assert window.files.open_file(str(path))
+    qtbot.waitUntil(lambda: window.predictions_plot.last is not None, timeout=10000)
+    assert [r["epoch"] for r in window.loss_plot.rows] == epochs
+    assert set(window.weights_plot.weights) == set(weights)
+    assert all(np.allclose(window.weights_plot.weights[k], w, atol=1e-6) for k, w in weights.items())
