@@ -301,6 +301,9 @@ class RunController(QObject):
     # -- worker signals -----------------------------------------------------------------------
     def _on_epochs(self, rows: list) -> None:
         self._rows.extend(rows)
+        if self.paused and rows:  # a stepped epoch is done: say so, not "stepping…" forever
+            self.status.emit(f"paused after epoch {rows[-1]['epoch']}: Step one epoch for another, "
+                             "Pause to resume")
         self.views.loss_plot.add_epochs(rows)
         self.views.weights_plot.add_norms(rows)
 

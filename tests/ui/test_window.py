@@ -110,6 +110,7 @@ def test_step_one_epoch(qtbot, window):
     qtbot.wait(300)
     assert len(window.loss_plot.rows) == 1
     assert window.actions["pause"].isChecked()
+    assert window.status_label.text().startswith("paused after epoch 1")  # not "stepping…" forever
     window.runner.stop_and_wait()
 
 
