@@ -78,15 +78,18 @@ def view_range(primary: Sequence, secondary: Sequence = (), log: bool | None = N
     """The y range for the ``primary`` curves (validation first, then training data loss:
     all in view) and the ``secondary`` ones (total loss, penalty: as far as the primary
     curves keep at least a third of the height), with a margin. ``log`` None chooses a log
-    axis when the curves span more than DECADES and the first primary curve (validation)
-    gets at least half as much height again on it. None without data."""
+    axis when the curves span more than DECADES and the later half of the first primary
+    curve (validation: where it turns up or levels off) gets half as much height again on
+    it. None without data."""
     if log is None:
         lin = _range(primary, secondary, False)
         if lin is None or not spans_decades([*primary, *secondary]):
             return lin
         logr = _range(primary, secondary, True)
-        first = primary[0] if len(primary) else secondary[0]
-        return logr if logr is not None and share(first, logr) > 1.5 * share(first, lin) else lin
+        kept = kept_points(primary[0] if len(primary) else secondary[0])
+        late = kept[len(kept) // 2:]
+        better = logr is not None and _share(late, logr) > 1.5 * _share(late, lin)
+        return logr if better else lin
     return _range(primary, secondary, bool(log))
 
 
@@ -105,8 +108,15 @@ def _range(primary, secondary, log: bool) -> ViewRange | None:
 
 def share(curve, rng: ViewRange) -> float:
     """The share of the view's height that a curve's kept points span (tests, lessons)."""
-    s = _span([curve], rng.log)
-    return 0.0 if s is None else (min(s[1], rng.hi) - max(s[0], rng.lo)) / (rng.hi - rng.lo)
+    return _share(kept_points(curve), rng)
+
+
+def _share(points: np.ndarray, rng: ViewRange) -> float:
+    if rng.log:
+        points = np.log10(points[points > 0])
+    if not len(points):
+        return 0.0
+    return max(0.0, min(points.max(), rng.hi) - max(points.min(), rng.lo)) / (rng.hi - rng.lo)
 
 
 @dataclass(frozen=True)
@@ -119,22 +129,38 @@ class Verdict:
 NO_GAP = 0.8  # training data loss at least 80 % of the validation loss: no gap left
 FLAT = 0.1  # "flat": the losses fell less than 10 % below their first value
 MIN_EPOCHS = 3
+SMOOTH = 3  # epochs averaged when telling a turn from noise
 
 
-def turn_margin(v: np.ndarray, best: float) -> float:
-    """How far above its minimum the validation loss must end to count as turned up:
-    5 % of the minimum, or twice the recent epoch-to-epoch noise if larger (the noise of one
-    epoch's value estimated from the last ten differences, std / sqrt 2)."""
+def turn_margin(v: np.ndarray) -> float:
+    """How far above its minimum a loss must end to count as turned up: 5 % of the minimum,
+    or twice the noise of one epoch's value if larger (estimated from the last ten
+    epoch-to-epoch differences: std / sqrt 2, blind to a steady trend)."""
     recent = np.diff(v[-11:])
     noise = float(np.std(recent, ddof=1) / np.sqrt(2)) if len(recent) >= 2 else 0.0
-    return max(0.05 * abs(best), 2 * noise)
+    return max(0.05 * abs(float(np.min(v))), 2 * noise)
+
+
+def rise(v: np.ndarray) -> float:
+    """How far the mean of the last SMOOTH epochs lies above the lowest mean of SMOOTH
+    consecutive epochs (averages: the minimum of single noisy epochs lies too low)."""
+    if len(v) < SMOOTH:
+        return 0.0
+    means = np.convolve(v, np.ones(SMOOTH) / SMOOTH, "valid")
+    return float(means[-1] - means.min())
+
+
+def turned_up(v: np.ndarray) -> bool:
+    """The lowest value is not the last and the curve ends clearly above it."""
+    return len(v) >= SMOOTH and int(np.argmin(v)) < len(v) - 1 and rise(v) > turn_margin(v)
 
 
 def verdict(epochs: Sequence, val: Sequence, train: Sequence | None = None) -> Verdict:
     """What the validation curve (and the training data loss ``train``) shows.
 
-    - overfitting: the best epoch is not the last and the last value exceeds the minimum by
-      more than ``turn_margin``, while the training data loss did not rise as well;
+    - overfitting: the validation loss ``turned_up`` (its lowest epoch is not the last, and
+      the mean of the last 3 epochs lies more than ``turn_margin`` above the lowest mean of
+      3 consecutive epochs), while the training data loss did not turn up as well;
     - underfitting: as above, but the training data loss rose too, to NO_GAP of the
       validation loss or more (the penalty wins); "penalty" when it rose but stays below;
     - flat: both losses stayed within FLAT of their first value (underfitting?);
@@ -149,11 +175,11 @@ def verdict(epochs: Sequence, val: Sequence, train: Sequence | None = None) -> V
         return Verdict("", None, "")
     i = int(np.argmin(v))
     best_epoch, best, last = int(ep[i]), float(v[i]), float(v[-1])
-    margin = turn_margin(v, best)
+    margin = turn_margin(v)
     t = np.asarray(train, float) if train is not None else np.empty(0)
     t = t[ok] if len(t) == len(ok) else t[np.isfinite(t)]
-    if i < len(v) - 1 and last > best + margin:
-        if len(t) > i and t[-1] > t[i] + turn_margin(t, float(t[i])):
+    if turned_up(v):
+        if turned_up(t):
             if t[-1] > NO_GAP * last:
                 return Verdict("underfitting", best_epoch,
                                f"underfitting: both losses rose after epoch {best_epoch} to about "

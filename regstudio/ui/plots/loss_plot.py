@@ -79,12 +79,12 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.verdict_label = top.addLabel("", justify="left")
         self.stops_label = top.addLabel("", justify="right", color="#555")
         self.ci.layout.setRowMaximumHeight(0, 22)
-        self.legend = _legend_row(self, 1, 4)
+        self.legend = legend_row(self, 1, 0, 4)
         self.loss = self.addPlot(row=2, col=0)
         self.loss.legend = self.legend  # curves given a name list themselves in the row above
         self.loss.setLabel("left", "loss")
         self.loss.getAxis("left").enableAutoSIPrefix(False)
-        self.metric_legend = _legend_row(self, 3, 4)
+        self.metric_legend = legend_row(self, 3, 0, 4)
         self.metric = self.addPlot(row=4, col=0)
         self.metric.legend = self.metric_legend
         self.metric.setLabel("bottom", "epoch")
@@ -410,12 +410,15 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.readout.show()
 
 
-def _legend_row(layout: pg.GraphicsLayoutWidget, row: int, columns: int) -> pg.LegendItem:
-    """A legend in its own row above a plot, left-aligned, never over the curves."""
+def legend_row(layout, row: int, col: int, columns: int) -> pg.LegendItem:
+    """A legend in its own cell of ``layout`` (a GraphicsLayout or its widget), above a plot:
+    left-aligned, never over the curves. A plot lists named curves in it after
+    ``plot.legend = legend``."""
     legend = pg.LegendItem(colCount=columns, horSpacing=14)
     legend.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum)
-    layout.addItem(legend, row=row, col=0)
-    layout.ci.layout.setAlignment(legend, Qt.AlignmentFlag.AlignLeft)
+    layout.addItem(legend, row=row, col=col)
+    grid = layout.ci.layout if hasattr(layout, "ci") else layout.layout
+    grid.setAlignment(legend, Qt.AlignmentFlag.AlignLeft)
     return legend
 
 
