@@ -141,8 +141,12 @@ def test_flat_losses_say_underfitting(loss):
 
 
 def test_patience_labels_are_text_above_the_plot_not_over_the_curves(loss):
+    loss.set_epoch_range(150)
     loss.add_epochs(rows_of(overfit()))
+    assert loss.loss.vb.viewRange()[0][1] > 150
     loss.set_stopped("early_stopping", 23)
+    x_lo, x_hi = loss.loss.vb.viewRange()[0]
+    assert x_lo <= 1 and 40 <= x_hi < 42  # the epochs run, not the 150 planned
     shown = [line for _p, line in loss.what_if if line.isVisible()]
     assert len(shown) == 2 and all(getattr(line, "label", None) is None for line in shown)
     assert getattr(loss.stop_line, "label", None) is None

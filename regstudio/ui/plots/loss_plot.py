@@ -19,6 +19,8 @@ PENALTY = "#9467bd"
 DATA = "#17becf"
 BEST = "#2ca02c"
 WHAT_IF_PATIENCE = (3, 10, 30)
+# overlaid runs: none of the colours the current run's curves and markers use
+OVERLAY_COLORS = ("#8c564b", "#e377c2", "#bcbd22", "#393b79", "#ad494a", "#637939", "#7b4173")
 
 
 class GrowingCurve:
@@ -74,24 +76,24 @@ class LossPlot(pg.GraphicsLayoutWidget):
         # GraphicsLayoutWidget copies ci.clear onto the instance: that would remove the plots.
         vars(self).pop("clear", None)
         self.setObjectName("loss_plot")
-        top = self.addLayout(row=0, col=0)
-        top.setContentsMargins(0, 0, 0, 0)
-        self.verdict_label = top.addLabel("", justify="left")
-        self.stops_label = top.addLabel("", justify="right", color="#555")
-        self.ci.layout.setRowMaximumHeight(0, 22)
-        self.legend = legend_row(self, 1, 0, 4)
-        self.loss = self.addPlot(row=2, col=0)
+        self.verdict_label = _TextRow(justify="left")
+        self.stops_label = _TextRow(justify="left", color="#555")
+        for row, label in enumerate((self.verdict_label, self.stops_label)):
+            self.addItem(label, row=row, col=0)
+            self.ci.layout.setRowMaximumHeight(row, 20)
+        self.legend = legend_row(self, 2, 0, 4)
+        self.loss = self.addPlot(row=3, col=0)
         self.loss.legend = self.legend  # curves given a name list themselves in the row above
         self.loss.setLabel("left", "loss")
         self.loss.getAxis("left").enableAutoSIPrefix(False)
-        self.metric_legend = legend_row(self, 3, 0, 4)
-        self.metric = self.addPlot(row=4, col=0)
+        self.metric_legend = legend_row(self, 4, 0, 4)
+        self.metric = self.addPlot(row=5, col=0)
         self.metric.legend = self.metric_legend
         self.metric.setLabel("bottom", "epoch")
         self.metric.setLabel("left", "accuracy")
         self.metric.setXLink(self.loss)
-        self.ci.layout.setRowStretchFactor(2, 3)
-        self.ci.layout.setRowStretchFactor(4, 1)
+        self.ci.layout.setRowStretchFactor(3, 3)
+        self.ci.layout.setRowStretchFactor(5, 1)
         for p in (self.loss, self.metric):
             p.setClipToView(True)
             p.setDownsampling(auto=True, mode="peak")
@@ -153,6 +155,15 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.loss.autoBtn.clicked.disconnect()
         self.loss.autoBtn.clicked.connect(self.reset_range)
         self._show_in_legend((self.data, "training data loss"), (self.penalty, "penalty"), on=False)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        """Legends take as many columns as fit (a legend wider than the view would clip it)."""
+        super().resizeEvent(event)
+        columns = max(1, min(4, self.width() // 210))
+        for legend in (getattr(self, "legend", None), getattr(self, "metric_legend", None)):
+            if legend is None:  # a resize while the constructor builds the rows
+                continue
+            legend.setColumnCount(columns)
 
     # -- API ----------------------------------------------------------------------------
     def clear(self) -> None:
@@ -272,6 +283,11 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.change_lines.append(line)
 
     def set_stopped(self, reason: str, epoch: int | None) -> None:
+        """The run ended: the epoch axis shrinks to the epochs run (a run stopped early at
+        epoch 18 of 150 is not squashed into the left eighth); early stopping is marked."""
+        last = int(self.rows[-1]["epoch"]) if self.rows else 0
+        if 0 < last < getattr(self, "_epochs", 0):
+            self.loss.setXRange(0, last, padding=0.02)
         if reason == "early_stopping" and epoch:
             self.stopped_epoch = int(epoch)
             self.stop_line.setValue(epoch)
@@ -307,7 +323,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         key = next((k for k in keys if any(k in r for r in rows)), keys[0])
         if self.overlay_curve == "val_metric":
             text = "validation R²" if key == "val_r2" else "validation accuracy"
-        color = pg.intColor(n + 3, hues=9, alpha=220)
+        color = OVERLAY_COLORS[n % len(OVERLAY_COLORS)]
         plot = self.loss if pane == "loss" else self.metric
         return plot.plot([r["epoch"] for r in rows], [_num(r.get(key)) for r in rows],
                          pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine),
@@ -408,6 +424,14 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.readout.setText("\n".join(parts))
         self.readout.setPos(pt.x(), pt.y())
         self.readout.show()
+
+
+class _TextRow(pg.LabelItem):
+    """A one-line label that may be narrower than its text (it never widens the plots)."""
+
+    def updateMin(self) -> None:  # noqa: N802
+        super().updateMin()
+        self.setMinimumWidth(0)
 
 
 def legend_row(layout, row: int, col: int, columns: int) -> pg.LegendItem:

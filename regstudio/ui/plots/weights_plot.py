@@ -79,7 +79,7 @@ class WeightsPlot(QWidget):
         self.hist_plot.setTitle("histogram of weights")
         self.hist = self.hist_plot.plot([0, 1], [0], stepMode="center", fillLevel=0,
                                         brush=(100, 100, 200, 150), pen="#3c3c8c")
-        self.norm_legend = legend_row(self.glw, 1, 1, 2)  # above the curves, never over them
+        self.norm_legend = legend_row(self.glw, 1, 1, 1)  # above the curves, never over them
         self.norm_plot = self.glw.addPlot(row=2, col=1)
         self.norm_plot.legend = self.norm_legend
         self.norm_plot.setLabel("left", "norms over epochs")
