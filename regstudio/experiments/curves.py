@@ -38,6 +38,25 @@ def blow_up_index(v) -> int:
     return int(np.argmax(jump)) + 1 if jump.any() else n
 
 
+def before_blow_up(curves: Sequence) -> tuple[list[np.ndarray], int | None]:
+    """One run's epoch curves cut before its blow-up, and the index of the first epoch that
+    blew up (None if none did). A curve blows up at its ``blow_up_index``, or at once when
+    its first value is BLOW_UP³ times above another curve's first (the validation loss
+    after an epoch that diverged, beside the epoch's mean training loss); the other curves
+    are cut at the earliest blow-up after their first point."""
+    arrays = [np.asarray(c, float) for c in curves]
+    cuts = [blow_up_index(a) for a in arrays]
+    firsts = [a[0] for a in arrays if len(a) and np.isfinite(a[0])]
+    low = min((f for f in firsts if f > 0), default=None)
+    if low is not None:
+        cuts = [0 if len(a) and a[0] > BLOW_UP ** 3 * low else c for a, c in zip(arrays, cuts, strict=True)]
+    blown = [c for a, c in zip(arrays, cuts, strict=True) if c < len(a)]
+    if not blown:
+        return arrays, None
+    common = min((c for c in cuts if c > 0), default=0)
+    return [a[:min(c, common)] for a, c in zip(arrays, cuts, strict=True)], min(blown)
+
+
 def skip_count(n: int) -> int:
     """First points left out of the range: the first epoch once there are 3, a twentieth of
     a long run (at most 5)."""

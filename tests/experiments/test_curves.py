@@ -142,3 +142,17 @@ def test_lesson_verdicts_say_what_the_lesson_claims(lesson_runs):
     assert kind(("too_strong", "L2 1")) == "underfitting"
     assert kind(("early_stopping", "early stopping, patience 10")) == "overfitting"
     assert kind(("l1_sparse", "no regularization")) == "improving"
+
+
+def test_a_run_that_blows_up_in_its_first_epoch():
+    """The validation loss after a diverged first epoch (4e13) beside the epoch's mean
+    training loss (0.7): the first is the blow-up, the second the last good value."""
+    (val, data), blown = curves.before_blow_up([[4.2e13, np.inf], [0.7, 4e13]])
+    assert blown == 0 and len(val) == 0 and list(data) == [0.7]
+    rng = view_range([val, data])
+    assert rng.lo < 0.7 < rng.hi < 1
+
+
+def test_no_blow_up_cuts_nothing():
+    arrays, blown = curves.before_blow_up([falling(), falling(end=0.1)])
+    assert blown is None and [len(a) for a in arrays] == [40, 40]

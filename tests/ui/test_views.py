@@ -314,3 +314,12 @@ def test_views_stay_readable_in_a_dark_palette(qtbot, dark, loss, preds):
         assert contrast(axis.textPen().color(), white) > 7
     title = preds.title.palette().color(QPalette.ColorRole.WindowText)
     assert contrast(title, preds.title.palette().color(QPalette.ColorRole.Window)) > 7
+
+
+def test_divergence_in_the_first_epoch_says_so_and_ranges_on_what_was_good(loss):
+    rows = rows_of(np.array([4.2e13, np.inf]), np.array([0.7, 4e13]), acc=np.array([0.46, 0.48]))
+    loss.add_epochs(rows)
+    lo, hi = y_view(loss)
+    assert lo < 0.7 < hi < 1
+    assert loss.verdict_label.text.startswith("the loss blew up in epoch 1")
+    assert loss.train_m.item.opts["symbol"] == "o"  # two accuracy points, drawn as dots

@@ -150,6 +150,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.log_pref: bool | None = None  # None: log when it reads better (curves.view_range)
         self.log = False
         self.y_range: curves.ViewRange | None = None
+        self.blown: int | None = None  # index of the epoch where the run's loss blew up
         self.follow = True  # False once the user pans or zooms the loss axis
         self.loss.vb.sigRangeChangedManually.connect(self._on_manual_range)
         self.loss.autoBtn.clicked.disconnect()
@@ -343,10 +344,12 @@ class LossPlot(pg.GraphicsLayoutWidget):
             last = max(max((r["epoch"] for r in rows), default=1) for _l, rows, _i in self.overlays.values())
             self.loss.setXRange(0, last, padding=0.02)
         penalty = self.penalty.item.isVisible()
-        primary = [self.val.data()[1], (self.data if penalty else self.train).data()[1],
-                   *self._loss_overlays()]
+        own, self.blown = curves.before_blow_up([self.val.data()[1],
+                                                 (self.data if penalty else self.train).data()[1]])
         secondary = [self.train.data()[1], self.penalty.data()[1]] if penalty else []
-        rng = curves.view_range(primary, secondary, self.log_pref)
+        if self.blown is not None:
+            secondary = [c[:self.blown] for c in secondary]
+        rng = curves.view_range([*own, *self._loss_overlays()], secondary, self.log_pref)
         if rng is None:
             return
         self.y_range = rng
@@ -367,20 +370,25 @@ class LossPlot(pg.GraphicsLayoutWidget):
 
     def _update_markers(self) -> None:
         x, v = self.val.data()
+        t = (self.data if self.penalty.item.isVisible() else self.train).data()[1]
+        (good_v, good_t), blown = curves.before_blow_up([v, t])
+        self.verdict = curves.verdict(x[:len(good_v)], good_v, good_t)
+        turned = self.verdict.kind == "overfitting"
+        text, color = self.verdict.text, BEST if turned else "#444"
+        if blown is not None:
+            text = (f"the loss blew up in epoch {int(x[blown])}: the axis shows the epochs before"
+                    + (f" · {text}" if text else ""))
+            color = "#b03a2e"
+        self.verdict_label.setText(_html(text), color=color, bold=turned)
         ok = np.isfinite(v)
         if not ok.any():
             return
         i = int(np.nanargmin(np.where(ok, v, np.inf)))
         self.best_epoch = int(x[i])
-        self.verdict = curves.verdict(x, v, self.data.data()[1] if self.penalty.item.isVisible()
-                                      else self.train.data()[1])
-        turned = self.verdict.kind == "overfitting"
         self.best_line.setValue(x[i])
         self.best_line.setVisible(turned)
         self.best_dot.setData([x[i]], [v[i]])
         self.best_dot.setVisible(self.verdict.kind not in ("", "improving"))
-        color = BEST if turned else "#444"
-        self.verdict_label.setText(_html(self.verdict.text), color=color, bold=turned)
         # where a patience P would have stopped: P epochs without a new minimum
         best, since = math.inf, 0
         stops = {}
