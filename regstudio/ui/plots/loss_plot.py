@@ -245,6 +245,9 @@ class LossPlot(pg.GraphicsLayoutWidget):
                 c.item.setSymbol("o" if few else None)
                 c.item.setSymbolSize(6)
                 c.item.setSymbolBrush(c.item.opts["pen"].color())
+                for legend in (self.legend, self.metric_legend):
+                    for sample, _label in legend.items:
+                        sample.update()  # the sample draws the dot (or no longer)
             c.draw()
         has_penalty = any(_num(r.get("penalty")) > 0 for r in self.rows)
         self._show_in_legend((self.data, "training data loss"), (self.penalty, "penalty"), on=has_penalty)

@@ -63,7 +63,7 @@ class PredictionsPlot(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(strip_w)
-        scroll.setFixedHeight(96)
+        scroll.setFixedHeight(118)  # a 56 px sample, its caption and the scroll bar
         cl.addWidget(scroll)
         self.stack.addWidget(conf)
         self.last: dict | None = None
