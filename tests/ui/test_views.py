@@ -88,7 +88,9 @@ def test_log_axis_for_decades_and_the_users_choice(loss, qtbot):
     loss.set_log_y(False)
     assert not loss.log and y_view(loss)[1] > 2
     loss.set_log_y(None)  # automatic again
-    assert loss.log
+    assert loss.log and loss.loss.ctrl.logYCheck.isChecked() and loss.log_pref is None
+    loss.loss.ctrl.logYCheck.setChecked(False)  # the plot's own context menu: the user's choice
+    assert loss.log_pref is False and not loss.log and y_view(loss)[1] > 2
 
 
 def test_divergence_keeps_the_last_good_part_and_the_accuracy(loss):

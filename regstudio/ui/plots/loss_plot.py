@@ -155,6 +155,9 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.loss.vb.sigRangeChangedManually.connect(self._on_manual_range)
         self.loss.autoBtn.clicked.disconnect()
         self.loss.autoBtn.clicked.connect(self.reset_range)
+        # the plot's own menu (Plot Options > Transforms > Log Y) is the user's choice too
+        self._switching = False
+        self.loss.ctrl.logYCheck.toggled.connect(self._on_menu_log)
         self._show_in_legend((self.data, "training data loss"), (self.penalty, "penalty"), on=False)
 
     def resizeEvent(self, event) -> None:  # noqa: N802
@@ -364,9 +367,17 @@ class LossPlot(pg.GraphicsLayoutWidget):
     def _set_log(self, on: bool) -> None:
         if on != self.log:
             self.log = on
-            self.loss.setLogMode(y=on)
+            self._switching = True  # setLogMode ticks the menu's Log Y: not the user's choice
+            try:
+                self.loss.setLogMode(y=on)
+            finally:
+                self._switching = False
             self.loss.setLabel("left", "loss (log scale)" if on else "loss")
             self.log_y_changed.emit(on)
+
+    def _on_menu_log(self, on: bool) -> None:
+        if not self._switching:
+            self.set_log_y(on)
 
     def _on_manual_range(self, *_args) -> None:
         self.follow = False
