@@ -11,7 +11,8 @@
   once to warm the file cache and then ``--runs`` times, and the median reported.
   Also reported: the time to the output of ``--version`` (interpreter + bootloader only).
 
-Exit status 1 when a target is missed: 190 MB unpacked, 75 MB archived, 1 s warm start.
+Exit status 1 when a target is missed: 230 MB unpacked, 85 MB archived (with pandas and
+openpyxl for tables), 1 s warm start.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MB = 1e6
-TARGETS = {"unpacked_mb": 190.0, "archive_mb": 75.0, "warm_start_s": 1.0}
+TARGETS = {"unpacked_mb": 230.0, "archive_mb": 85.0, "warm_start_s": 1.0}
 
 
 def folder_size(path: Path) -> int:

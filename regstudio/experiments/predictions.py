@@ -8,6 +8,7 @@ and validation points with a margin, so every drawn point lies inside the map or
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -66,9 +67,14 @@ def y_units(dataset, y: np.ndarray) -> np.ndarray:
                       np.float32).reshape(-1)
 
 
-def compute_predictions(model: Any, dataset: Any) -> dict:
+def compute_predictions(model: Any, dataset: Any, cancel: Callable[[], bool] | None = None) -> dict:
     """What the Predictions view draws, for the dataset's shape: ``{"kind": "curve" |
-    "regions" | "confusion" | "scatter", ...}`` (small copies, safe to ship across threads)."""
+    "regions" | "confusion" | "scatter", ...}`` (small copies, safe to ship across threads).
+    ``cancel()`` true between chunks of rows raises :class:`Cancelled` (a run being stopped
+    does not wait for a view)."""
+
+    def predict(model, X):
+        return predict_rows(model, X, cancel)
     train, val = dataset.train, dataset.val
     Xtr = np.asarray(train.X)
     if is_curve(dataset):
@@ -113,6 +119,25 @@ def predict(model: Any, X: np.ndarray) -> np.ndarray:
     """Model outputs (probabilities / standardized values); ``outputs`` is the engine's name."""
     fn = getattr(model, "predict", None) or model.outputs
     return fn(X)
+
+
+class Cancelled(Exception):
+    """Predictions given up because ``cancel()`` turned true."""
+
+
+CHUNK = 256  # rows predicted between two looks at cancel()
+
+
+def predict_rows(model: Any, X: np.ndarray, cancel: Callable[[], bool] | None = None) -> np.ndarray:
+    """:func:`predict` in chunks of :data:`CHUNK` rows, checking ``cancel()`` before each."""
+    if cancel is None:
+        return predict(model, X)
+    parts = []
+    for start in range(0, max(1, len(X)), CHUNK):
+        if cancel():
+            raise Cancelled
+        parts.append(np.asarray(predict(model, X[start:start + CHUNK])))
+    return np.concatenate(parts)
 
 
 def as_probs(out) -> np.ndarray:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QScrollArea,
+    QStyle,
     QTabWidget,
     QToolBar,
     QVBoxLayout,
@@ -43,6 +44,8 @@ from .plots.weights_plot import WeightsPlot
 from .project_files import ProjectFiles
 from .run_controller import RunController, RunViews
 from .state import ExperimentState
+
+DOCK_MAX_WIDTH = 440  # a side dock wider than this gives the panels nothing but takes from the plots
 
 
 class MainWindow(FileDropTarget, QMainWindow):
@@ -76,6 +79,7 @@ class MainWindow(FileDropTarget, QMainWindow):
         self._build_toolbar()
         self._connect()
         self.resize(1400, 860)
+        self._size_docks()
         if restore:
             self._restore_settings()
         self._update_title()
@@ -114,14 +118,17 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.setCentralWidget(central)
 
     def _dock(self, widget: QWidget, title: str, name: str,
-              area=Qt.DockWidgetArea.LeftDockWidgetArea) -> QDockWidget:
+              area=Qt.DockWidgetArea.LeftDockWidgetArea, scroll: bool = True) -> QDockWidget:
+        """A dock holding ``widget``, in a scroll area unless the widget scrolls itself."""
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{name}")
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(widget)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        dock.setWidget(scroll)
+        if scroll:
+            area_widget = QScrollArea()
+            area_widget.setWidgetResizable(True)
+            area_widget.setWidget(widget)
+            area_widget.setFrameShape(QScrollArea.Shape.NoFrame)
+            widget = area_widget
+        dock.setWidget(widget)
         self.addDockWidget(area, dock)
         return dock
 
@@ -165,16 +172,29 @@ class MainWindow(FileDropTarget, QMainWindow):
             "regularization": self._dock(self.reg_panel, "3 · Regularization", "regularization", L),
             "augmentation": self._dock(self.aug_panel, "4 · Augmentation", "augmentation", L),
             "training": self._dock(self.training_panel, "Training", "training", R),
-            "runs": self._dock(self.runs_panel, "Runs", "runs", R),
+            "runs": self._dock(self.runs_panel, "Runs", "runs", R, scroll=False),  # its table scrolls
         }
         d = self.docks
         self.tabifyDockWidget(d["data"], d["model"])
         self.tabifyDockWidget(d["model"], d["regularization"])
         self.tabifyDockWidget(d["regularization"], d["augmentation"])
         d["regularization"].raise_()
-        self.resizeDocks([d["regularization"], d["training"]], [400, 430],
-                         Qt.Orientation.Horizontal)
-        self.resizeDocks([d["training"], d["runs"]], [520, 240], Qt.Orientation.Vertical)
+        # the step panels as tabs down the left edge: their full names stay readable at any width
+        self.setTabPosition(L, QTabWidget.TabPosition.West)
+        scrollbar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        for dock in d.values():  # never squeezed until the fields are cut off
+            panel = dock.widget().widget() if isinstance(dock.widget(), QScrollArea) else dock.widget()
+            dock.setMinimumWidth(min(DOCK_MAX_WIDTH, panel.minimumSizeHint().width() + scrollbar + 4))
+
+    def _size_docks(self) -> None:
+        """Side docks a quarter of the window each (within limits): the plots keep the middle."""
+        d, w = self.docks, self.width()
+        side = min(DOCK_MAX_WIDTH, w // 4)  # a dock's minimum width wins over this
+        self.resizeDocks([d["regularization"], d["training"]], [side, side], Qt.Orientation.Horizontal)
+        column = d["training"].height() + d["runs"].height()  # sizes are shares of this
+        training = self.training_panel.sizeHint().height() + 24  # all of it (and the title bar)
+        self.resizeDocks([d["training"], d["runs"]], [training, max(160, column - training)],
+                         Qt.Orientation.Vertical)
 
     def _build_menus(self) -> None:
         a = self.actions
@@ -295,7 +315,7 @@ class MainWindow(FileDropTarget, QMainWindow):
 
     # ------------------------------------------------------------------ enable rules, messages
     def _update_actions(self, *_args) -> None:
-        a, running = self.actions, self.runner.is_running
+        a, running = self.actions, self.runner.is_training
         reason = self.runner.start_reason()
         a["start"].setEnabled(not running and not reason)
         a["start"].setToolTip(f"Cannot start: {reason}" if reason else
@@ -333,19 +353,34 @@ class MainWindow(FileDropTarget, QMainWindow):
         geom = settings.read("geometry")
         if isinstance(geom, QByteArray | bytes) and geom:
             self.restoreGeometry(geom)
-        else:  # first start: most of the screen, centred, so no panel needs scrolling
-            screen = self.screen().availableGeometry() if self.screen() else None
-            if screen is not None and screen.width() > 0:
-                w = min(max(1400, int(screen.width() * 0.92)), screen.width())
-                h = min(max(860, int(screen.height() * 0.92)), screen.height())
-                self.resize(w, h)
-                self.move(screen.x() + (screen.width() - w) // 2, screen.y() + (screen.height() - h) // 2)
+        else:
+            self._fit_screen()
         ws = settings.read("window_state")
         if isinstance(ws, QByteArray | bytes) and ws:
             self.restoreState(ws)
+        else:
+            self._docks_sized = False  # sized on show, when the window has its real size
         self.actions["log_y"].setChecked(settings.read("log_y"))
         self.actions["batch_loss"].setChecked(settings.read("batch_loss"))
         self.loss_plot.set_batch_visible(settings.read("batch_loss"))
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not getattr(self, "_docks_sized", True):
+            self._docks_sized = True
+            QTimer.singleShot(0, self._size_docks)
+
+    def _fit_screen(self) -> None:
+        """First start: most of the screen, centred; maximized on a small screen (1366x768),
+        where the window frame and a task bar leave no room for a fixed size."""
+        screen = self.screen().availableGeometry() if self.screen() else None
+        if screen is None or screen.width() <= 0:
+            return
+        w, h = int(screen.width() * 0.92), int(screen.height() * 0.92)
+        self.resize(w, h)
+        self.move(screen.x() + (screen.width() - w) // 2, screen.y() + (screen.height() - h) // 2)
+        if screen.width() < 1500 or screen.height() < 900:
+            self.setWindowState(self.windowState() | Qt.WindowState.WindowMaximized)
 
     def _save_settings(self) -> None:
         settings.write("geometry", self.saveGeometry())

@@ -51,6 +51,10 @@ class RunController(QObject):
     run_added(str)                      the id of a run that joined the session
     stop_requested()                    the user (or an edit) asked the run to stop
     finished(str reason)                the thread is gone (after stopped): a next run may start
+
+    ``is_training`` ends when the engine's loop does: Start comes back at once while the
+    thread still evaluates the final metrics and predictions (``is_running`` until it is gone);
+    a Start in that moment first waits for them.
     """
 
     started = Signal()
@@ -79,6 +83,7 @@ class RunController(QObject):
         self._run_config: dict = {}
         self._rows: list = []
         self.last_reason = ""
+        self._finishing = False  # the loop ended; the thread computes the summary
         self._poll = QTimer(self)
         self._poll.setInterval(60)
         self._poll.timeout.connect(lambda: self.worker is not None and self.worker.poll())
@@ -86,7 +91,13 @@ class RunController(QObject):
 
     @property
     def is_running(self) -> bool:
+        """The run's thread is alive (training, or finishing its summary)."""
         return self.thread is not None and self.worker is not None
+
+    @property
+    def is_training(self) -> bool:
+        """The engine's loop runs: Stop and Pause apply, Start waits."""
+        return self.is_running and not self._finishing
 
     def start_reason(self) -> str:
         """Why Start is refused now ("" when it is not)."""
@@ -98,8 +109,12 @@ class RunController(QObject):
 
     # -- commands -------------------------------------------------------------------------
     def start(self, step: bool = False) -> bool:
-        if self.is_running:
+        if self.is_training:
             return False
+        if self.is_running:  # the last run is finishing its summary: let it join the session first
+            self.stop_and_wait()
+            if self.is_running:  # something started on its finished() (a lesson's next run)
+                return False
         commit_typing()
         # The Data panel reloads 250 ms after an edit: load now (a no-op when it is current),
         # so the model is checked against the data this run will use.
@@ -131,6 +146,7 @@ class RunController(QObject):
         w.predictions.connect(v.predictions_plot.set_predictions)
         w.live_change.connect(self._on_live_change)
         w.diverged.connect(self._on_diverged)
+        w.loop_ended.connect(self._on_loop_ended)
         w.run_finished.connect(self._on_run_finished)
         w.failed.connect(self._on_failed)
         self._run_config, self._rows, self.last_reason = config, [], ""
@@ -147,7 +163,7 @@ class RunController(QObject):
         return True
 
     def set_paused(self, paused: bool) -> None:
-        if not self.is_running or paused == self.paused:
+        if not self.is_training or paused == self.paused:
             return
         self.paused = paused
         self.paused_changed.emit(paused)
@@ -167,12 +183,12 @@ class RunController(QObject):
 
     def stop(self) -> None:
         self.stop_requested.emit()
-        if self.is_running:
+        if self.is_training:
             self.worker.request_stop()
             self.status.emit("stopping…")
 
     def step(self) -> None:
-        if not self.is_running:
+        if not self.is_training:
             self.start(step=True)
             return
         self.worker.step_epochs(1)
@@ -204,7 +220,7 @@ class RunController(QObject):
 
     # -- edits while a run trains -----------------------------------------------------------
     def _on_edited(self, path: str, value) -> None:
-        if not self.is_running or self._revert_pending:
+        if not self.is_training or self._revert_pending:
             return
         key = live_key(path)
         if key == "augmentation":
@@ -247,6 +263,14 @@ class RunController(QObject):
     def _on_live_change(self, change: dict) -> None:
         self.views.loss_plot.add_change(change)
         self.message.emit(f"epoch {change['epoch']}: {change['key']} changed while training", 5000)
+
+    def _on_loop_ended(self, reason: str) -> None:
+        """The engine stopped: the window shows it now; the summary follows (run_finished)."""
+        self._finishing = True
+        self.paused = False
+        self.paused_changed.emit(False)
+        self.busy_changed.emit()
+        self.status.emit(f"Run {REASON_TEXT.get(reason, reason)}; computing its final metrics…")
 
     def _on_run_finished(self, info: dict) -> None:
         summary = info["summary"]
@@ -296,6 +320,7 @@ class RunController(QObject):
         self._poll.stop()
         self.thread = None
         self.worker = None
+        self._finishing = False
         self.paused = False
         self.paused_changed.emit(False)
         self.busy_changed.emit()

@@ -19,6 +19,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from regstudio.engine.events import BatchProgress, Diverged, EpochEnd, Finished, LiveChange, WeightsSnapshot
+from regstudio.experiments.predictions import Cancelled as PredictionsCancelled
 from regstudio.experiments.predictions import compute_predictions
 
 from .throttle import Throttle, concat, keep_last
@@ -51,6 +52,7 @@ class TrainingWorker(QObject):
     predictions = Signal(object)
     live_change = Signal(object)
     diverged = Signal(object)
+    loop_ended = Signal(str)  # the engine's loop is over (reason); the summary is being computed
     run_finished = Signal(object)
     failed = Signal(str, str)
     done = Signal()
@@ -187,6 +189,7 @@ class TrainingWorker(QObject):
         elif isinstance(event, Finished):
             for t in (self._t_epochs, self._t_progress, self._t_batches, self._t_weights):
                 t.flush()
+            self.loop_ended.emit(event.reason)
 
     def _offer_weights(self, epoch: int, weights: dict) -> None:
         """A float32 copy of ``weights`` for the Weights view (the trainer keeps changing them)."""
@@ -197,7 +200,7 @@ class TrainingWorker(QObject):
         """Predictions of the current weights, by a shadow model built once in this thread
         (the trainer's own model is not reachable from an event)."""
         now = time.monotonic()
-        if self.dataset is None or now - self._last_pred < 1.0 / SNAPSHOT_HZ:
+        if self.dataset is None or now - self._last_pred < 1.0 / SNAPSHOT_HZ or self.control.stopped:
             return
         self._last_pred = now
         try:
@@ -207,7 +210,10 @@ class TrainingWorker(QObject):
                 self._model = build(self.config, base_dir=self.base_dir,
                                     dataset=self.dataset).model
             self._model.set_weights(weights)
-            self._t_preds.offer(compute_predictions(self._model, self.dataset))
+            self._t_preds.offer(compute_predictions(self._model, self.dataset,
+                                                    cancel=lambda: self.control.stopped))
+        except PredictionsCancelled:  # Stop was pressed: the loop ends at once, the view waits
+            pass
         except Exception:
             self._last_pred = float("inf")  # this view cannot be drawn; don't retry per epoch
 

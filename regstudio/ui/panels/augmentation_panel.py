@@ -23,7 +23,7 @@ from .data_panel import array_to_pixmap
 from .forms import make_editor, signals_blocked
 
 N_PREVIEW = 12
-PREVIEW_PX = 84
+PREVIEW_PX = 72
 PHOTOS = ("chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg")
 
 
@@ -47,11 +47,14 @@ class AugmentationPanel(QWidget):
                                 "Validation data is never augmented.")
         lay.addWidget(self.enabled)
         # preview
-        prev = QGroupBox("Preview: one sample under random draws of the pipeline")
+        prev = QGroupBox("Preview")
+        prev.setToolTip("One sample under random draws of the pipeline")
         pl = QVBoxLayout(prev)
         row = QHBoxLayout()
         self.source = QComboBox()
         self.source.setObjectName("preview_source")
+        self.source.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.source.setMinimumContentsLength(12)  # a narrow dock elides the photo's name
         self.source.addItem("training sample", None)
         for p in PHOTOS:
             self.source.addItem(f"photo: {p}", p)

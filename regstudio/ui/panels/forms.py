@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -34,6 +35,30 @@ def _attr(opt: Any, name: str, default: Any = None) -> Any:
     return getattr(opt, name, default)
 
 
+class CompactSpinBox(QDoubleSpinBox):
+    """A double spin box that shows 0.01 and 1e-05, not 0.01000000 and 0.00001000; it still
+    accepts up to ``decimals`` places, typed plainly or in scientific notation."""
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802
+        return f"{value:.4g}"
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802
+        try:
+            return float(text.strip().replace(",", "."))
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int):
+        stripped = text.strip().replace(",", ".")
+        try:
+            value = float(stripped)
+        except ValueError:  # "1e", "-", "" on the way to a number
+            ok = all(c in "0123456789.eE+-" for c in stripped)
+            return (QValidator.State.Intermediate if ok else QValidator.State.Invalid), text, pos
+        inside = self.minimum() <= value <= self.maximum()
+        return (QValidator.State.Acceptable if inside else QValidator.State.Intermediate), text, pos
+
+
 class LogSlider(QWidget):
     """A logarithmic slider plus an exact spin box; ``valueChanged(float)``.
 
@@ -52,9 +77,9 @@ class LogSlider(QWidget):
         self._lo10, self._hi10 = math.log10(low), math.log10(high)
         self.steps = round((self._hi10 - self._lo10) * 20)
         self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setMinimumWidth(90)
+        self.slider.setMinimumWidth(60)
         self.slider.setRange(-1 if allow_zero else 0, self.steps)
-        self.spin = QDoubleSpinBox()
+        self.spin = CompactSpinBox()
         self.spin.setDecimals(decimals)
         self.spin.setRange(0.0 if allow_zero else low, high)
         self.spin.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)

@@ -145,6 +145,7 @@ class ModelPanel(QWidget):
         lay.addLayout(buttons)
         self.total = QLabel("")
         self.total.setObjectName("model_total")
+        self.total.setWordWrap(True)
         lay.addWidget(self.total)
         self.editor_box = QVBoxLayout()
         lay.addLayout(self.editor_box)

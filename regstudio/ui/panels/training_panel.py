@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QVBoxLayout, QWidget
 
 from .forms import OptionForm
 
@@ -24,13 +24,14 @@ class TrainingPanel(QWidget):
         lay = QVBoxLayout(self)
         self.form = OptionForm(state, "training.", training_options(), LABELS)
         lay.addWidget(self.form)
-        buttons = QGridLayout()
-        for i, key in enumerate(("start", "pause", "stop", "step", "reset")):
+        buttons = QHBoxLayout()  # Step one epoch and Reset weights are on the toolbar beside these
+        for key in ("start", "pause", "stop"):
             b = QToolButton()
             b.setDefaultAction(actions[key])
             b.setToolButtonStyle(b.toolButtonStyle().ToolButtonTextBesideIcon)
             b.setObjectName(f"button_{key}")
-            buttons.addWidget(b, i // 3, i % 3)
+            buttons.addWidget(b)
+        buttons.addStretch(1)
         lay.addLayout(buttons)
         self.progress = QProgressBar()
         self.progress.setObjectName("training_progress")
@@ -40,6 +41,7 @@ class TrainingPanel(QWidget):
         self.reason = QLabel("")
         self.reason.setWordWrap(True)
         self.reason.setObjectName("start_reason")
+        self.reason.hide()
         lay.addWidget(self.reason)
         lay.addStretch(1)
         state.changed.connect(self._on_changed)
@@ -55,3 +57,4 @@ class TrainingPanel(QWidget):
 
     def set_blocked_reason(self, text: str) -> None:
         self.reason.setText(f"<span style='color:#c0392b'>{text}</span>" if text else "")
+        self.reason.setVisible(bool(text))

@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -56,7 +57,7 @@ class RunsPanel(QWidget):
         self.session = session
         lay = QVBoxLayout(self)
         top = QHBoxLayout()
-        hint = QLabel("Tick runs to overlay their")
+        hint = QLabel("Tick to overlay:")
         hint.setToolTip("Ticked runs are drawn dashed on the Loss view; click a header to sort")
         self.curve_box = QComboBox()
         self.curve_box.setObjectName("overlay_curve")
@@ -66,8 +67,7 @@ class RunsPanel(QWidget):
                                   "in its lower pane)")
         hint.setBuddy(self.curve_box)
         top.addWidget(hint)
-        top.addWidget(self.curve_box)
-        top.addStretch(1)
+        top.addWidget(self.curve_box, 1)
         lay.addLayout(top)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("runs_table")
@@ -77,8 +77,9 @@ class RunsPanel(QWidget):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.setSortingEnabled(True)
+        self.table.setMinimumHeight(80)  # a short screen scrolls the rows, not the whole dock
         lay.addWidget(self.table, 1)
-        buttons = QHBoxLayout()
+        buttons = QGridLayout()  # two rows: the dock stays narrow enough for a 1366-px screen
         self.duplicate_button = QPushButton("Duplicate with change")
         self.duplicate_button.setToolTip("Load the selected run's settings into the panels: change one "
                                          "thing and press Start to compare")
@@ -87,8 +88,9 @@ class RunsPanel(QWidget):
         self.report_button = QPushButton("Export report…")
         self.report_button.setToolTip("A one-page HTML report of the ticked runs (plots, table, configs) "
                                       "that opens in any browser offline")
-        for b in (self.duplicate_button, self.csv_button, self.report_button):
-            buttons.addWidget(b)
+        buttons.addWidget(self.duplicate_button, 0, 0, 1, 2)
+        buttons.addWidget(self.csv_button, 1, 0)
+        buttons.addWidget(self.report_button, 1, 1)
         lay.addLayout(buttons)
         self._items: dict[str, QTableWidgetItem] = {}  # run id -> its name cell (the tick box)
         self.table.itemChanged.connect(self._on_item)
