@@ -106,9 +106,13 @@ def compute_predictions(model: Any, dataset: Any, cancel: Callable[[], bool] | N
                 "wrong_images": None if images is None else np.asarray(images)[wrong].copy(),
                 "wrong_true": y[wrong].copy(), "wrong_pred": pred[wrong].copy(),
                 "split": "validation" if split is val else "training"}
-    pred = np.asarray(predict(model, split.X), dtype=np.float32).reshape(-1)
-    return {"kind": "scatter", "true": np.asarray(split.y, np.float32).reshape(-1).copy(),
-            "pred": pred.copy()}
+    def pairs(part):  # (true, predicted) in the target's own units
+        return y_units(dataset, part.y), y_units(dataset, predict(model, part.X))
+
+    true, pred = pairs(split)
+    return {"kind": "scatter", "true": true, "pred": pred,
+            "split": "validation" if split is val else "training",
+            "train": pairs(train) if split is val and len(train.X) else None}
 
 
 def predict(model: Any, X: np.ndarray) -> np.ndarray:

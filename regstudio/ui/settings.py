@@ -14,7 +14,7 @@ _DEFAULTS: dict[str, Any] = {
     "window_state": None,
     "recent_files": [],
     "log_y": False,
-    "batch_loss": True,
+    "batch_loss": False,
     "last_dir": "",
 }
 MAX_RECENT = 8

@@ -85,7 +85,10 @@ class RegularizationPanel(QWidget):
         form.addRow(self.l1_label, self.l1)
         self.help = QLabel("")
         self.help.setWordWrap(True)
-        self.help.setStyleSheet("color: palette(mid);")
+        self.help.setObjectName("penalty_help")
+        small = self.help.font()  # the palette's normal text colour (grey reads as disabled)
+        small.setPointSizeF(small.pointSizeF() * 0.92)
+        self.help.setFont(small)
         form.addRow(self.help)
         try:
             opts = reg_options()

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
 
 CLASS_COLORS = np.array([(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
                          (148, 103, 189), (140, 86, 75), (227, 119, 194), (127, 127, 127),
                          (188, 189, 34), (23, 190, 207)], np.float32)
+TRAIN_BRUSH = (31, 119, 180, 170)
+VAL_PEN = "#e6550d"
 
 
 class PredictionsPlot(QWidget):
@@ -24,23 +27,28 @@ class PredictionsPlot(QWidget):
         # regions / curve / scatter share one plot
         self.glw = pg.GraphicsLayoutWidget()
         self.plot = self.glw.addPlot()
-        self.plot.addLegend(offset=(-5, 5))
+        self.legend = self.plot.addLegend(offset=(-5, 5))
         self.regions = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.regions)
-        self.train_pts = pg.ScatterPlotItem(size=7, pen=pg.mkPen("k", width=0.5), name="training")
-        self.val_pts = pg.ScatterPlotItem(size=8, brush=None, pen=pg.mkPen("k", width=1.5),
-                                          symbol="o", name="validation")
-        self.curve = self.plot.plot([], [], pen=pg.mkPen("#d62728", width=3), name="network")
-        self.plot.addItem(self.train_pts)
-        self.plot.addItem(self.val_pts)
+        # named here, listed in the legend per view (``_list``): only what is drawn
+        self.train_pts = pg.ScatterPlotItem(size=7, pen=pg.mkPen("k", width=0.5), brush=TRAIN_BRUSH)
+        self.val_pts = pg.ScatterPlotItem(size=8, brush=None, pen=pg.mkPen(VAL_PEN, width=1.5),
+                                          symbol="o")
+        self.curve = pg.PlotDataItem([], [], pen=pg.mkPen("#d62728", width=3))
+        self.diagonal = pg.PlotDataItem([], [], pen=pg.mkPen("#7f7f7f", width=1.5,
+                                                             style=Qt.PenStyle.DashLine))
+        for item in (self.diagonal, self.curve, self.train_pts, self.val_pts):
+            self.plot.addItem(item)
         self.stack.addWidget(self.glw)
         # confusion matrix + misclassified strip
         conf = QWidget()
         cl = QVBoxLayout(conf)
         self.cm_glw = pg.GraphicsLayoutWidget()
         self.cm_plot = self.cm_glw.addPlot()
-        self.cm_plot.setLabel("left", "true class")
-        self.cm_plot.setLabel("bottom", "predicted class")
+        self.cm_plot.setLabel("left", "true")
+        self.cm_plot.setLabel("bottom", "predicted")
+        self.cm_plot.setMouseEnabled(False, False)
+        self.cm_plot.hideButtons()
         self.cm_plot.invertY(True)
         self.cm_plot.setAspectLocked(True)
         self.cm_image = pg.ImageItem(axisOrder="row-major")
@@ -55,7 +63,7 @@ class PredictionsPlot(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(strip_w)
-        scroll.setFixedHeight(96)
+        scroll.setFixedHeight(118)  # a 56 px sample, its caption and the scroll bar
         cl.addWidget(scroll)
         self.stack.addWidget(conf)
         self.last: dict | None = None
@@ -69,6 +77,8 @@ class PredictionsPlot(QWidget):
         self.train_pts.clear()
         self.val_pts.clear()
         self.curve.setData([], [])
+        self.diagonal.setData([], [])
+        self._list()
         self.cm_image.clear()
         self.last = None
         self.title.setText("Start training to see what the network predicts.")
@@ -95,13 +105,37 @@ class PredictionsPlot(QWidget):
             self._confusion(p)
         else:
             self.stack.setCurrentIndex(0)
-            self.regions.clear()
-            self.curve.setData([], [])
-            self.train_pts.setData(p["true"], p["pred"], brush=(31, 119, 180, 160))
-            self.val_pts.clear()
-            self.plot.setLabel("bottom", "true value")
-            self.plot.setLabel("left", "predicted")
-            self.title.setText("Validation: predicted vs true (on the diagonal is perfect)")
+            self._scatter(p)
+
+    def _list(self, *entries) -> None:
+        """The legend lists exactly ``entries`` ((item, name) pairs): what the view draws."""
+        self.legend.clear()
+        for item, name in entries:
+            self.legend.addItem(item, name)
+
+    def _scatter(self, p: dict) -> None:
+        """Regression on many features: predicted against true, validation rings over
+        training dots, the diagonal where a prediction is perfect."""
+        self.regions.clear()
+        self.curve.setData([], [])
+        shown = {"validation": None, "training": p.get("train")}
+        shown[p.get("split", "validation")] = (p["true"], p["pred"])
+        entries = []
+        for (name, pts), item in zip(shown.items(), (self.val_pts, self.train_pts), strict=True):
+            if pts is None:
+                item.clear()
+            else:
+                item.setData(pts[0], pts[1])
+                entries.insert(0, (item, name))
+        ends = np.concatenate([np.asarray(v, float).ravel() for pts in shown.values() if pts for v in pts])
+        ends = ends[np.isfinite(ends)]
+        lo, hi = (float(ends.min()), float(ends.max())) if len(ends) else (0.0, 1.0)
+        self.diagonal.setData([lo, hi], [lo, hi])
+        self._list(*entries, (self.diagonal, "perfect (predicted = true)"))
+        self.plot.setLabel("bottom", "true value")
+        self.plot.setLabel("left", "predicted")
+        self.title.setText("Predicted vs true: dots = training, rings = validation; on the dashed "
+                           "diagonal is perfect. Dots near it and rings far off are overfitting.")
 
     def _regions(self, p: dict) -> None:
         cls, conf = p["classes"], p["confidence"]
@@ -121,6 +155,8 @@ class PredictionsPlot(QWidget):
         self.val_pts.setData(Xv[:, 0], Xv[:, 1],
                              pen=[pg.mkPen(*CLASS_COLORS[int(c) % 10], width=2) for c in yv],
                              brush=None)
+        self.diagonal.setData([], [])
+        self._list((self.train_pts, "training"), (self.val_pts, "validation"))
         self.plot.setLabel("bottom", "feature 1 (standardized)")
         self.plot.setLabel("left", "feature 2 (standardized)")
         self.title.setText("Decision regions: filled dots = training, rings = validation; pale "
@@ -132,10 +168,12 @@ class PredictionsPlot(QWidget):
         xt, yt = p["train"]
         xv, yv = p["val"]
         self.train_pts.setData(xt, yt, brush=(31, 119, 180, 200))
-        self.val_pts.setData(xv, yv, pen=pg.mkPen("#d62728", width=1.5), brush=None)
+        self.val_pts.setData(xv, yv, pen=pg.mkPen(VAL_PEN, width=1.5), brush=None)
+        self.diagonal.setData([], [])
+        self._list((self.curve, "network"), (self.train_pts, "training"), (self.val_pts, "validation"))
         self.plot.setLabel("bottom", "x")  # the worker maps the curve back to the data's units
         self.plot.setLabel("left", "y")
-        self.title.setText("Fitted curve (red) through training dots and validation rings. "
+        self.title.setText("Fitted curve (red) through training dots and validation rings (orange). "
                            "A curve chasing every training dot is overfitting.")
 
     def _confusion(self, p: dict) -> None:
@@ -144,6 +182,11 @@ class PredictionsPlot(QWidget):
         frac = cm / np.maximum(rows, 1)
         self.cm_image.setImage(frac, levels=(0, 1), autoLevels=False)
         k = cm.shape[0]
+        names = list(p.get("classes") or range(k))[:k]
+        ticks = [[(i + 0.5, str(name)) for i, name in enumerate(names)]]
+        self.cm_plot.getAxis("bottom").setTicks(ticks)
+        self.cm_plot.getAxis("left").setTicks(ticks)
+        self.cm_plot.setRange(xRange=(0, k), yRange=(0, k), padding=0.02)
         if len(self.cm_texts) != (k * k if k <= 12 else 0):
             for t in self.cm_texts:
                 self.cm_plot.removeItem(t)

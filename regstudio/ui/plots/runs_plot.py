@@ -1,12 +1,14 @@
 """Runs of the session (and of an opened project) as a sortable table; tick a run to overlay
-its validation loss on the Loss view."""
+its validation loss (or the curve chosen above the table) on the Loss view."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QGridLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -18,6 +20,8 @@ from PySide6.QtWidgets import (
 
 from regstudio.experiments.runs import COLUMNS
 from regstudio.experiments.session import Session
+
+from .loss_plot import OVERLAY_CURVES
 
 _RUN_ID = Qt.ItemDataRole.UserRole
 
@@ -39,7 +43,8 @@ class _Item(QTableWidgetItem):
 
 
 class RunsPanel(QWidget):
-    """A view of the session's runs. Signals: overlay_toggled(run_id, label, rows or None);
+    """A view of the session's runs. Signals: overlay_toggled(run_id, label, {"rows": history,
+    "curve": key of OVERLAY_CURVES} or None);
     duplicate_requested(run_id); export_csv_requested(); export_report_requested()."""
 
     overlay_toggled = Signal(str, str, object)
@@ -51,9 +56,19 @@ class RunsPanel(QWidget):
         super().__init__(parent)
         self.session = session
         lay = QVBoxLayout(self)
-        hint = QLabel("Tick runs to overlay them on the plot; click a header to sort.")
-        hint.setWordWrap(True)
-        lay.addWidget(hint)
+        top = QHBoxLayout()
+        hint = QLabel("Tick to overlay:")
+        hint.setToolTip("Ticked runs are drawn dashed on the Loss view; click a header to sort")
+        self.curve_box = QComboBox()
+        self.curve_box.setObjectName("overlay_curve")
+        for key, (text, _cols, _pane) in OVERLAY_CURVES.items():
+            self.curve_box.addItem(text, key)
+        self.curve_box.setToolTip("The curve the ticked runs show on the Loss view (accuracy / R² "
+                                  "in its lower pane)")
+        hint.setBuddy(self.curve_box)
+        top.addWidget(hint)
+        top.addWidget(self.curve_box, 1)
+        lay.addLayout(top)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("runs_table")
         self.table.setHorizontalHeaderLabels([title for _key, title in COLUMNS])
@@ -82,6 +97,7 @@ class RunsPanel(QWidget):
         self.duplicate_button.clicked.connect(self._on_duplicate)
         self.csv_button.clicked.connect(self.export_csv_requested)
         self.report_button.clicked.connect(self.export_report_requested)
+        self.curve_box.currentIndexChanged.connect(self._on_curve)
         session.subscribe(self._on_session)
 
     # -- following the session ----------------------------------------------------------
@@ -168,7 +184,19 @@ class RunsPanel(QWidget):
         if run is None:
             return
         on = item.checkState() == Qt.CheckState.Checked
-        self.overlay_toggled.emit(run_id, run.name, run.history if on else None)
+        self.overlay_toggled.emit(run_id, run.name, self._payload(run) if on else None)
+
+    def overlay_curve(self) -> str:
+        return self.curve_box.currentData()
+
+    def _payload(self, run) -> dict:
+        return {"rows": run.history, "curve": self.overlay_curve()}
+
+    def _on_curve(self, _index: int) -> None:
+        """The ticked runs show the newly chosen curve."""
+        for run_id in self.checked():
+            run = self.session.get(run_id)
+            self.overlay_toggled.emit(run_id, run.name, self._payload(run))
 
     def _on_duplicate(self) -> None:
         run_id = self.selected() or (self.session.last.id if self.session.last else None)

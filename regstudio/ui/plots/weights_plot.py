@@ -7,7 +7,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from .loss_plot import GrowingCurve
+from .loss_plot import GrowingCurve, legend_row
 
 N_BINS = 61
 
@@ -48,6 +48,9 @@ class WeightsPlot(QWidget):
         row.addWidget(QLabel("Layer"))
         self.layer = QComboBox()
         self.layer.setObjectName("weights_layer")
+        self.layer.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.layer.setMinimumContentsLength(10)  # "dense_10.W" whole before the first run
+        self.layer.setToolTip("The layer whose weights the map, the histogram and the norms show")
         row.addWidget(self.layer)
         self.view = QComboBox()
         self.view.addItems(["matrix", "as image tiles"])
@@ -55,11 +58,12 @@ class WeightsPlot(QWidget):
                              "unit / filter")
         row.addWidget(self.view)
         self.info = QLabel("Start training to see the weights.")
+        self.info.setWordWrap(True)
         row.addWidget(self.info, 1)
         lay.addLayout(row)
         self.glw = pg.GraphicsLayoutWidget()
         lay.addWidget(self.glw, 1)
-        self.map_plot = self.glw.addPlot(row=0, col=0, rowspan=2)
+        self.map_plot = self.glw.addPlot(row=0, col=0, rowspan=3)
         self.map_plot.setTitle("weights: blue &lt; 0 &lt; red")
         self.map_plot.setLabel("left", "input")
         self.map_plot.setLabel("bottom", "unit")
@@ -75,10 +79,11 @@ class WeightsPlot(QWidget):
         self.hist_plot.setTitle("histogram of weights")
         self.hist = self.hist_plot.plot([0, 1], [0], stepMode="center", fillLevel=0,
                                         brush=(100, 100, 200, 150), pen="#3c3c8c")
-        self.norm_plot = self.glw.addPlot(row=1, col=1)
-        self.norm_plot.setTitle("norms over epochs")
+        self.norm_legend = legend_row(self.glw, 1, 1, 1)  # above the curves, never over them
+        self.norm_plot = self.glw.addPlot(row=2, col=1)
+        self.norm_plot.legend = self.norm_legend
+        self.norm_plot.setLabel("left", "norms over epochs")
         self.norm_plot.setLabel("bottom", "epoch")
-        self.norm_plot.addLegend(offset=(-5, 5))
         self.l1c = GrowingCurve(self.norm_plot.plot([], [], pen=pg.mkPen("#ff7f0e", width=2),
                                                     name="L1 norm / max"))
         self.l2c = GrowingCurve(self.norm_plot.plot([], [], pen=pg.mkPen("#1f77b4", width=2),
