@@ -8,7 +8,7 @@ settings and closing. The work is done in rooms with one job each, which signal 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSignalBlocker, Qt, QTimer
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
@@ -251,6 +251,7 @@ class MainWindow(FileDropTarget, QMainWindow):
             a[key].triggered.connect(slot)
         a["pause"].toggled.connect(r.set_paused)
         a["log_y"].toggled.connect(self.loss_plot.set_log_y)
+        self.loss_plot.log_y_changed.connect(self._show_log_y)  # the view switched by itself
         a["batch_loss"].toggled.connect(self.loss_plot.set_batch_visible)
         s.undo_stack.canUndoChanged.connect(self._update_actions)
         s.undo_stack.canRedoChanged.connect(self._update_actions)
@@ -374,6 +375,11 @@ class MainWindow(FileDropTarget, QMainWindow):
         if not getattr(self, "_docks_sized", True):
             self._docks_sized = True
             QTimer.singleShot(0, self._size_docks)
+
+    def _show_log_y(self, on: bool) -> None:
+        """Tick the log-scale action to match the axis, without forcing the choice."""
+        with QSignalBlocker(self.actions["log_y"]):
+            self.actions["log_y"].setChecked(on)
 
     def _fit_screen(self) -> None:
         """First start: most of the screen, centred; maximized on a small screen (1366x768),

@@ -325,3 +325,12 @@ def test_divergence_in_the_first_epoch_says_so_and_ranges_on_what_was_good(loss)
     assert lo < 0.7 < hi < 1
     assert loss.verdict_label.text.startswith("the loss blew up in epoch 1")
     assert loss.train_m.item.opts["symbol"] == "o"  # two accuracy points, drawn as dots
+
+
+def test_the_log_scale_action_follows_an_automatic_switch_without_forcing_it(window):
+    from tests.ui.test_views import rows_of
+
+    val = np.geomspace(5, 0.05, 40)
+    window.loss_plot.add_epochs(rows_of(val, np.geomspace(3, 0.001, 40)))
+    assert window.loss_plot.log and window.actions["log_y"].isChecked()
+    assert window.loss_plot.log_pref is None  # still automatic: ticking it was not a choice
