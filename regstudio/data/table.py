@@ -82,15 +82,33 @@ class TableInfo:
 
 
 def inspect_table(path: str | Path, data_cfg: dict | None = None,
-                  base_dir: str | Path | None = None) -> TableInfo:
+                  base_dir: str | Path | None = None, *,
+                  progress: Callable[[int, int | None], None] | None = None,
+                  cancel: Callable[[], bool] | None = None, use_cache: bool = False) -> TableInfo:
     """Read a table as the loader does and describe its columns (for the column table and the
-    Target list); ``data_cfg`` may give ``sheet``; relative paths resolve against ``base_dir``."""
+    Target list); ``data_cfg`` may give ``sheet``; relative paths resolve against ``base_dir``.
+    With ``use_cache`` the parsed table is the one :func:`regstudio.data.load_raw` with
+    ``cache=True`` reuses (and the other way round)."""
+    from . import cache
+
     path = Path(path).expanduser()
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
-    table = read_table(path, sheet=(data_cfg or {}).get("sheet"))
+    sheet = (data_cfg or {}).get("sheet")
+
+    def parse() -> Table:
+        return read_table(path, sheet=sheet, progress=progress, cancel=cancel)
+
+    table = cache.cached(table_key(path, sheet), parse) if use_cache else parse()
     return TableInfo(str(path), [c.info() for c in table.columns], table.delimiter,
                      table.encoding, table.sheet, len(table))
+
+
+def table_key(path: Path, sheet: str | None) -> tuple:
+    """The parse cache's key of a table file (its path, size, modification time; the sheet)."""
+    from . import cache
+
+    return ("table", cache.file_key(path), sheet)
 
 
 def read_table(path: str | Path, sheet: str | None = None,
@@ -102,8 +120,10 @@ def read_table(path: str | Path, sheet: str | None = None,
         names, frame, lines, how = _read_excel(path, sheet, cancel)
     else:
         names, frame, lines, how = _read_text(path, progress, cancel)
-    columns = [_column(path, name, frame.iloc[:, j], lines, how.get("decimal_comma", False))
-               for j, name in enumerate(names)]
+    columns = []
+    for j, name in enumerate(names):  # a wide text column can take a while: cancel between
+        check_cancel(cancel)
+        columns.append(_column(path, name, frame.iloc[:, j], lines, how.get("decimal_comma", False)))
     keep = ~np.logical_and.reduce([is_missing(c.values) for c in columns])
     if not keep.all():  # rows without any value (",,," lines) carry nothing: skipped
         lines = lines[keep]
