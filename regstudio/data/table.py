@@ -215,21 +215,26 @@ def _structure(data: bytes, encoding: str, delim: str, path: Path, cancel):
     ends = np.flatnonzero(arr == 10)
     if len(arr) and arr[-1] != 10:
         ends = np.append(ends, len(arr))
+    if not len(ends):
+        raise DataError(f"{path}: the file has no rows: choose a file with data")
     starts = np.concatenate([[0], ends[:-1] + 1])
-    counts = np.zeros(len(ends), np.int64)
-    row = np.zeros(len(ends), bool)  # pandas reads a row here (not only spaces)
-    content = np.zeros(len(ends), bool)  # and it holds more than delimiters
-    space = [b for b in (9, 13, 32) if b != ord(delim)]
-    block = 1 << 23
-    for lo in range(0, len(arr), block):  # in blocks: the positions of every delimiter at once
-        check_cancel(cancel)  # would take 8 bytes per byte of the file
-        part = arr[lo:lo + block]
-        hits = np.flatnonzero(part == ord(delim)) + lo
-        counts += np.bincount(np.searchsorted(ends, hits), minlength=len(ends))[:len(ends)]
-        solid = ~np.isin(part, [10, *space])
-        row[np.searchsorted(ends, np.flatnonzero(solid) + lo)] = True
-        solid &= part != ord(delim)
-        content[np.searchsorted(ends, np.flatnonzero(solid) + lo)] = True
+    d = ord(delim)
+    length = np.diff(np.append(starts, len(arr)))  # bytes per line, its newline included
+
+    def per_line(mask: np.ndarray) -> np.ndarray:  # how many marked bytes each line has
+        check_cancel(cancel)
+        before = np.searchsorted(np.flatnonzero(mask), ends, side="right")  # up to each end
+        return np.diff(before, prepend=0)
+
+    counts = per_line(arr == d)  # delimiters
+    blank = arr == 10  # bytes that leave a row empty for pandas
+    for b in (9, 13, 32):
+        if b != d:
+            blank |= arr == b
+    blanks = per_line(blank)
+    del blank
+    row = blanks < length  # pandas reads a row here
+    content = blanks + counts < length  # and it holds more than delimiters
     full = np.flatnonzero(content)
     if not len(full):
         raise DataError(f"{path}: the file has no rows: choose a file with data")
@@ -373,52 +378,57 @@ def _column(path: Path, name: str, series, lines: np.ndarray, comma: bool) -> Co
     if kind == "M":
         return _dates(name, series.to_numpy())
     values = series.to_numpy(object)
-    present = ~pd.isna(values)
-    if present.any():
-        if isinstance(values[present][0], str) or not all(
-                isinstance(v, int | float) for v in values[present][:100]):
-            cells = pd.Series(values[present]).astype(str).str.strip()
-            values = np.full(len(values), None, object)
-            values[present] = cells.to_numpy(object)
-            lowered = cells.str.lower()
-            blank = lowered.isin(MISSING).to_numpy()
-            if blank.any():  # "NA " with a space, " ?" ...
-                values[np.flatnonzero(present)[blank]] = None
-                present[np.flatnonzero(present)[blank]] = False
-                cells = cells[~blank]
-        else:  # Excel numbers and text mixed in one column
-            cells = pd.Series(values[present]).astype(str)
-    else:
+    codes, uniques = pd.factorize(values)  # the work below is per distinct cell, not per row
+    uniques = np.asarray(uniques, dtype=object)
+    if not len(uniques):
+        return Column(name, "numeric", np.full(len(values), np.nan), len(values), 0)
+    if isinstance(uniques[0], str) or not all(isinstance(v, int | float) for v in uniques[:100]):
+        cells = pd.Series(uniques).astype(str).str.strip()
+        blank = cells.str.lower().isin(MISSING).to_numpy()  # "NA " with a space, " ?" ...
+    else:  # Excel numbers and text mixed in one column
+        cells = pd.Series(uniques).astype(str)
+        blank = np.zeros(len(uniques), bool)
+    shown = cells.to_numpy(object) if isinstance(uniques[0], str) else uniques.copy()
+    shown[blank] = None
+    codes = np.where(codes >= 0, codes, len(uniques))  # missing: one past the last
+    shown = np.append(shown, None)
+    blank = np.append(blank, True)
+    present = ~blank[codes]
+    if not present.any():
         return Column(name, "numeric", np.full(len(values), np.nan), len(values), 0)
     numbers = pd.to_numeric(cells.str.replace(",", ".", regex=False) if comma else cells,
                             errors="coerce").to_numpy(np.float64)
-    parsed = ~np.isnan(numbers)
+    parsed = np.append(~np.isnan(numbers), False) | blank
+    numbers = np.append(numbers, np.nan)
+    numbers[blank] = np.nan
     if parsed.all():
-        full = np.full(len(values), np.nan)
-        full[present] = numbers
-        return _numbers(path, name, full, values, lines)
-    if parsed.any():  # mostly numbers with a stray word: a typo, not a category
-        r = np.flatnonzero(present)[np.flatnonzero(~parsed)[0]]
-        raise DataError(f"{path}, row {lines[r]}, column {name!r}: {values[r]!r} is not a number: "
-                        "feature columns must be numeric (encode categories as numbers or "
-                        "remove the column); the column's other values are numbers: fix the "
+        full = numbers[codes]
+        return _numbers(path, name, full, lambda: shown[codes], lines)
+    if parsed[~blank].any():  # mostly numbers with a stray word: a typo, not a category
+        r = int(np.flatnonzero(~parsed[codes])[0])
+        raise DataError(f"{path}, row {lines[r]}, column {name!r}: {shown[codes[r]]!r} is not a "
+                        "number: feature columns must be numeric (encode categories as numbers "
+                        "or remove the column); the column's other values are numbers: fix the "
                         "cell, or leave the column out with data.ignore")
-    date = _as_date(cells)
+    date = _as_date(cells[~blank[:-1]])
     if date is not None:
-        full = np.full(len(values), np.datetime64("NaT"), dtype=date.dtype)
-        full[present] = date
-        return _dates(name, full)
-    levels = len(pd.unique(cells.to_numpy(object)))
-    missing = int((~present).sum())
-    many = levels > MAX_LEVELS or (levels == len(cells) and len(cells) >= MIN_ROWS_FOR_ID)
-    return Column(name, "text-id" if many else "category", values, missing, levels)
+        dates = np.full(len(blank), np.datetime64("NaT"), dtype=date.dtype)
+        dates[np.flatnonzero(~blank)] = date
+        return _dates(name, dates[codes])
+    kept = shown[:-1][~blank[:-1]]
+    levels = len(pd.unique(kept))
+    n_present = int(present.sum())
+    many = levels > MAX_LEVELS or (levels == n_present and n_present >= MIN_ROWS_FOR_ID)
+    return Column(name, "text-id" if many else "category", shown[codes], len(values) - n_present,
+                  levels)
 
 
 def _numbers(path, name, values, cells, lines) -> Column:
+    """``cells``: None, or a callable giving the column's cells (only called for the error)."""
     bad = np.isinf(values)
     if bad.any():
         r = int(np.flatnonzero(bad)[0])
-        shown = cells[r] if cells is not None else str(values[r])
+        shown = cells()[r] if cells is not None else str(values[r])
         raise DataError(f"{path}, row {lines[r]}, column {name!r}: {shown!r} is not a number: "
                         "feature columns must be numeric and finite")
     return Column(name, "numeric", values, int(np.isnan(values).sum()), 0)
