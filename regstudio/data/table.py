@@ -29,6 +29,7 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 MAX_LEVELS = 50  # a text column with more distinct values is an id or a name, not a category
 MIN_ROWS_FOR_ID = 10  # "unique per row" marks an id only in tables at least this long
 CHUNK_ROWS = 100_000  # rows parsed between progress reports and cancel checks
+PROBE_ROWS = 1000  # rows read first to find the text columns
 DATE_PARTS = ("year", "month", "day", "weekday")
 TIME_PARTS = ("hour", "minute")
 KINDS = ("numeric", "category", "date", "text-id")
@@ -123,7 +124,7 @@ def read_table(path: str | Path, sheet: str | None = None,
     columns = []
     for j, name in enumerate(names):  # a wide text column can take a while: cancel between
         check_cancel(cancel)
-        columns.append(_column(path, name, frame.iloc[:, j], lines, how.get("decimal_comma", False)))
+        columns.append(_column(path, name, frame[j], lines, how.get("decimal_comma", False)))
     keep = ~np.logical_and.reduce([is_missing(c.values) for c in columns])
     if not keep.all():  # rows without any value (",,," lines) carry nothing: skipped
         lines = lines[keep]
@@ -146,11 +147,18 @@ def _read_text(path: Path, progress, cancel):
     delim = _delimiter(sample, path)
     comma = delim != ","
     lines, header, names = _structure(data, encoding, delim, path, cancel)
-    na = dict(na_values=NA_VALUES, keep_default_na=False)
-    reader = pd.read_csv(io.BytesIO(data), sep=delim, header=0 if header else None,
-                         names=None if header else names, encoding=encoding, dtype=None,
-                         skipinitialspace=True, skip_blank_lines=True, chunksize=CHUNK_ROWS,
-                         low_memory=False, **na)
+    opts = dict(sep=delim, header=0 if header else None, names=None if header else names,
+                encoding=encoding, skipinitialspace=True, skip_blank_lines=True,
+                na_values=NA_VALUES, keep_default_na=False)
+    try:  # text columns of the first rows are read as categories: one string per distinct
+        probe = pd.read_csv(io.BytesIO(data), nrows=PROBE_ROWS, **opts)  # cell, not per row
+    except (ValueError, pd.errors.ParserError):
+        probe = None
+    text = {} if probe is None else {
+        c: "category" for c, dt in probe.dtypes.items()
+        if not (pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt))}
+    reader = pd.read_csv(io.BytesIO(data), dtype=text or None, chunksize=CHUNK_ROWS,
+                         low_memory=False, **opts)
     chunks, done = [], 0
     try:
         for chunk in reader:
@@ -160,10 +168,21 @@ def _read_text(path: Path, progress, cancel):
             report_progress(progress, done, len(lines))
     except (ValueError, pd.errors.ParserError) as e:  # structure was checked: rare leftovers
         raise DataError(f"{path}: malformed table ({str(e).splitlines()[0]})") from None
-    frame = pd.concat(chunks, ignore_index=True) if len(chunks) != 1 else chunks[0]
-    if len(frame) != len(lines):  # the tokenizers disagree (odd quoting): trust the csv module
+    frame = [_joined([c.iloc[:, j] for c in chunks]) for j in range(len(names))]
+    if len(frame[0]) != len(lines):  # the tokenizers disagree (odd quoting): trust the csv module
         raise DataError(f"{path}: malformed table (odd quoting): check quotes and delimiters")
     return names, frame, lines, {"delimiter": delim, "encoding": encoding, "decimal_comma": comma}
+
+
+def _joined(parts: list):
+    """One column from its chunks (categories united, not turned into text)."""
+    import pandas as pd
+
+    if len(parts) == 1:
+        return parts[0]
+    if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+        return pd.Series(pd.api.types.union_categoricals(parts, ignore_order=True))
+    return pd.concat(parts, ignore_index=True)
 
 
 def _encoding(data: bytes, path: Path) -> tuple[bytes, str]:
@@ -359,7 +378,8 @@ def _read_excel(path: Path, sheet: str | None, cancel):
     body = raw.iloc[1:] if header else raw
     lines = (body.index.to_numpy() + 1).astype(np.int64)  # the sheet's own row numbers
     _checked(lines, names, ",", path)
-    return names, body.reset_index(drop=True), lines, {"sheet": name}
+    body = body.reset_index(drop=True)
+    return names, [body.iloc[:, j] for j in range(len(names))], lines, {"sheet": name}
 
 
 def _cell_text(value) -> str:
@@ -377,11 +397,15 @@ def _column(path: Path, name: str, series, lines: np.ndarray, comma: bool) -> Co
         return _numbers(path, name, series.to_numpy(np.float64), None, lines)
     if kind == "M":
         return _dates(name, series.to_numpy())
-    values = series.to_numpy(object)
-    codes, uniques = pd.factorize(values)  # the work below is per distinct cell, not per row
-    uniques = np.asarray(uniques, dtype=object)
+    if isinstance(series.dtype, pd.CategoricalDtype):  # the work below is per distinct cell
+        codes = series.cat.codes.to_numpy()
+        uniques = series.cat.categories.to_numpy(object)
+    else:
+        codes, uniques = pd.factorize(series.to_numpy(object))
+        uniques = np.asarray(uniques, dtype=object)
+    n = len(codes)
     if not len(uniques):
-        return Column(name, "numeric", np.full(len(values), np.nan), len(values), 0)
+        return Column(name, "numeric", np.full(n, np.nan), n, 0)
     if isinstance(uniques[0], str) or not all(isinstance(v, int | float) for v in uniques[:100]):
         cells = pd.Series(uniques).astype(str).str.strip()
         blank = cells.str.lower().isin(MISSING).to_numpy()  # "NA " with a space, " ?" ...
@@ -395,7 +419,7 @@ def _column(path: Path, name: str, series, lines: np.ndarray, comma: bool) -> Co
     blank = np.append(blank, True)
     present = ~blank[codes]
     if not present.any():
-        return Column(name, "numeric", np.full(len(values), np.nan), len(values), 0)
+        return Column(name, "numeric", np.full(n, np.nan), n, 0)
     numbers = pd.to_numeric(cells.str.replace(",", ".", regex=False) if comma else cells,
                             errors="coerce").to_numpy(np.float64)
     parsed = np.append(~np.isnan(numbers), False) | blank
@@ -419,8 +443,7 @@ def _column(path: Path, name: str, series, lines: np.ndarray, comma: bool) -> Co
     levels = len(pd.unique(kept))
     n_present = int(present.sum())
     many = levels > MAX_LEVELS or (levels == n_present and n_present >= MIN_ROWS_FOR_ID)
-    return Column(name, "text-id" if many else "category", shown[codes], len(values) - n_present,
-                  levels)
+    return Column(name, "text-id" if many else "category", shown[codes], n - n_present, levels)
 
 
 def _numbers(path, name, values, cells, lines) -> Column:
