@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import math
 import os
 import warnings
@@ -321,8 +320,12 @@ def _to_8bit(img: Image.Image) -> Image.Image:
 def read_npz(path: str | Path, x_key: str = "X", y_key: str = "y", task: str | None = None) -> Raw:
     """Arrays X (N, F) table or (N, H, W[, C]) images and y (N,) from an .npz file."""
     path = Path(path)
-    data = _file(path, "path")
-    magic = data[:6]
+    read_file(path, "path", keep=False)  # exists, a regular file, not empty, within the limit
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(6)
+    except OSError as e:
+        raise DataError(f"{path}: cannot read the file ({e.strerror or e})") from None
     if magic == b"\x93NUMPY":
         raise DataError(f"{path}: a single .npy array, not an .npz archive: save with "
                         "numpy.savez(path, X=..., y=...)")
@@ -333,7 +336,7 @@ def read_npz(path: str | Path, x_key: str = "X", y_key: str = "y", task: str | N
         raise DataError(f"{path}: not an .npz file (an .npz is a zip archive of arrays): save "
                         "with numpy.savez(path, X=..., y=...)")
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:  # the bytes read above
+        with np.load(path, allow_pickle=False) as npz:  # inflated straight into the arrays
             for key in (x_key, y_key):
                 if key not in npz.files:
                     raise DataError(f"{path}: no array named {key!r} (has: "

@@ -157,10 +157,10 @@ def _read_text(path: Path, progress, cancel):
     text = {} if probe is None else {
         c: "category" for c, dt in probe.dtypes.items()
         if not (pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt))}
-    reader = pd.read_csv(io.BytesIO(data), dtype=text or None, chunksize=CHUNK_ROWS,
-                         low_memory=False, **opts)
     chunks, done = [], 0
     try:
+        reader = pd.read_csv(io.BytesIO(data), dtype=text or None, chunksize=CHUNK_ROWS,
+                             low_memory=False, **opts)
         for chunk in reader:
             check_cancel(cancel)
             chunks.append(chunk)
