@@ -5,12 +5,14 @@ file is read again; the newest few entries are kept."""
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
 KEEP = 2
 _entries: OrderedDict[tuple, object] = OrderedDict()
+_lock = threading.Lock()  # the window's loader thread and the GUI thread share the entries
 
 
 def file_key(*paths: Path) -> tuple:
@@ -27,19 +29,22 @@ def file_key(*paths: Path) -> tuple:
 
 def cached(key: tuple, make: Callable[[], object]) -> object:
     """The value stored under ``key``, else ``make()`` (stored unless it raised)."""
-    if key in _entries:
-        _entries.move_to_end(key)
-        return _entries[key]
-    value = make()
-    _entries[key] = value
-    while len(_entries) > KEEP:
-        _entries.popitem(last=False)
+    with _lock:
+        if key in _entries:
+            _entries.move_to_end(key)
+            return _entries[key]
+    value = make()  # outside the lock: a long parse never blocks another thread's hit
+    with _lock:
+        _entries[key] = value
+        while len(_entries) > KEEP:
+            _entries.popitem(last=False)
     return value
 
 
 def clear() -> None:
     """Forget every parsed file."""
-    _entries.clear()
+    with _lock:
+        _entries.clear()
 
 
 def folder_key(root: Path) -> tuple:

@@ -284,6 +284,8 @@ def table_rows(X: np.ndarray, idx: np.ndarray | None, mean: np.ndarray, std: np.
                standardize: bool = True, block: int = 16384) -> np.ndarray:
     """Rows ``idx`` (None: all) of ``X`` as float32 model input ``(x - mean) / std``, computed
     in float64 a block at a time: the result is the one full-size copy."""
+    if not standardize and X.dtype == np.float32:  # nothing to compute: the one copy
+        return X.copy() if idx is None else np.take(X, idx, axis=0)
     n = len(X) if idx is None else len(idx)
     out = np.empty((n, X.shape[1]), np.float32)
     for lo in range(0, n, block):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import math
 import os
 import warnings
@@ -26,6 +25,10 @@ IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", 
 FORMAT_ALIASES = {"MPO": "JPEG"}
 MAX_PIXELS = 50_000_000  # decompression-bomb guard, stricter than Pillow's default
 MAX_LISTED = 5
+# From this many files a process per core decodes them: Pillow parses a file's headers in
+# Python, holding the GIL, so threads overlap only the decoding itself.
+PROCESS_MIN = 1500
+PROCESS_CHUNK = 128  # files per task of a worker process
 
 
 def _file(path: Path, what: str) -> bytes:
@@ -182,8 +185,15 @@ def read_image_folder(path: str | Path, size: int = 32, color: str = "rgb", *,
 
 def _decode_all(files: list[Path], size: int, color: str, progress: Progress, cancel: Cancel,
                 workers: int | None) -> list[tuple[np.ndarray | None, str]]:
-    """(pixels, why skipped) of every file, in order, decoded on a pool of threads."""
+    """(pixels, why skipped) of every file, in order: on a pool of threads, or of processes
+    for many files on several cores."""
     workers = workers or os.cpu_count() or 1
+    if workers > 1 and len(files) >= PROCESS_MIN:
+        try:
+            return _decode_in_processes(files, size, color, progress, cancel, workers)
+        except (OSError, RuntimeError) as e:  # no processes here (BrokenProcessPool too)
+            warnings.warn(f"decoding images on threads: worker processes failed ({e})",
+                          RuntimeWarning, stacklevel=2)
     out: list = [None] * len(files)
     step = max(64, 8 * workers)  # files handed out between cancel checks
     with ThreadPoolExecutor(workers) as pool:
@@ -192,6 +202,69 @@ def _decode_all(files: list[Path], size: int, color: str, progress: Progress, ca
             batch = files[lo:lo + step]
             out[lo:lo + len(batch)] = pool.map(lambda f: _read_image(f, size, color), batch)
             report_progress(progress, lo + len(batch), len(files))
+    return out
+
+
+def _decode_chunk(files: list[Path], size: int, color: str) -> list:
+    return [_read_image(f, size, color) for f in files]
+
+
+_POOL: list = []  # the decoder processes, started on first use and kept for later loads
+
+
+def _decoder_pool(workers: int):
+    import atexit
+    import concurrent.futures as cf
+    import multiprocessing
+
+    if _POOL and _POOL[0][1] == workers:
+        return _POOL[0][0]
+    _drop_pool()
+    pool = cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    if not _POOL_EXIT:
+        atexit.register(_drop_pool)
+        _POOL_EXIT.append(True)
+    _POOL.append((pool, workers))
+    return pool
+
+
+_POOL_EXIT: list = []
+
+
+def _drop_pool(terminate: bool = False) -> None:
+    """Stop the decoder processes (at exit; at once when a load is cancelled)."""
+    while _POOL:
+        pool, _ = _POOL.pop()
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in processes if terminate else ():
+            proc.terminate()
+        for proc in processes:
+            proc.join(5)
+
+
+def _decode_in_processes(files, size, color, progress, cancel, workers) -> list:
+    """As the threads do, in ``workers`` spawned processes (safe beside the window's threads,
+    kept for the next load); a cancel stops them at once."""
+    import concurrent.futures as cf
+
+    chunks = [files[i:i + PROCESS_CHUNK] for i in range(0, len(files), PROCESS_CHUNK)]
+    pool = _decoder_pool(workers)
+    out: list = []
+    try:
+        futures = [pool.submit(_decode_chunk, chunk, size, color) for chunk in chunks]
+        for future in futures:
+            while True:
+                check_cancel(cancel)
+                try:
+                    out.extend(future.result(timeout=0.1))
+                    break
+                except cf.TimeoutError:
+                    continue
+            report_progress(progress, len(out), len(files))
+    except BaseException:
+        _drop_pool(terminate=True)
+        raise
     return out
 
 
@@ -211,13 +284,16 @@ def _read_image(path: Path, size: int, color: str) -> tuple[np.ndarray | None, s
                 if expected == "JPEG" and img.mode in ("RGB", "L"):  # decode at 1/2, 1/4, 1/8
                     img.draft("L" if color == "grayscale" else img.mode, (size, size))
                 img.load()
-                img = ImageOps.exif_transpose(img)
+                if "exif" in img.info:  # turned upright as the camera held it
+                    img = ImageOps.exif_transpose(img)
                 if img.mode.startswith(("I", "F")):
                     img = _to_8bit(img)
                 if img.mode in ("P", "PA", "LA", "RGBA", "CMYK", "YCbCr", "1"):
                     img = img.convert("RGBA" if "A" in img.getbands() or "transparency" in
                                       img.info else "RGB")
-                img = img.convert("L" if color == "grayscale" else "RGB")
+                mode = "L" if color == "grayscale" else "RGB"
+                if img.mode != mode:
+                    img = img.convert(mode)
                 img = img.resize((size, size), Image.Resampling.BILINEAR)
                 return np.asarray(img, dtype=np.uint8), ""
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -244,8 +320,12 @@ def _to_8bit(img: Image.Image) -> Image.Image:
 def read_npz(path: str | Path, x_key: str = "X", y_key: str = "y", task: str | None = None) -> Raw:
     """Arrays X (N, F) table or (N, H, W[, C]) images and y (N,) from an .npz file."""
     path = Path(path)
-    data = _file(path, "path")
-    magic = data[:6]
+    read_file(path, "path", keep=False)  # exists, a regular file, not empty, within the limit
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(6)
+    except OSError as e:
+        raise DataError(f"{path}: cannot read the file ({e.strerror or e})") from None
     if magic == b"\x93NUMPY":
         raise DataError(f"{path}: a single .npy array, not an .npz archive: save with "
                         "numpy.savez(path, X=..., y=...)")
@@ -256,7 +336,7 @@ def read_npz(path: str | Path, x_key: str = "X", y_key: str = "y", task: str | N
         raise DataError(f"{path}: not an .npz file (an .npz is a zip archive of arrays): save "
                         "with numpy.savez(path, X=..., y=...)")
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:  # the bytes read above
+        with np.load(path, allow_pickle=False) as npz:  # inflated straight into the arrays
             for key in (x_key, y_key):
                 if key not in npz.files:
                     raise DataError(f"{path}: no array named {key!r} (has: "

@@ -13,7 +13,7 @@ from .dataset import Dataset, Raw, make_dataset
 from .errors import DataError
 from .options import Option, validate
 from .progress import Cancel, Progress
-from .table import read_table
+from .table import read_table, table_key
 
 SOURCES = ("builtin", "table", "csv", "images", "npz", "idx")
 TABLE = "table"  # "csv" is the older name of the same source
@@ -160,7 +160,7 @@ def _load_raw(cfg: dict, base: Path, progress: Progress, cancel: Cancel, use_cac
         return spec.make({k: cfg[k] for k in spec.options}, np.random.default_rng([cfg["seed"], 0]))
     if source in ("csv", TABLE):
         file = path("path")
-        table = keep(("table", cache.file_key(file), cfg["sheet"]),
+        table = keep(table_key(file, cfg["sheet"]),
                      lambda: read_table(file, sheet=cfg["sheet"], progress=progress, cancel=cancel))
         missing = "drop" if cfg["drop_missing"] else cfg["missing"]
         return loaders.table_source(table, cfg["target"], cfg["task"], missing, cfg["ignore"])

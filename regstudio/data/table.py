@@ -29,6 +29,7 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 MAX_LEVELS = 50  # a text column with more distinct values is an id or a name, not a category
 MIN_ROWS_FOR_ID = 10  # "unique per row" marks an id only in tables at least this long
 CHUNK_ROWS = 100_000  # rows parsed between progress reports and cancel checks
+PROBE_ROWS = 1000  # rows read first to find the text columns
 DATE_PARTS = ("year", "month", "day", "weekday")
 TIME_PARTS = ("hour", "minute")
 KINDS = ("numeric", "category", "date", "text-id")
@@ -82,15 +83,33 @@ class TableInfo:
 
 
 def inspect_table(path: str | Path, data_cfg: dict | None = None,
-                  base_dir: str | Path | None = None) -> TableInfo:
+                  base_dir: str | Path | None = None, *,
+                  progress: Callable[[int, int | None], None] | None = None,
+                  cancel: Callable[[], bool] | None = None, use_cache: bool = False) -> TableInfo:
     """Read a table as the loader does and describe its columns (for the column table and the
-    Target list); ``data_cfg`` may give ``sheet``; relative paths resolve against ``base_dir``."""
+    Target list); ``data_cfg`` may give ``sheet``; relative paths resolve against ``base_dir``.
+    With ``use_cache`` the parsed table is the one :func:`regstudio.data.load_raw` with
+    ``cache=True`` reuses (and the other way round)."""
+    from . import cache
+
     path = Path(path).expanduser()
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
-    table = read_table(path, sheet=(data_cfg or {}).get("sheet"))
+    sheet = (data_cfg or {}).get("sheet")
+
+    def parse() -> Table:
+        return read_table(path, sheet=sheet, progress=progress, cancel=cancel)
+
+    table = cache.cached(table_key(path, sheet), parse) if use_cache else parse()
     return TableInfo(str(path), [c.info() for c in table.columns], table.delimiter,
                      table.encoding, table.sheet, len(table))
+
+
+def table_key(path: Path, sheet: str | None) -> tuple:
+    """The parse cache's key of a table file (its path, size, modification time; the sheet)."""
+    from . import cache
+
+    return ("table", cache.file_key(path), sheet)
 
 
 def read_table(path: str | Path, sheet: str | None = None,
@@ -102,8 +121,10 @@ def read_table(path: str | Path, sheet: str | None = None,
         names, frame, lines, how = _read_excel(path, sheet, cancel)
     else:
         names, frame, lines, how = _read_text(path, progress, cancel)
-    columns = [_column(path, name, frame.iloc[:, j], lines, how.get("decimal_comma", False))
-               for j, name in enumerate(names)]
+    columns = []
+    for j, name in enumerate(names):  # a wide text column can take a while: cancel between
+        check_cancel(cancel)
+        columns.append(_column(path, name, frame[j], lines, how.get("decimal_comma", False)))
     keep = ~np.logical_and.reduce([is_missing(c.values) for c in columns])
     if not keep.all():  # rows without any value (",,," lines) carry nothing: skipped
         lines = lines[keep]
@@ -126,13 +147,20 @@ def _read_text(path: Path, progress, cancel):
     delim = _delimiter(sample, path)
     comma = delim != ","
     lines, header, names = _structure(data, encoding, delim, path, cancel)
-    na = dict(na_values=NA_VALUES, keep_default_na=False)
-    reader = pd.read_csv(io.BytesIO(data), sep=delim, header=0 if header else None,
-                         names=None if header else names, encoding=encoding, dtype=None,
-                         skipinitialspace=True, skip_blank_lines=True, chunksize=CHUNK_ROWS,
-                         low_memory=False, **na)
+    opts = dict(sep=delim, header=0 if header else None, names=None if header else names,
+                encoding=encoding, skipinitialspace=True, skip_blank_lines=True,
+                na_values=NA_VALUES, keep_default_na=False)
+    try:  # text columns of the first rows are read as categories: one string per distinct
+        probe = pd.read_csv(io.BytesIO(data), nrows=PROBE_ROWS, **opts)  # cell, not per row
+    except (ValueError, pd.errors.ParserError):
+        probe = None
+    text = {} if probe is None else {
+        c: "category" for c, dt in probe.dtypes.items()
+        if not (pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt))}
     chunks, done = [], 0
     try:
+        reader = pd.read_csv(io.BytesIO(data), dtype=text or None, chunksize=CHUNK_ROWS,
+                             low_memory=False, **opts)
         for chunk in reader:
             check_cancel(cancel)
             chunks.append(chunk)
@@ -140,10 +168,21 @@ def _read_text(path: Path, progress, cancel):
             report_progress(progress, done, len(lines))
     except (ValueError, pd.errors.ParserError) as e:  # structure was checked: rare leftovers
         raise DataError(f"{path}: malformed table ({str(e).splitlines()[0]})") from None
-    frame = pd.concat(chunks, ignore_index=True) if len(chunks) != 1 else chunks[0]
-    if len(frame) != len(lines):  # the tokenizers disagree (odd quoting): trust the csv module
+    frame = [_joined([c.iloc[:, j] for c in chunks]) for j in range(len(names))]
+    if len(frame[0]) != len(lines):  # the tokenizers disagree (odd quoting): trust the csv module
         raise DataError(f"{path}: malformed table (odd quoting): check quotes and delimiters")
     return names, frame, lines, {"delimiter": delim, "encoding": encoding, "decimal_comma": comma}
+
+
+def _joined(parts: list):
+    """One column from its chunks (categories united, not turned into text)."""
+    import pandas as pd
+
+    if len(parts) == 1:
+        return parts[0]
+    if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+        return pd.Series(pd.api.types.union_categoricals(parts, ignore_order=True))
+    return pd.concat(parts, ignore_index=True)
 
 
 def _encoding(data: bytes, path: Path) -> tuple[bytes, str]:
@@ -195,21 +234,26 @@ def _structure(data: bytes, encoding: str, delim: str, path: Path, cancel):
     ends = np.flatnonzero(arr == 10)
     if len(arr) and arr[-1] != 10:
         ends = np.append(ends, len(arr))
+    if not len(ends):
+        raise DataError(f"{path}: the file has no rows: choose a file with data")
     starts = np.concatenate([[0], ends[:-1] + 1])
-    counts = np.zeros(len(ends), np.int64)
-    row = np.zeros(len(ends), bool)  # pandas reads a row here (not only spaces)
-    content = np.zeros(len(ends), bool)  # and it holds more than delimiters
-    space = [b for b in (9, 13, 32) if b != ord(delim)]
-    block = 1 << 23
-    for lo in range(0, len(arr), block):  # in blocks: the positions of every delimiter at once
-        check_cancel(cancel)  # would take 8 bytes per byte of the file
-        part = arr[lo:lo + block]
-        hits = np.flatnonzero(part == ord(delim)) + lo
-        counts += np.bincount(np.searchsorted(ends, hits), minlength=len(ends))[:len(ends)]
-        solid = ~np.isin(part, [10, *space])
-        row[np.searchsorted(ends, np.flatnonzero(solid) + lo)] = True
-        solid &= part != ord(delim)
-        content[np.searchsorted(ends, np.flatnonzero(solid) + lo)] = True
+    d = ord(delim)
+    length = np.diff(np.append(starts, len(arr)))  # bytes per line, its newline included
+
+    def per_line(mask: np.ndarray) -> np.ndarray:  # how many marked bytes each line has
+        check_cancel(cancel)
+        before = np.searchsorted(np.flatnonzero(mask), ends, side="right")  # up to each end
+        return np.diff(before, prepend=0)
+
+    counts = per_line(arr == d)  # delimiters
+    blank = arr == 10  # bytes that leave a row empty for pandas
+    for b in (9, 13, 32):
+        if b != d:
+            blank |= arr == b
+    blanks = per_line(blank)
+    del blank
+    row = blanks < length  # pandas reads a row here
+    content = blanks + counts < length  # and it holds more than delimiters
     full = np.flatnonzero(content)
     if not len(full):
         raise DataError(f"{path}: the file has no rows: choose a file with data")
@@ -334,7 +378,8 @@ def _read_excel(path: Path, sheet: str | None, cancel):
     body = raw.iloc[1:] if header else raw
     lines = (body.index.to_numpy() + 1).astype(np.int64)  # the sheet's own row numbers
     _checked(lines, names, ",", path)
-    return names, body.reset_index(drop=True), lines, {"sheet": name}
+    body = body.reset_index(drop=True)
+    return names, [body.iloc[:, j] for j in range(len(names))], lines, {"sheet": name}
 
 
 def _cell_text(value) -> str:
@@ -352,53 +397,61 @@ def _column(path: Path, name: str, series, lines: np.ndarray, comma: bool) -> Co
         return _numbers(path, name, series.to_numpy(np.float64), None, lines)
     if kind == "M":
         return _dates(name, series.to_numpy())
-    values = series.to_numpy(object)
-    present = ~pd.isna(values)
-    if present.any():
-        if isinstance(values[present][0], str) or not all(
-                isinstance(v, int | float) for v in values[present][:100]):
-            cells = pd.Series(values[present]).astype(str).str.strip()
-            values = np.full(len(values), None, object)
-            values[present] = cells.to_numpy(object)
-            lowered = cells.str.lower()
-            blank = lowered.isin(MISSING).to_numpy()
-            if blank.any():  # "NA " with a space, " ?" ...
-                values[np.flatnonzero(present)[blank]] = None
-                present[np.flatnonzero(present)[blank]] = False
-                cells = cells[~blank]
-        else:  # Excel numbers and text mixed in one column
-            cells = pd.Series(values[present]).astype(str)
+    if isinstance(series.dtype, pd.CategoricalDtype):  # the work below is per distinct cell
+        codes = series.cat.codes.to_numpy()
+        uniques = series.cat.categories.to_numpy(object)
     else:
-        return Column(name, "numeric", np.full(len(values), np.nan), len(values), 0)
+        codes, uniques = pd.factorize(series.to_numpy(object))
+        uniques = np.asarray(uniques, dtype=object)
+    n = len(codes)
+    if not len(uniques):
+        return Column(name, "numeric", np.full(n, np.nan), n, 0)
+    if isinstance(uniques[0], str) or not all(isinstance(v, int | float) for v in uniques[:100]):
+        cells = pd.Series(uniques).astype(str).str.strip()
+        blank = cells.str.lower().isin(MISSING).to_numpy()  # "NA " with a space, " ?" ...
+    else:  # Excel numbers and text mixed in one column
+        cells = pd.Series(uniques).astype(str)
+        blank = np.zeros(len(uniques), bool)
+    shown = cells.to_numpy(object) if isinstance(uniques[0], str) else uniques.copy()
+    shown[blank] = None
+    codes = np.where(codes >= 0, codes, len(uniques))  # missing: one past the last
+    shown = np.append(shown, None)
+    blank = np.append(blank, True)
+    present = ~blank[codes]
+    if not present.any():
+        return Column(name, "numeric", np.full(n, np.nan), n, 0)
     numbers = pd.to_numeric(cells.str.replace(",", ".", regex=False) if comma else cells,
                             errors="coerce").to_numpy(np.float64)
-    parsed = ~np.isnan(numbers)
+    parsed = np.append(~np.isnan(numbers), False) | blank
+    numbers = np.append(numbers, np.nan)
+    numbers[blank] = np.nan
     if parsed.all():
-        full = np.full(len(values), np.nan)
-        full[present] = numbers
-        return _numbers(path, name, full, values, lines)
-    if parsed.any():  # mostly numbers with a stray word: a typo, not a category
-        r = np.flatnonzero(present)[np.flatnonzero(~parsed)[0]]
-        raise DataError(f"{path}, row {lines[r]}, column {name!r}: {values[r]!r} is not a number: "
-                        "feature columns must be numeric (encode categories as numbers or "
-                        "remove the column); the column's other values are numbers: fix the "
+        full = numbers[codes]
+        return _numbers(path, name, full, lambda: shown[codes], lines)
+    if parsed[~blank].any():  # mostly numbers with a stray word: a typo, not a category
+        r = int(np.flatnonzero(~parsed[codes])[0])
+        raise DataError(f"{path}, row {lines[r]}, column {name!r}: {shown[codes[r]]!r} is not a "
+                        "number: feature columns must be numeric (encode categories as numbers "
+                        "or remove the column); the column's other values are numbers: fix the "
                         "cell, or leave the column out with data.ignore")
-    date = _as_date(cells)
+    date = _as_date(cells[~blank[:-1]])
     if date is not None:
-        full = np.full(len(values), np.datetime64("NaT"), dtype=date.dtype)
-        full[present] = date
-        return _dates(name, full)
-    levels = len(pd.unique(cells.to_numpy(object)))
-    missing = int((~present).sum())
-    many = levels > MAX_LEVELS or (levels == len(cells) and len(cells) >= MIN_ROWS_FOR_ID)
-    return Column(name, "text-id" if many else "category", values, missing, levels)
+        dates = np.full(len(blank), np.datetime64("NaT"), dtype=date.dtype)
+        dates[np.flatnonzero(~blank)] = date
+        return _dates(name, dates[codes])
+    kept = shown[:-1][~blank[:-1]]
+    levels = len(pd.unique(kept))
+    n_present = int(present.sum())
+    many = levels > MAX_LEVELS or (levels == n_present and n_present >= MIN_ROWS_FOR_ID)
+    return Column(name, "text-id" if many else "category", shown[codes], n - n_present, levels)
 
 
 def _numbers(path, name, values, cells, lines) -> Column:
+    """``cells``: None, or a callable giving the column's cells (only called for the error)."""
     bad = np.isinf(values)
     if bad.any():
         r = int(np.flatnonzero(bad)[0])
-        shown = cells[r] if cells is not None else str(values[r])
+        shown = cells()[r] if cells is not None else str(values[r])
         raise DataError(f"{path}, row {lines[r]}, column {name!r}: {shown!r} is not a number: "
                         "feature columns must be numeric and finite")
     return Column(name, "numeric", values, int(np.isnan(values).sum()), 0)

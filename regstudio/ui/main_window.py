@@ -405,6 +405,7 @@ class MainWindow(FileDropTarget, QMainWindow):
             return
         for view in self._lazy_views.values():
             view.stop_and_wait()
+        self.state.loader.wait()
         self.files.closing()
         if self._restore:  # a test or self-test window leaves the user's settings alone
             try:

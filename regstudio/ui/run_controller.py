@@ -91,6 +91,7 @@ class RunController(QObject):
         self._poll.setInterval(60)
         self._poll.timeout.connect(lambda: self.worker is not None and self.worker.poll())
         state.edited.connect(self._on_edited)
+        state.loader.busy_changed.connect(self.busy_changed)  # Start waits for the data
 
     @property
     def is_running(self) -> bool:
@@ -106,6 +107,8 @@ class RunController(QObject):
         """Why Start is refused now ("" when it is not)."""
         if self.block:
             return self.block
+        if self.state.loader.loading:
+            return "the data are still loading (see the Data panel)"
         if self.state.dataset_error:
             return f"Fix the data first: {self.state.dataset_error}"
         return ""
@@ -120,8 +123,13 @@ class RunController(QObject):
                 return False
         commit_typing()
         # The Data panel reloads 250 ms after an edit: load now (a no-op when it is current),
-        # so the model is checked against the data this run will use.
-        self.state.reload_dataset()
+        # so the model is checked against the data this run will use; a file loads in the
+        # background and Start is refused until it is ready.
+        if not self.state.loader.loading:
+            if self.state.config.get("data", {}).get("source", "builtin") == "builtin":
+                self.state.reload_dataset()
+            else:
+                self.state.loader.load()
         reason = self.start_reason()
         if reason:
             self.banner.emit(reason, True)

@@ -91,7 +91,11 @@ class ExperimentState(QObject):
         self._path = ""
         self.dataset = None          # the Dataset loaded for config["data"], or None
         self.dataset_error = ""      # why it could not be loaded ("" when fine)
-        self._dataset_key = None
+        self._dataset_key = None  # what self.dataset was loaded from
+        self._tried_key = None  # the last load finished (a failed one too)
+        self.table_info = None  # columns of a table source (regstudio.data.TableInfo)
+        self.samples = 0  # samples of self.dataset before the split
+        self._loader = None
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
 
     def _on_clean_changed(self, _clean: bool) -> None:
@@ -167,27 +171,47 @@ class ExperimentState(QObject):
         self.undo_stack.setClean()
         self.path_changed.emit(path)
 
-    # -- the data set of the current config (loaded in the GUI thread; small sets) ------
+    # -- the data set of the current config (ui/data_loader.py loads it off the GUI thread) -
     def base_dir(self) -> str | None:
         import os
 
         return os.path.dirname(self._path) if self._path else None
 
-    def reload_dataset(self, force: bool = False) -> None:
-        """Load ``config["data"]`` (cached by value); sets dataset / dataset_error."""
-        data_cfg = copy.deepcopy(self._config.get("data", {}))
-        key = (json.dumps(data_cfg, sort_keys=True, default=str), self.base_dir())
-        if key == self._dataset_key and not force:
-            return
-        self._dataset_key = key
-        try:
-            from regstudio.data import load_dataset
+    @property
+    def loader(self):
+        """The background loader of ``config["data"]`` (made on first use)."""
+        if self._loader is None:
+            from .data_loader import DataLoader
 
-            self.dataset = load_dataset(data_cfg, base_dir=self.base_dir())
-            self.dataset_error = ""
-        except Exception as exc:  # DataError and friends: shown in the Data panel
-            self.dataset = None
-            self.dataset_error = str(exc) or type(exc).__name__
+            self._loader = DataLoader(self, self)
+        return self._loader
+
+    def reload_dataset(self, force: bool = False) -> None:
+        """Load ``config["data"]`` now, in this thread (a no-op when that load was done)."""
+        from .data_loader import data_key, load_for_window
+
+        data_cfg = copy.deepcopy(self._config.get("data", {}))
+        key = data_key(data_cfg, self.base_dir())
+        if self._loader is not None and self._loader.loading:
+            self._loader.cancel()
+        if force or self.needs_load(key):
+            self.apply_loaded(load_for_window(data_cfg, key[1]))
+
+    def needs_load(self, key: tuple) -> bool:
+        """Whether ``key`` (see ``data_loader.data_key``) was not the last load finished."""
+        return key != self._tried_key
+
+    def apply_loaded(self, loaded) -> None:
+        """A finished load: its dataset replaces the current one; a failure keeps the current
+        data and sets ``dataset_error``; a cancelled one changes nothing."""
+        if loaded.cancelled:
+            return
+        self._tried_key = loaded.key
+        self.table_info = loaded.table
+        self.dataset_error = loaded.error
+        if loaded.dataset is not None:
+            self.dataset, self._dataset_key, self.samples = (loaded.dataset, loaded.key,
+                                                             loaded.samples)
         self.dataset_changed.emit()
 
     def dataset_for(self, data_cfg: dict):

@@ -1,0 +1,61 @@
+"""The fast paths of the loaders give exactly what the plain ones give (issue 16, speed)."""
+
+import numpy as np
+from PIL import Image
+
+from regstudio.data import loaders, table
+
+
+def _photos(root, n):
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        sub = root / f"c{i % 3}"
+        sub.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 255, (60, 80, 3), dtype=np.uint8)).save(sub / f"{i}.jpg")
+    (root / "c0" / "empty.jpg").write_bytes(b"")
+
+
+def test_image_processes_decode_as_the_threads_do(tmp_path, monkeypatch):
+    _photos(tmp_path, 40)
+    threads = loaders.read_image_folder(tmp_path, 16)
+    monkeypatch.setattr(loaders, "PROCESS_MIN", 10)
+    monkeypatch.setattr(loaders, "PROCESS_CHUNK", 7)
+    seen = []
+    try:
+        procs = loaders.read_image_folder(tmp_path, 16, workers=2,
+                                          progress=lambda d, t: seen.append((d, t)))
+    finally:
+        loaders._drop_pool()
+    assert np.array_equal(procs.images, threads.images) and procs.y.tolist() == threads.y.tolist()
+    assert procs.report == threads.report and "empty.jpg (empty file)" in procs.report[0]
+    assert seen[-1] == (41, 41) and len(seen) == 6
+
+
+def test_row_structure_from_delimiter_positions(tmp_path):
+    """Blank lines, lines of only delimiters, CRLF, spaces and a missing final newline."""
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"a,b,c\r\n1,2,3\r\n\r\n , ,\r\n,,\r\n4,5,6\r\n   \r\n7,8,9")
+    t = table.read_table(path)
+    assert t.lines.tolist() == [2, 6, 8] and t.columns[0].values.tolist() == [1, 4, 7]
+    path.write_bytes(b"a,b,c\n1,2,3\n4,5\n")
+    try:
+        table.read_table(path)
+    except Exception as e:  # noqa: BLE001
+        assert "row 3: 2 fields but the header has 3" in str(e)
+    else:
+        raise AssertionError("a short row must be refused")
+
+
+def test_text_columns_read_as_categories_across_chunks(tmp_path, monkeypatch):
+    monkeypatch.setattr(table, "CHUNK_ROWS", 7)
+    monkeypatch.setattr(table, "PROBE_ROWS", 5)
+    rows = [f"{i},{'xyz'[i % 3]} ,{'NA' if i % 9 == 0 else ['u', 'v'][i % 2]},{i % 4}" for i in range(40)]
+    rows[30] = "30,w,u,2.5"  # a level first seen in a later chunk; a number after integers
+    path = tmp_path / "t.csv"
+    path.write_text("n,letter,pair,k\n" + "\n".join(rows) + "\n")
+    t = table.read_table(path)
+    letter, pair, k = t.columns[1], t.columns[2], t.columns[3]
+    assert letter.kind == "category" and letter.levels == 4 and letter.values[30] == "w"
+    assert letter.values[0] == "x"  # stripped
+    assert pair.missing == 5 and pair.values[0] is None and pair.values[1] == "v"
+    assert k.kind == "numeric" and k.values[30] == 2.5
