@@ -146,6 +146,7 @@ class RunController(QObject):
         v = self.views
         v.clear()
         v.loss_plot.set_epoch_range(config["training"]["epochs"])
+        v.loss_plot.show_starting()
         dataset = self.state.dataset_for(self.state.config["data"])
         self._augmentable = dataset is not None and dataset.train.images is not None
         v.weights_plot.set_image_shape(dataset.image_shape if dataset is not None else None)

@@ -334,3 +334,15 @@ def test_the_log_scale_action_follows_an_automatic_switch_without_forcing_it(win
     window.loss_plot.add_epochs(rows_of(val, np.geomspace(3, 0.001, 40)))
     assert window.loss_plot.log and window.actions["log_y"].isChecked()
     assert window.loss_plot.log_pref is None  # still automatic: ticking it was not a choice
+
+
+def test_a_starting_run_says_training_not_press_start(window, qtbot):
+    from tests.ui.test_window import set_small
+
+    set_small(window, epochs=2)
+    assert "Press Start" in window.loss_plot.hint.textItem.toPlainText()
+    window.runner.start()
+    assert window.loss_plot.hint.textItem.toPlainText().startswith("Training…")
+    window.runner.stop_and_wait()
+    window.runner.reset()
+    assert "Press Start" in window.loss_plot.hint.textItem.toPlainText()

@@ -23,6 +23,10 @@ WHAT_IF_PATIENCE = (3, 10, 30)
 OVERLAY_COLORS = ("#8c564b", "#e377c2", "#bcbd22", "#393b79", "#ad494a", "#637939", "#7b4173")
 
 
+
+IDLE_HINT = ("Press Start (Ctrl+R) and watch the training loss fall\n"
+             "while the validation loss turns up: that is overfitting.")
+
 class GrowingCurve:
     """A PlotDataItem fed by a doubling buffer (no reallocation per point)."""
 
@@ -134,9 +138,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.readout = pg.TextItem("", anchor=(0, 0), color="#333", fill=(255, 255, 255, 210))
         self.loss.addItem(self.readout, ignoreBounds=True)
         self.readout.hide()
-        self.hint = pg.TextItem("Press Start (Ctrl+R) and watch the training loss fall\n"
-                                "while the validation loss turns up: that is overfitting.",
-                                anchor=(0.5, 0.5), color="#555")
+        self.hint = pg.TextItem(IDLE_HINT, anchor=(0.5, 0.5), color="#555")
         self.loss.addItem(self.hint, ignoreBounds=True)
         self.hint.setPos(0.5, 0.5)
         self.loss.setRange(xRange=(0, 1), yRange=(0, 1))
@@ -189,9 +191,14 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.stops_label.setText("")
         self.follow = True
         self._show_in_legend((self.data, "training data loss"), (self.penalty, "penalty"), on=False)
+        self.hint.setText(IDLE_HINT)
         self.hint.show()
         self._set_log(bool(self.log_pref))
         self.loss.setRange(xRange=(0, 1), yRange=(0, 1))
+
+    def show_starting(self) -> None:
+        """A run is starting: say so until its first epoch, instead of "Press Start"."""
+        self.hint.setText("Training… the curves appear after the first epoch.")
 
     def set_epoch_range(self, epochs: int) -> None:
         """Fix the epoch axis to the whole run: the axes then need no redraw as curves grow
