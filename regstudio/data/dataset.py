@@ -243,7 +243,7 @@ def make_dataset(raw: Raw, *, val_fraction: float = 0.3, test_fraction: float = 
             report, details = _encoding_notes(raw.columns, encoder)
         else:
             X = np.asarray(raw.X)
-        x_mean, x_std = _stats(X[tr], standardize)
+        x_mean, x_std = _stats(X, standardize, np.sort(tr))  # sorted: the order sums need not keep
         if not standardize and X.dtype.kind == "f" and X.dtype.itemsize > 4:
             _check_float32_range(X, feature_names, raw.name)
     y = raw.y
@@ -318,20 +318,39 @@ def _encoding_notes(columns: list, encoder) -> tuple[list[str], dict]:
     return notes, details
 
 
-def _stats(a: np.ndarray, standardize: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Column mean and std of a 2-D array (std 1 for constant columns); (0, 1) when off."""
+def _stats(a: np.ndarray, standardize: bool, idx: np.ndarray | None = None,
+           block: int = 16384) -> tuple[np.ndarray, np.ndarray]:
+    """Column mean and std of the rows ``idx`` (None: all) of a 2-D array (std 1 for constant
+    columns); (0, 1) when off. A block of rows at a time: no copy of the rows is made."""
     cols = a.shape[1]
-    if not standardize or len(a) == 0:
+    n = len(a) if idx is None else len(idx)
+    if not standardize or n == 0:
         return np.zeros(cols), np.ones(cols)
+
+    def blocks():
+        for lo in range(0, n, block):
+            yield a[lo:lo + block] if idx is None else a[idx[lo:lo + block]]
+
     # In units of each column's largest magnitude, so that values near the float64 limit
     # (1e300) neither overflow when summed or squared nor turn the column into zeros.
-    scale = np.max(np.abs(a), axis=0).astype(np.float64)
+    scale = np.zeros(cols)
+    for part in blocks():
+        np.maximum(scale, np.max(np.abs(part), axis=0), out=scale)
     scale[scale == 0] = 1.0
-    unit = a / scale
-    mean = unit.mean(axis=0) * scale
-    std = unit.std(axis=0)
-    std = np.where(std < 1e-12, 1.0, std * scale)
-    return mean, std
+    count, mean, m2 = 0, np.zeros(cols), np.zeros(cols)
+    for part in blocks():  # per-block mean and squared deviations, merged (Chan et al.)
+        unit = part / scale
+        k = len(unit)
+        bmean = unit.mean(axis=0)
+        unit -= bmean
+        bm2 = np.einsum("ij,ij->j", unit, unit)
+        delta = bmean - mean
+        total = count + k
+        mean += delta * (k / total)
+        m2 += bm2 + delta**2 * (count * k / total)
+        count = total
+    std = np.sqrt(m2 / count)
+    return mean * scale, np.where(std < 1e-12, 1.0, std * scale)
 
 
 def _check_float32_range(values: np.ndarray, names: list[str], where: str) -> None:
