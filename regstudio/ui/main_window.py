@@ -357,8 +357,8 @@ class MainWindow(FileDropTarget, QMainWindow):
     # ------------------------------------------------------------------ settings / close
     def _restore_settings(self) -> None:
         geom = settings.read("geometry")
-        if isinstance(geom, QByteArray | bytes) and geom:
-            self.restoreGeometry(geom)
+        if isinstance(geom, QByteArray | bytes) and geom and self.restoreGeometry(geom):
+            self._keep_on_screen()
         else:
             self._fit_screen()
         ws = settings.read("window_state")
@@ -392,6 +392,16 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.move(screen.x() + (screen.width() - w) // 2, screen.y() + (screen.height() - h) // 2)
         if screen.width() < 1500 or screen.height() < 900:
             self.setWindowState(self.windowState() | Qt.WindowState.WindowMaximized)
+
+    def _keep_on_screen(self) -> None:
+        """A layout saved on a larger screen (or another monitor) is shrunk and moved onto this one."""
+        screen = self.screen().availableGeometry() if self.screen() else None
+        if screen is None or screen.width() <= 0 or screen.contains(self.frameGeometry()):
+            return
+        self.resize(min(self.width(), screen.width()), min(self.height(), screen.height()))
+        x = min(max(self.x(), screen.x()), screen.right() - self.frameGeometry().width() + 1)
+        y = min(max(self.y(), screen.y()), screen.bottom() - self.frameGeometry().height() + 1)
+        self.move(max(x, screen.x()), max(y, screen.y()))
 
     def _save_settings(self) -> None:
         settings.write("geometry", self.saveGeometry())

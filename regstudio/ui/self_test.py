@@ -17,14 +17,6 @@ def _is_blank(img) -> bool:
     return len(np.unique(a[:: max(1, len(a) // 200000)], axis=0)) < 3
 
 
-def _scratch_settings(folder: str) -> None:
-    """Point QSettings at ``folder`` for the rest of this process."""
-    from PySide6.QtCore import QSettings
-
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, folder)
-
-
 def self_test_gui() -> list[str]:
     """Build the window offscreen, run 2 epochs, render each plot; failure messages (empty
     when all is well)."""
@@ -32,7 +24,9 @@ def self_test_gui() -> list[str]:
     failures: list[str] = []
     with tempfile.TemporaryDirectory(prefix="regstudio-selftest-") as scratch:
         try:
-            _scratch_settings(scratch)
+            from . import settings
+
+            settings.use_folder(scratch)
             failures += _run(_app_for_test())
         except Exception as exc:
             failures.append(f"GUI self-test crashed: {type(exc).__name__}: {exc}\n" + traceback.format_exc())

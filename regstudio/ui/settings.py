@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from PySide6.QtCore import QSettings
@@ -18,9 +19,22 @@ _DEFAULTS: dict[str, Any] = {
     "last_dir": "",
 }
 MAX_RECENT = 8
+_folder: str | None = None  # see use_folder()
+
+
+def use_folder(folder: str | None) -> None:
+    """Keep this process's settings in an INI file in ``folder`` (``None``: the user's own).
+
+    Tests and the self-test call this so that the user's window layout, recent files and view
+    choices are never read or written. (``QSettings.setPath`` would not do: it leaves the
+    native format, which ``QSettings(ORG, APP)`` uses, where it is.)"""
+    global _folder
+    _folder = folder
 
 
 def _settings() -> QSettings:
+    if _folder is not None:
+        return QSettings(os.path.join(_folder, f"{APP}.ini"), QSettings.Format.IniFormat)
     return QSettings(ORG, APP)
 
 

@@ -9,11 +9,11 @@ import pytest  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path, monkeypatch):
-    from PySide6.QtCore import QSettings
+    from regstudio.ui import settings
 
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "ini"))
+    settings.use_folder(str(tmp_path / "ini"))
     yield
+    settings.use_folder(None)
 
 
 @pytest.fixture

@@ -113,3 +113,35 @@ def test_dropout_rows_rebuilt_leave_no_old_label_drawn_over_the_new_ones(window,
     qtbot.wait(20)
     visible = [w for w in panel.findChildren(QLabel) if w.isVisible() and "No dropout layer" in w.text()]
     assert len(visible) == 1
+
+
+def test_a_layout_saved_on_a_larger_screen_fits_this_one(qtbot):
+    """A window size saved on a big monitor comes back inside this screen, not beyond its edges."""
+    from regstudio.ui import settings
+    from regstudio.ui.main_window import MainWindow
+
+    big = MainWindow(restore=False)
+    qtbot.addWidget(big)
+    screen = big.screen().availableGeometry()
+    big.setGeometry(screen.x() + 200, screen.y() + 150, screen.width() + 900, screen.height() + 700)
+    settings.write("geometry", big.saveGeometry())
+    win = MainWindow(restore=True)
+    win.confirm = lambda *a: True
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.wait(20)
+    least = win.minimumSizeHint()  # (the offscreen screen, 800x800, is narrower than that)
+    assert win.width() <= max(screen.width(), least.width())
+    assert win.height() <= max(screen.height(), least.height())
+    assert screen.contains(win.frameGeometry().topLeft()), (screen, win.frameGeometry())
+    win.files.autosaver.timer.stop()
+    win.close()
+
+
+def test_tests_keep_their_own_settings(tmp_path):
+    """UI tests (and the self-test) write their settings into a folder of their own."""
+    from regstudio.ui import settings
+
+    settings.write("log_y", True)
+    assert settings.read("log_y") is True
+    assert (tmp_path / "ini" / "regstudio.ini").is_file()
