@@ -250,6 +250,9 @@ class MainWindow(FileDropTarget, QMainWindow):
                           ("about", lambda: TextDialog("About", ABOUT, self).exec())):
             a[key].triggered.connect(slot)
         a["pause"].toggled.connect(r.set_paused)
+        self.tabs.currentChanged.connect(  # predictions while training only when they are seen
+            lambda i: r.set_predictions_wanted(self.tabs.widget(i) is self.predictions_plot))
+        r.set_predictions_wanted(self.tabs.currentWidget() is self.predictions_plot)
         a["log_y"].toggled.connect(self.loss_plot.set_log_y)
         self.loss_plot.log_y_changed.connect(self._show_log_y)  # the view switched by itself
         a["batch_loss"].toggled.connect(self.loss_plot.set_batch_visible)

@@ -87,11 +87,19 @@ class RunController(QObject):
         self._shown = None  # a saved run shown in the views (show_run), until its predictions are
         self._waiting_for_data = False
         self.label = ""  # what the next run is called in its name (a lesson's label), if anything
+        self._predictions_wanted = True
         self._poll = QTimer(self)
         self._poll.setInterval(60)
         self._poll.timeout.connect(lambda: self.worker is not None and self.worker.poll())
         state.edited.connect(self._on_edited)
         state.loader.busy_changed.connect(self.busy_changed)  # Start waits for the data
+
+    def set_predictions_wanted(self, on: bool) -> None:
+        """Whether the running worker computes predictions as it trains (the Predictions view
+        is shown); it always computes them at the end."""
+        self._predictions_wanted = on
+        if self.worker is not None:
+            self.worker.predictions_wanted = on
 
     @property
     def is_running(self) -> bool:
@@ -151,6 +159,7 @@ class RunController(QObject):
         self._augmentable = dataset is not None and dataset.train.images is not None
         v.weights_plot.set_image_shape(dataset.image_shape if dataset is not None else None)
         self.worker = w = TrainingWorker(config, base_dir=self.state.base_dir(), dataset=dataset)
+        w.predictions_wanted = self._predictions_wanted
         w.epochs.connect(self._on_epochs)
         w.batch_losses.connect(v.loss_plot.add_batches)
         w.progress.connect(self._on_progress)

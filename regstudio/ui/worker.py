@@ -77,6 +77,10 @@ class TrainingWorker(QObject):
         self._throttles = (self._t_epochs, self._t_progress, self._t_batches,
                            self._t_weights, self._t_preds)
         self._last_pred = -float("inf")
+        # Predictions of the current weights cost the training thread a forward pass over a
+        # grid or the validation set each time: only while the Predictions view is shown
+        # (the window sets this; the final predictions are always computed).
+        self.predictions_wanted = True
         self._n_batches = 1  # batches per epoch, known from the first progress event
         self._model = None
         self._epochs_total = int(config.get("training", {}).get("epochs", 0) or 0)
@@ -200,7 +204,8 @@ class TrainingWorker(QObject):
         """Predictions of the current weights, by a shadow model built once in this thread
         (the trainer's own model is not reachable from an event)."""
         now = time.monotonic()
-        if self.dataset is None or now - self._last_pred < 1.0 / SNAPSHOT_HZ or self.control.stopped:
+        if (not self.predictions_wanted or self.dataset is None
+                or now - self._last_pred < 1.0 / SNAPSHOT_HZ or self.control.stopped):
             return
         self._last_pred = now
         try:

@@ -336,3 +336,25 @@ def test_a_reopened_project_shows_its_last_run_as_it_was(qtbot, window, tmp_path
     assert [r["epoch"] for r in window.loss_plot.rows] == epochs
     assert set(window.weights_plot.weights) == set(weights)
     assert all(np.allclose(window.weights_plot.weights[k], w, atol=1e-6) for k, w in weights.items())
+
+
+def test_predictions_are_computed_while_training_only_when_their_view_is_shown(qtbot, window, monkeypatch):
+    """Each prediction is a forward pass in the training thread: none while the Loss tab is
+    shown (the final one always), several while the Predictions tab is."""
+    from regstudio.ui import worker as worker_module
+
+    calls = []
+    real = worker_module.compute_predictions
+    monkeypatch.setattr(worker_module, "compute_predictions", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(worker_module, "SNAPSHOT_HZ", 1000.0)  # every snapshot, not once a second
+    set_small(window)
+    window.state.set("training.epochs", 6)
+    counts = {}
+    for tab in (window.loss_plot, window.predictions_plot):
+        window.tabs.setCurrentWidget(tab)
+        calls.clear()
+        assert window.runner.start()
+        qtbot.waitUntil(lambda: not window.runner.is_running, timeout=60000)
+        counts[tab] = len(calls)
+    assert counts[window.loss_plot] == 1  # the final predictions only
+    assert counts[window.predictions_plot] > 2

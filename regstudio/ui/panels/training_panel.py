@@ -51,9 +51,15 @@ class TrainingPanel(QWidget):
             self.form.refresh()
 
     def set_progress(self, epoch: int, epochs: int, text: str) -> None:
-        self.progress.setRange(0, max(1, epochs))
-        self.progress.setValue(min(epoch, epochs))
-        self.progress.setFormat(text)
+        """Only what changed: QProgressBar repaints at once (in the GUI thread, holding the
+        GIL the training thread needs) on each change."""
+        bar = self.progress
+        if bar.maximum() != max(1, epochs):
+            bar.setRange(0, max(1, epochs))
+        if bar.value() != min(epoch, epochs):
+            bar.setValue(min(epoch, epochs))
+        if bar.format() != text:
+            bar.setFormat(text)
 
     def set_blocked_reason(self, text: str) -> None:
         self.reason.setText(f"<span style='color:#c0392b'>{text}</span>" if text else "")

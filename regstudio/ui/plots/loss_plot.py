@@ -246,7 +246,9 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.data.extend(ep, col("data_loss"))
         self.penalty.extend(ep, col("penalty"))
         metric = "acc" if "val_acc" in rows[0] or "train_acc" in rows[0] else "r2"
-        self.metric.setLabel("left", "accuracy" if metric == "acc" else "R²")
+        if metric != getattr(self, "_metric_kind", None):  # a label set again re-lays out the plot
+            self._metric_kind = metric
+            self.metric.setLabel("left", "accuracy" if metric == "acc" else "R²")
         self.train_m.extend(ep, col(f"train_{metric}"))
         self.val_m.extend(ep, col(f"val_{metric}"))
         few = len(self.rows) < 3  # a line needs two points (a diverged run may have one): dots
@@ -367,8 +369,8 @@ class LossPlot(pg.GraphicsLayoutWidget):
             return
         self.y_range = rng
         self._set_log(rng.log)
-        if self.follow:
-            self.loss.disableAutoRange(axis="y")
+        if self.follow and not np.allclose(self.loss.viewRange()[1], (rng.lo, rng.hi), rtol=1e-6, atol=0):
+            self.loss.disableAutoRange(axis="y")  # (a range set again repaints every curve)
             self.loss.setYRange(rng.lo, rng.hi, padding=0)
 
     def _set_log(self, on: bool) -> None:
@@ -408,7 +410,8 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.best_epoch = int(x[i])
         self.best_line.setValue(x[i])
         self.best_line.setVisible(turned)
-        self.best_dot.setData([x[i]], [v[i]])
+        if self.best_dot.getData()[0] is None or list(self.best_dot.getData()[0]) != [x[i]]:
+            self.best_dot.setData([x[i]], [v[i]])
         self.best_dot.setVisible(self.verdict.kind not in ("", "improving"))
         # where a patience P would have stopped: P epochs without a new minimum
         best, since = math.inf, 0
@@ -461,6 +464,13 @@ class _TextRow(pg.LabelItem):
     def updateMin(self) -> None:  # noqa: N802
         super().updateMin()
         self.setMinimumWidth(0)
+
+    def setText(self, text, **args) -> None:  # noqa: N802
+        """As LabelItem's, but a text already shown costs nothing (no re-layout while training)."""
+        key = (text, tuple(sorted(args.items())))
+        if key != getattr(self, "_shown", None):
+            self._shown = key
+            super().setText(text, **args)
 
 
 def legend_row(layout, row: int, col: int, columns: int) -> pg.LegendItem:
