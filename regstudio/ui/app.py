@@ -48,6 +48,10 @@ def _app():
         from regstudio.resources import resource_path
 
         app.setWindowIcon(QIcon(str(resource_path("icons", "regstudio.svg"))))
+    from .tooltips import WrapToolTips
+
+    if app.findChild(WrapToolTips) is None:  # long tips wrap instead of running off the screen
+        app.installEventFilter(WrapToolTips(app))
     return app
 
 

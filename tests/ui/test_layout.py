@@ -145,3 +145,25 @@ def test_tests_keep_their_own_settings(tmp_path):
     settings.write("log_y", True)
     assert settings.read("log_y") is True
     assert (tmp_path / "ini" / "regstudio.ini").is_file()
+
+
+def test_long_tooltips_wrap_and_short_ones_stay_as_they_are(qtbot):
+    """Qt shows plain-text tips on one line: a long one is shown as rich text, which wraps."""
+    from PySide6.QtCore import QEvent, QPoint
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QApplication, QLabel, QToolTip
+
+    from regstudio.ui.app import _app
+    from regstudio.ui.tooltips import wrapped
+
+    _app()
+    long_tip = "Where the data comes from. " * 6 + "Alpha < 1 & beta"
+    label = QLabel("x")
+    qtbot.addWidget(label)
+    label.setToolTip(long_tip)
+    label.show()
+    QApplication.sendEvent(label, QHelpEvent(QEvent.Type.ToolTip, QPoint(2, 2), label.mapToGlobal(QPoint(2, 2))))
+    assert QToolTip.isVisible() and QToolTip.text() == wrapped(long_tip)
+    assert QToolTip.text().startswith("<p") and "Alpha &lt; 1 &amp; beta" in QToolTip.text()
+    assert wrapped("Save this table as CSV") == "Save this table as CSV"
+    QToolTip.hideText()
