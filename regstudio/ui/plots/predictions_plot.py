@@ -21,6 +21,7 @@ class PredictionsPlot(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.title = QLabel("Start training to see what the network predicts.")
+        self.title.setWordWrap(True)  # a long caption never widens the window
         lay.addWidget(self.title)
         self.stack = QStackedWidget()
         lay.addWidget(self.stack, 1)
@@ -132,6 +133,7 @@ class PredictionsPlot(QWidget):
         lo, hi = (float(ends.min()), float(ends.max())) if len(ends) else (0.0, 1.0)
         self.diagonal.setData([lo, hi], [lo, hi])
         self._list(*entries, (self.diagonal, "perfect (predicted = true)"))
+        self.legend.anchor((0, 0), (0, 0), offset=(10, 5))  # top left: the points run along the diagonal
         self.plot.setLabel("bottom", "true value")
         self.plot.setLabel("left", "predicted")
         self.title.setText("Predicted vs true: dots = training, rings = validation; on the dashed "
@@ -157,6 +159,7 @@ class PredictionsPlot(QWidget):
                              brush=None)
         self.diagonal.setData([], [])
         self._list((self.train_pts, "training"), (self.val_pts, "validation"))
+        self.legend.anchor((1, 0), (1, 0), offset=(-5, 5))
         self.plot.setLabel("bottom", "feature 1 (standardized)")
         self.plot.setLabel("left", "feature 2 (standardized)")
         self.title.setText("Decision regions: filled dots = training, rings = validation; pale "
@@ -171,6 +174,7 @@ class PredictionsPlot(QWidget):
         self.val_pts.setData(xv, yv, pen=pg.mkPen(VAL_PEN, width=1.5), brush=None)
         self.diagonal.setData([], [])
         self._list((self.curve, "network"), (self.train_pts, "training"), (self.val_pts, "validation"))
+        self.legend.anchor((1, 0), (1, 0), offset=(-5, 5))
         self.plot.setLabel("bottom", "x")  # the worker maps the curve back to the data's units
         self.plot.setLabel("left", "y")
         self.title.setText("Fitted curve (red) through training dots and validation rings (orange). "
