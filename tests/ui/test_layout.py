@@ -145,3 +145,30 @@ def test_tests_keep_their_own_settings(tmp_path):
     settings.write("log_y", True)
     assert settings.read("log_y") is True
     assert (tmp_path / "ini" / "regstudio.ini").is_file()
+
+
+def test_lazy_tabs_build_a_view_once_in_place_of_its_placeholder(qtbot):
+    from PySide6.QtWidgets import QLabel, QTabWidget
+
+    from regstudio.ui.lazy_tabs import LazyTabs
+
+    tabs = QTabWidget()
+    qtbot.addWidget(tabs)
+    tabs.addTab(QLabel("first"), "First")
+    lazy = LazyTabs(tabs)
+    built = []
+    index = lazy.add(lambda: built.append(1) or QLabel("late"), "Late", "built on first use")
+    assert index == 1 and lazy.built(index) is None and built == [] and lazy.views() == []
+    view = lazy.view(index)  # asked for while another tab is shown: that tab stays current
+    assert built == [1] and tabs.widget(index) is view and tabs.currentIndex() == 0
+    assert (tabs.tabText(index), tabs.tabToolTip(index)) == ("Late", "built on first use")
+    tabs.setCurrentIndex(index)  # showing it builds nothing again
+    assert built == [1] and lazy.built(index) is view and lazy.views() == [view]
+    assert lazy.view(0) is None  # not a lazy tab
+
+
+def test_the_sweep_tab_is_built_when_first_shown(window):
+    sweep = [window.tabs.tabText(i) for i in range(window.tabs.count())].index("Sweep")
+    assert window.lazy_tabs.built(sweep) is None
+    window.tabs.setCurrentIndex(sweep)
+    assert window.lazy_tabs.built(sweep) is window.tabs.currentWidget() is window.sweep_view

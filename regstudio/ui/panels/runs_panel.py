@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from regstudio.experiments.runs import COLUMNS
 from regstudio.experiments.session import Session
 
-from .loss_plot import OVERLAY_CURVES
+from ..plots.loss_plot import OVERLAY_CURVES
 
 _RUN_ID = Qt.ItemDataRole.UserRole
 
