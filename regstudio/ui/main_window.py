@@ -9,6 +9,8 @@ The Sweep and Variance tabs are built on first use (:class:`LazyTabs`).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QByteArray, QSignalBlocker, Qt, QTimer
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -314,8 +316,6 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.banner.setText("")
 
     def _update_title(self, *_args) -> None:
-        from pathlib import Path
-
         name = Path(self.state.path).name if self.state.path else "untitled"
         self.setWindowTitle(f"{name}[*] — Regularization Studio")
         self.setWindowModified(self.state.is_modified)
