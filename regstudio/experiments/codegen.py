@@ -13,9 +13,11 @@ standardization; ``--data FILE.npz`` plugs in the user's own arrays instead.
 Layer sizes are written out as numbers, so the data (or the dataset passed in) is
 needed once, here, to know the input shape and the number of outputs.
 
-Only what depends on the experiment is written here; the fully static blocks (the data
-loader, early stopping, evaluation, augmentation, helper layers) are real modules in
-``codegen_runtime/``, read as text and copied in.
+The scripts' code lives in ``codegen_runtime/`` as real modules (ruff-checked, imported and
+run by the tests): the data loader, the model, penalties, loss, optimizer, early stopping,
+augmentation, evaluation and both ``main()`` functions. This module only fills them in with
+the experiment's settings (``codegen_runtime.block``), writes out the layers, and the header
+that says what was converted.
 """
 
 from __future__ import annotations
@@ -348,16 +350,28 @@ def _torch_conventions(plan: _Plan) -> list[str]:
     return out
 
 
-def _settings(cfg: dict, plan) -> list[str]:
-    """The constants both scripts start with: the config and the training settings."""
-    tr = cfg["training"]
-    return ["CONFIG = " + _config_literal(cfg), "",
-            f"INPUT_SHAPE = {plan.input_shape!r}  # per sample: "
-            + ("(height, width, channels)" if plan.images else "(features,)"),
-            f"EPOCHS = {tr['epochs']}",
-            f"BATCH_SIZE = {tr['batch_size']}",
-            f"LR = {_num(tr['lr'])}",
-            f"SEED = {tr['seed']}", "", ""]
+def _fill(plan: _Plan) -> dict:
+    """What both frameworks' blocks are filled in with: the settings and the flags that choose
+    their branches (see ``codegen_runtime``)."""
+    cfg = plan.cfg
+    es, tr, aug = cfg["early_stopping"], cfg["training"], cfg["augmentation"]
+    aug_ops = aug["ops"] if aug["enabled"] and plan.images else []
+    metric = "acc" if plan.task == "classification" else "r2"
+    flags = {"REGRESSION": plan.task != "classification", "CROSS_ENTROPY": plan.loss == "cross_entropy",
+             "SIGMOID_BCE": plan.loss == "sigmoid_bce", "USE_SGD": tr["optimizer"] == "sgd",
+             "USE_ADAM": tr["optimizer"] == "adam", "AUGMENT": bool(aug_ops), "EARLY_STOPPING": es["enabled"]}
+    settings = {"CONFIG": _config_literal(cfg), "INPUT_SHAPE": repr(plan.input_shape),
+                "EPOCHS": str(tr["epochs"]), "BATCH_SIZE": str(tr["batch_size"]), "LR": _num(tr["lr"]),
+                "SEED": str(tr["seed"]),
+                "FLIPS": repr([(op["op"], op["p"]) for op in aug_ops if op["op"] in _FLIPS]),
+                "OTHER_OPS": repr([op for op in aug_ops if op["op"] not in _FLIPS])}
+    values = {"METRIC": repr(metric), "VAL_SCORE": json.dumps(f"val_{metric}"),
+              "MOMENTUM": _num(tr["momentum"]), "WEIGHT_DECAY": _num(tr["weight_decay"]),
+              "ES_MONITOR": repr(es["monitor"]), "ES_MIN_DELTA": _num(es["min_delta"]),
+              "ES_PATIENCE": str(es["patience"]), "ES_MODE": repr(_es_mode(es)), "ES_BASELINE": repr(es["baseline"]),
+              "ES_RESTORE": repr(es["restore_best_weights"]), "ES_START": str(es["start_from_epoch"])}
+    notes = {"SHAPE_NOTE": "per sample: " + ("(height, width, channels)" if plan.images else "(features,)")}
+    return {"flags": flags, "settings": settings, "values": values, "notes": notes}
 
 
 def pytorch_script(config: dict, dataset=None, base_dir: str | Path | None = None) -> str:
@@ -369,183 +383,43 @@ def pytorch_script(config: dict, dataset=None, base_dir: str | Path | None = Non
     """
     plan = _plan(config, dataset, base_dir)
     _check_monitor(plan)
-    cfg = plan.cfg
-    reg, es, tr, aug = cfg["regularization"], cfg["early_stopping"], cfg["training"], cfg["augmentation"]
+    reg, tr = plan.cfg["regularization"], plan.cfg["training"]
     model_lines, penalties, init, helpers = _torch_model(plan)
     has_l1 = any(l1 for _, l1, _ in penalties)
     has_l2 = any(l2 for _, _, l2 in penalties)
     proximal = has_l1 and reg["l1_method"] == "proximal"
-    aug_ops = aug["ops"] if aug["enabled"] and plan.images else []
-    flips = [(op["op"], op["p"]) for op in aug_ops if op["op"] in _FLIPS]
-    others = [op for op in aug_ops if op["op"] not in _FLIPS]
+    fill = _fill(plan)
+    fill["flags"] |= {"HAS_L1": has_l1, "HAS_L2": has_l2, "PROXIMAL_L1": proximal, "PENALIZED": has_l1 or has_l2,
+                      "DECAY_BIASES": reg["apply_to_bias"], "HE_LAYERS": bool(init["he"]),
+                      "GLOROT_LAYERS": bool(init["glorot"])}
+    fill["settings"] |= {"PENALTIES": repr([(i, l1, l2) for i, l1, l2 in penalties]),
+                         "PENALIZE_BIAS": repr(reg["apply_to_bias"])}
+    fill["values"] |= {"NESTEROV": repr(bool(tr["nesterov"] and tr["momentum"] > 0)),
+                       "HE_LAYERS": repr(tuple(init["he"])), "GLOROT_LAYERS": repr(tuple(init["glorot"])),
+                       "WEIGHTED_LAYERS": repr(tuple(i for i, _, _ in penalties)),
+                       "Y_DTYPE": "torch.long" if plan.task == "classification" else "torch.float32"}
+    fill["notes"] |= {"FLIPS_NOTE": "(op, probability): done on the tensor"}
 
-    src = _header(plan, "PyTorch", _torch_conventions(plan),
-                  "torch and numpy.")
-    src += ["import argparse", "import json", "import os", "", "import numpy as np", "import torch",
-            "import torch.nn.functional as F", "from torch import nn", ""] + _settings(cfg, plan)
+    def part(name: str, **kwargs) -> list[str]:
+        return block("torch_blocks", name, **fill, **kwargs)
+
+    src = _header(plan, "PyTorch", _torch_conventions(plan), "torch and numpy.")
+    src += part("imports", gap=1) + block("data", "settings", **fill)
     for name in ("ToNCHW", "KeepProbabilityDropout"):
         if name in helpers:
-            src += block("torch_blocks", name) + [""]  # three blank lines after these, as always
-
-    # -- model
-    src += ["def build_model():",
-            '    """The network, layer for layer as configured in Regularization Studio."""',
-            "    model = nn.Sequential("]
-    src += model_lines
-    src += ["    )"]
-    if init["he"]:
-        src += [f"    for i in {tuple(init['he'])!r}:  # before ReLU-type activations: He normal",
-                '        nn.init.kaiming_normal_(model[i].weight, nonlinearity="relu")']
-    if init["glorot"]:
-        src += [f"    for i in {tuple(init['glorot'])!r}:  # before other activations: Glorot uniform",
-                "        nn.init.xavier_uniform_(model[i].weight)"]
-    every = tuple(i for i, _, _ in penalties)
-    src += [f"    for i in {every!r}:", "        nn.init.zeros_(model[i].bias)", "    return model", "", ""]
-
-    # -- penalties
+            src += part(name) + [""]  # three blank lines after these, as always
+    src += part("build_model", lines={"*model_layers(),": model_lines})
     if has_l1 or has_l2:
-        src += ["# (index in the model, L1 alpha, L2 alpha) of each layer with weights; the global",
-                "# strengths, or the layer's own where it overrides them.",
-                f"PENALTIES = {[(i, l1, l2) for i, l1, l2 in penalties]!r}",
-                f"PENALIZE_BIAS = {reg['apply_to_bias']!r}", "", "",
-                *block("torch_blocks", "penalized"),
-                "def penalty(model):",
-                '    """(the penalty alpha*sum|w| + alpha*sum(w**2), the part whose gradient backprop takes)."""',
-                "    total = grad_part = 0.0",
-                "    for w, l1, l2 in penalized(model):"]
-        if has_l2:
-            src += ["        if l2:",
-                    "            term = l2 * w.pow(2).sum()",
-                    "            total, grad_part = total + term.detach(), grad_part + term"]
-        if has_l1:
-            if proximal:
-                src += ["        if l1:  # proximal: no gradient, see soft_threshold()",
-                        "            total = total + l1 * w.detach().abs().sum()"]
-            else:
-                src += ["        if l1:  # subgradient: autograd gives l1 * sign(w)",
-                        "            term = l1 * w.abs().sum()",
-                        "            total, grad_part = total + term.detach(), grad_part + term"]
-        src += ["    return total, grad_part", "", ""]
+        src += part("penalties") + part("penalized") + part("penalty")
         if proximal:
-            src += block("torch_blocks", "soft_threshold")
-
-    # -- loss and metric
-    src += ["def data_loss(outputs, y):"]
-    src += {"cross_entropy": ['    return F.cross_entropy(outputs, y)  # softmax cross-entropy, batch mean'],
-            "sigmoid_bce": ['    return F.binary_cross_entropy_with_logits(outputs[:, 0], y.float())'],
-            "mse": ['    return F.mse_loss(outputs, y)  # mean over all elements, like Keras\' mse']}[plan.loss]
-    src += ["", ""]
-    if plan.task == "classification":
-        pred = "(outputs[:, 0] > 0).long()" if plan.loss == "sigmoid_bce" else "outputs.argmax(1)"
-        src += ["def score(outputs, y):",
-                '    """Accuracy."""',
-                f"    return ({pred} == y).float().mean().item()", "", ""]
-        metric = "acc"
-    else:
-        src += block("torch_blocks", "score_r2")
-        metric = "r2"
-
-    # -- optimizer
-    src += ["def make_optimizer(model):"]
-    if tr["optimizer"] == "sgd":
-        nesterov = bool(tr["nesterov"] and tr["momentum"] > 0)
-        src += [f"    return torch.optim.SGD(model.parameters(), lr=LR, momentum={_num(tr['momentum'])}, "
-                f"nesterov={nesterov!r})"]
-    elif tr["optimizer"] == "adam":
-        src += ["    return torch.optim.Adam(model.parameters(), lr=LR, betas=(0.9, 0.999), eps=1e-8)"]
-    elif reg["apply_to_bias"]:
-        src += [f"    return torch.optim.AdamW(model.parameters(), lr=LR, weight_decay={_num(tr['weight_decay'])})"]
-    else:
-        src += ["    # decoupled weight decay on the weights only; biases are not decayed",
-                '    weights = [p for name, p in model.named_parameters() if name.endswith("weight")]',
-                '    biases = [p for name, p in model.named_parameters() if not name.endswith("weight")]',
-                f"    return torch.optim.AdamW([{{\"params\": weights, \"weight_decay\": {_num(tr['weight_decay'])}}},",
-                '                              {"params": biases, "weight_decay": 0.0}], lr=LR)']
-    src += ["", ""]
-
-    # -- early stopping
-    if es["enabled"]:
-        src += block("torch_blocks", "EarlyStopping")
-
-    # -- data
+            src += part("soft_threshold")
+    src += part("data_loss") + part("score") + part("make_optimizer")
+    if plan.cfg["early_stopping"]["enabled"]:
+        src += part("EarlyStopping")
     src += block("data", "load_data")
-    if aug_ops:
-        src += [f"FLIPS = {flips!r}  # (op, probability): done on the tensor",
-                "# Other ops run through regstudio's own augmentation (the app's exact ops) on the uint8",
-                "# images before standardization; without regstudio they are skipped.",
-                f"OTHER_OPS = {others!r}", "", "",
-                *block("torch_blocks", "Augment")]
-
-    src += block("torch_blocks", "evaluate")
-
-    # -- main
-    ydtype = "torch.long" if plan.task == "classification" else "torch.float32"
-    src += ["def main():",
-            '    parser = argparse.ArgumentParser(description="Train the exported experiment.")',
-            '    parser.add_argument("--epochs", type=int, default=int(os.environ.get("EPOCHS", EPOCHS)))',
-            '    parser.add_argument("--data", help="a .npz with X_train, y_train, X_val, y_val to use instead")',
-            "    args = parser.parse_args()",
-            "    torch.manual_seed(SEED)",
-            "    data = load_data(args.data)",
-            "    X, y = (torch.as_tensor(np.asarray(a), dtype=t) for a, t in",
-            f'            zip(data["train"], (torch.float32, {ydtype})))',
-            "    X_val, y_val = (torch.as_tensor(np.asarray(a), dtype=t) for a, t in",
-            f'                    zip(data["val"], (torch.float32, {ydtype})))',
-            "    if tuple(X.shape[1:]) != INPUT_SHAPE:",
-            '        raise SystemExit(f"the data have samples of shape {tuple(X.shape[1:])}, the model expects "',
-            '                         f"{INPUT_SHAPE}")',
-            "    model = build_model()",
-            "    optimizer = make_optimizer(model)"]
-    if aug_ops:
-        src += ["    augment = Augment(data)"]
-    if es["enabled"]:
-        src += [f"    stopper = EarlyStopping({es['monitor']!r}, min_delta={_num(es['min_delta'])}, "
-                f"patience={es['patience']}, mode={_es_mode(es)!r},",
-                f"                            baseline={es['baseline']!r}, "
-                f"restore_best_weights={es['restore_best_weights']!r}, "
-                f"start_from_epoch={es['start_from_epoch']})"]
-    src += ["    shuffle = torch.Generator().manual_seed(SEED)",
-            "    for epoch in range(1, args.epochs + 1):",
-            "        model.train()",
-            "        total, seen = 0.0, 0",
-            "        for idx in torch.randperm(len(X), generator=shuffle).split(BATCH_SIZE):",
-            "            xb = " + ("augment(X[idx], idx)" if aug_ops else "X[idx]"),
-            "            loss = data_loss(model(xb), y[idx])"]
-    if has_l1 or has_l2:
-        src += ["            pen, pen_grad = penalty(model)",
-                "            optimizer.zero_grad()",
-                "            (loss + pen_grad).backward()",
-                "            optimizer.step()"]
-        if proximal:
-            src += ["            soft_threshold(model, LR)"]
-        src += ["            total += (loss.item() + float(pen)) * len(idx)"]
-    else:
-        src += ["            optimizer.zero_grad()",
-                "            loss.backward()",
-                "            optimizer.step()",
-                "            total += loss.item() * len(idx)"]
-    src += ["            seen += len(idx)",
-            "        val_loss, val_score = evaluate(model, X_val, y_val)",
-            f'        logs = {{"train_loss": total / seen, "val_loss": val_loss, "val_{metric}": val_score}}',
-            '        print(f"epoch {epoch:4d}  " + "  ".join(f"{k} {v:.4f}" for k, v in logs.items()), flush=True)',
-            "        if not np.isfinite(logs[\"train_loss\"]):",
-            '            print("diverged: the loss is not finite; lower the learning rate or the penalty")',
-            "            break"]
-    if es["enabled"]:
-        src += ["        if stopper.should_stop(epoch, logs, model):",
-                '            print(f"early stopping at epoch {epoch} (best epoch {stopper.best_epoch})")',
-                "            break",
-                "    stopper.finish(model)"]
-    src += ["    val_loss, val_score = evaluate(model, X_val, y_val)",
-            f'    print(f"final val_loss {{val_loss:.4f}}  val_{metric} {{val_score:.4f}}")',
-            '    if len(data["test"][0]):',
-            "        X_test, y_test = (torch.as_tensor(np.asarray(a), dtype=t) for a, t in",
-            f'                          zip(data["test"], (torch.float32, {ydtype})))',
-            "        test_loss, test_score = evaluate(model, X_test, y_test)",
-            f'        print(f"test  test_loss {{test_loss:.4f}}  test_{metric} {{test_score:.4f}}")',
-            "    return model", "", "",
-            'if __name__ == "__main__":',
-            "    main()", ""]
+    if fill["flags"]["AUGMENT"]:
+        src += block("data", "augmentation", **fill) + part("Augment")
+    src += part("evaluate") + part("main", gap=1)
     return "\n".join(src)
 
 
@@ -657,107 +531,30 @@ def keras_script(config: dict, dataset=None, base_dir: str | Path | None = None)
     """
     plan = _plan(config, dataset, base_dir)
     _check_monitor(plan)
-    cfg = plan.cfg
-    reg, es, tr, aug = cfg["regularization"], cfg["early_stopping"], cfg["training"], cfg["augmentation"]
-    aug_ops = aug["ops"] if aug["enabled"] and plan.images else []
-    flips = [(op["op"], op["p"]) for op in aug_ops if op["op"] in _FLIPS]
-    others = [op for op in aug_ops if op["op"] not in _FLIPS]
-    metric = "acc" if plan.task == "classification" else "r2"
-    leaky = any(s.get("activation") == "leaky_relu" for s in plan.layers)
+    reg, es, tr = plan.cfg["regularization"], plan.cfg["early_stopping"], plan.cfg["training"]
+    fill = _fill(plan)
+    fill["flags"] |= {"EXCLUDE_BIASES": tr["optimizer"] == "adamw" and not reg["apply_to_bias"]}
+    fill["values"] |= {"NESTEROV": repr(bool(tr["nesterov"])),
+                       "ES_MONITOR": repr({"val_loss": "val_data_loss", "train_loss": "loss"}.get(
+                           es["monitor"], es["monitor"]))}
+    fill["notes"] |= {"FLIPS_NOTE": "(op, probability), done in NumPy on the batch",
+                      "ES_NOTE": {"val_loss": "the app's val_loss: data loss only, without the penalty",
+                                  "train_loss": "the training loss with the penalty, as the app's train_loss"}
+                      .get(es["monitor"], "")}
+
+    def part(name: str, **kwargs) -> list[str]:
+        return block("keras_blocks", name, **fill, **kwargs)
 
     src = _header(plan, "Keras", _keras_conventions(plan),
                   "keras 3 with a backend (TensorFlow, JAX or PyTorch) and numpy.")
-    src += ["import argparse", "import json", "import os", "", "import keras", "import numpy as np",
-            "from keras import layers, regularizers", ""] + _settings(cfg, plan)
-    if leaky:
-        src += block("keras_blocks", "leaky_relu")
-    src += ["def build_model():",
-            '    """The network, layer for layer as configured in Regularization Studio."""',
-            "    return keras.Sequential(["]
-    src += _keras_model(plan)
-    src += ["    ])", "", ""]
-
-    # compile
-    loss, data_metric, score_metric = {
-        "cross_entropy": ("keras.losses.SparseCategoricalCrossentropy(from_logits=True)",
-                          'keras.metrics.SparseCategoricalCrossentropy(from_logits=True, name="data_loss")',
-                          'keras.metrics.SparseCategoricalAccuracy(name="acc")'),
-        "sigmoid_bce": ("keras.losses.BinaryCrossentropy(from_logits=True)",
-                        'keras.metrics.BinaryCrossentropy(from_logits=True, name="data_loss")',
-                        'keras.metrics.BinaryAccuracy(threshold=0.0, name="acc")  # logit > 0'),
-        "mse": ("keras.losses.MeanSquaredError()",
-                'keras.metrics.MeanSquaredError(name="data_loss")',
-                'keras.metrics.R2Score(name="r2")'),
-    }[plan.loss]
-    if tr["optimizer"] == "sgd":
-        opt = (f"keras.optimizers.SGD(learning_rate=LR, momentum={_num(tr['momentum'])}, "
-               f"nesterov={bool(tr['nesterov'])!r})")
-    elif tr["optimizer"] == "adam":
-        opt = "keras.optimizers.Adam(learning_rate=LR, beta_1=0.9, beta_2=0.999, epsilon=1e-8)"
-    else:
-        opt = (f"keras.optimizers.AdamW(learning_rate=LR, weight_decay={_num(tr['weight_decay'])}, "
-               "beta_1=0.9, beta_2=0.999, epsilon=1e-8)")
-    src += ["def compile_model(model):",
-            f"    optimizer = {opt}"]
-    if tr["optimizer"] == "adamw" and not reg["apply_to_bias"]:
-        src += ['    optimizer.exclude_from_weight_decay(var_names=["bias"])  # decay the weights only']
-    src += ["    model.compile(optimizer=optimizer,",
-            f"                  loss={loss},",
-            f"                  metrics=[{score_metric.split('  #')[0]},",
-            f"                           {data_metric}])",
-            "    return model", "", ""]
-
-    # data
-    src += block("data", "load_data")
-    if plan.loss == "sigmoid_bce":
-        src += ["def targets(y):", '    return np.asarray(y, "float32").reshape(-1, 1)  # one logit per sample',
-                "", ""]
-    else:
-        src += ["def targets(y):", "    return np.asarray(y)", "", ""]
-    if aug_ops:
-        src += [f"FLIPS = {flips!r}  # (op, probability), done in NumPy on the batch",
-                "# Other ops run through regstudio's own augmentation (the app's exact ops) on the uint8",
-                "# images before standardization; without regstudio they are skipped.",
-                f"OTHER_OPS = {others!r}", "",
-                *block("keras_blocks", "Batches")]
-
-    # main
-    src += ["def main():",
-            '    parser = argparse.ArgumentParser(description="Train the exported experiment.")',
-            '    parser.add_argument("--epochs", type=int, default=int(os.environ.get("EPOCHS", EPOCHS)))',
-            '    parser.add_argument("--data", help="a .npz with X_train, y_train, X_val, y_val to use instead")',
-            "    args = parser.parse_args()",
-            "    keras.utils.set_random_seed(SEED)",
-            "    data = load_data(args.data)",
-            '    X, y = data["train"]',
-            '    X_val, y_val = data["val"]',
-            "    model = compile_model(build_model())",
-            "    callbacks = []"]
-    if es["enabled"]:
-        monitor = {"val_loss": "val_data_loss", "train_loss": "loss"}.get(es["monitor"], es["monitor"])
-        note = {"val_loss": "  # the app's val_loss: data loss only, without the penalty",
-                "train_loss": "  # the training loss with the penalty, as the app's train_loss"}.get(es["monitor"], "")
-        src += ["    callbacks.append(keras.callbacks.EarlyStopping(",
-                f"        monitor={monitor!r},{note}",
-                f"        min_delta={_num(es['min_delta'])}, patience={es['patience']}, mode={_es_mode(es)!r}, "
-                f"baseline={es['baseline']!r},",
-                f"        restore_best_weights={es['restore_best_weights']!r}, "
-                f"start_from_epoch={es['start_from_epoch']}))"]
-    if aug_ops:
-        src += ["    model.fit(Batches(data), epochs=args.epochs, validation_data=(X_val, targets(y_val)),",
-                "              callbacks=callbacks, verbose=2)"]
-    else:
-        src += ["    model.fit(X, targets(y), batch_size=BATCH_SIZE, epochs=args.epochs, shuffle=True,",
-                "              validation_data=(X_val, targets(y_val)), callbacks=callbacks, verbose=2)"]
-    src += ["    final = model.evaluate(X_val, targets(y_val), verbose=0, return_dict=True)",
-            f'    print(f"final val_loss {{final[\'data_loss\']:.4f}}  val_{metric} {{final[\'{metric}\']:.4f}}")',
-            '    X_test, y_test = data["test"]',
-            "    if len(X_test):",
-            "        test = model.evaluate(X_test, targets(y_test), verbose=0, return_dict=True)",
-            f'        print(f"test  test_loss {{test[\'data_loss\']:.4f}}  test_{metric} {{test[\'{metric}\']:.4f}}")',
-            "    return model", "", "",
-            'if __name__ == "__main__":',
-            "    main()", ""]
+    src += part("imports", gap=1) + block("data", "settings", **fill)
+    if any(s.get("activation") == "leaky_relu" for s in plan.layers):
+        src += part("leaky_relu")
+    src += part("build_model", lines={"*model_layers(),": _keras_model(plan)})
+    src += part("compile_model") + block("data", "load_data") + part("targets")
+    if fill["flags"]["AUGMENT"]:
+        src += block("data", "augmentation", **fill, gap=1) + part("Batches")
+    src += part("main", gap=1)
     return "\n".join(src)
 
 

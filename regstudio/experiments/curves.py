@@ -1,4 +1,5 @@
-"""What a loss curve shows, Qt-free: the y range worth looking at and a one-line verdict.
+"""What a loss curve shows, Qt-free: the y range worth looking at, a one-line verdict, and
+the curves a saved run can be overlaid by.
 
 ``view_range`` ranges the axis on the epoch curves after their first points, ignores
 spikes and a blow-up (divergence), and says when a log axis reads better. ``verdict`` says
@@ -16,6 +17,12 @@ BLOW_UP = 10.0  # a point 10x above every earlier point starts a blow-up (diverg
 FENCE = 3.0  # spikes: peaks above Q3 + 3 IQR of the curve (Tukey's "far out")
 DECADES = 2.0  # a log axis when the range spans more than two decades
 MARGIN = 0.06  # share of the range added above and below
+
+OVERLAY_CURVES = {  # key: (menu text, history column(s), pane of the Loss view)
+    "val_loss": ("validation loss", ("val_loss",), "loss"),
+    "data_loss": ("training data loss", ("data_loss", "train_loss"), "loss"),
+    "val_metric": ("validation accuracy / R²", ("val_acc", "val_r2"), "metric"),
+}
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,10 @@ says what happened. Also the one place that paints a widget into an image."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtWidgets import QFileDialog, QTabWidget, QWidget
 
 from regstudio.experiments.export import atomic_write, history_csv, save_model
 from regstudio.experiments.session import Session
@@ -16,21 +17,26 @@ from .dialogs.error import show_error
 from .state import ExperimentState
 
 
-class Exports(QObject):
-    """Signals: message(str text, int ms) for the status bar.
+@dataclass
+class ExportViews:
+    """What the exports read, never the window: the plot tabs (the one shown is "the plot"),
+    the Loss view and the Sweep view (the report embeds them; ``sweep_view()`` is None until
+    its tab is built) and the Runs table (its ticked runs go in the report)."""
 
-    ``current_view()`` is the plot tab shown; ``report_views()`` maps a caption to the plot
-    widgets the HTML report embeds; ``ticked()`` lists the run ids ticked in the Runs table.
-    """
+    tabs: QTabWidget
+    loss_plot: QWidget
+    sweep_view: Callable[[], QWidget | None]
+    runs_panel: QWidget
+
+
+class Exports(QObject):
+    """Signals: message(str text, int ms) for the status bar."""
 
     message = Signal(str, int)
 
-    def __init__(self, parent: QWidget, state: ExperimentState, session: Session,
-                 current_view: Callable[[], QWidget], report_views: Callable[[], dict],
-                 ticked: Callable[[], list[str]]):
+    def __init__(self, parent: QWidget, state: ExperimentState, session: Session, views: ExportViews):
         super().__init__(parent)
-        self._parent, self.state, self.session = parent, state, session
-        self._current_view, self._report_views, self._ticked = current_view, report_views, ticked
+        self._parent, self.state, self.session, self.views = parent, state, session, views
 
     def _write(self, what: str, path: str | None, suggested: str, filter_: str,
                produce: Callable[[str], None]) -> bool:
@@ -52,7 +58,7 @@ class Exports(QObject):
 
     def plot(self, path: str | None = None) -> bool:
         """The current tab as PNG (pixels) or SVG (vector, drawn by Qt's SVG generator)."""
-        widget = self._current_view()
+        widget = self.views.tabs.currentWidget()
         return self._write("plot", path, "plot.png", "PNG image (*.png);;SVG drawing (*.svg)",
                            lambda p: atomic_write(p, svg_bytes(widget) if p.lower().endswith(".svg")
                                                   else png_bytes(widget)))
@@ -93,7 +99,7 @@ class Exports(QObject):
         overlays, the sweep's validation curve if there is one, the table and the configs."""
         from regstudio.experiments.runs import html_report
 
-        ids = self._ticked() or self.session.ids()
+        ids = self.views.runs_panel.checked() or self.session.ids()
         if not ids:
             return False
 
@@ -103,6 +109,15 @@ class Exports(QObject):
             atomic_write(p, html_report(self.state.config.get("name", "experiment"), runs, images))
 
         return self._write("report", path, "report.html", "HTML (*.html)", write)
+
+    def _report_views(self) -> dict:
+        """The plots the HTML report embeds, by caption: the Loss view, and the Sweep's
+        validation curve once a sweep has run."""
+        views = {"Loss curves (ticked runs overlaid as dashed validation losses)": self.views.loss_plot}
+        sweep = self.views.sweep_view()
+        if sweep is not None and sweep.rows:
+            views["Sweep: loss at the best epoch against the swept value"] = sweep.plot
+        return views
 
 
 def render_to_image(widget):

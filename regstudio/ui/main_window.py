@@ -4,9 +4,12 @@ The window builds itself, wires its rooms together and keeps the enable rules, b
 settings and closing. The work is done in rooms with one job each, which signal back:
 :class:`RunController` (training), :class:`ProjectFiles` (new/open/save/autosave),
 :class:`Exports`, :class:`LessonPlayer`; the runs live in a Qt-free :class:`Session`.
+The Sweep and Variance tabs are built on first use (:class:`LazyTabs`).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSignalBlocker, Qt, QTimer
 from PySide6.QtWidgets import (
@@ -27,17 +30,19 @@ from regstudio.experiments.session import Session
 from . import settings
 from .actions import create_actions
 from .dialogs.about import ABOUT, GUIDE, TextDialog
-from .exports import Exports
+from .exports import Exports, ExportViews
 from .file_drop import FileDropTarget
+from .gc_policy import collect_garbage_in_gui_thread
+from .lazy_tabs import LazyTabs
 from .lesson_player import LessonPlayer
 from .panels.augmentation_panel import AugmentationPanel
 from .panels.data_panel import DataPanel
 from .panels.model_panel import ModelPanel
 from .panels.regularization_panel import RegularizationPanel
+from .panels.runs_panel import RunsPanel
 from .panels.training_panel import TrainingPanel
 from .plots.loss_plot import LossPlot
 from .plots.predictions_plot import PredictionsPlot
-from .plots.runs_plot import RunsPanel
 from .plots.sweep_view import SweepView
 from .plots.variance_view import VarianceView
 from .plots.weights_plot import WeightsPlot
@@ -70,8 +75,8 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.files = ProjectFiles(self, self.state, self.session, self.runner,
                                   lambda title, text: self.confirm(title, text), autosave=restore)
         self.centralWidget().layout().insertWidget(0, self.files.recovery_bar)
-        self.exports = Exports(self, self.state, self.session, self.tabs.currentWidget,
-                               self._report_views, self.runs_panel.checked)
+        self.exports = Exports(self, self.state, self.session, ExportViews(
+            self.tabs, self.loss_plot, lambda: self.lazy_tabs.built(self._sweep_tab), self.runs_panel))
         self.lessons = LessonPlayer(self.runner, self.files, self)
         self.status_label = QLabel("ready")
         self.statusBar().addPermanentWidget(self.status_label)
@@ -105,16 +110,13 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.tabs.addTab(self.loss_plot, "Loss")
         self.tabs.addTab(self.weights_plot, "Weights")
         self.tabs.addTab(self.predictions_plot, "Predictions")
-        # The Sweep and Variance tabs are built when first shown: the window opens sooner.
-        self._lazy_tabs = {3: lambda state: SweepView(state, self.session), 4: VarianceView}
-        self._lazy_views: dict[int, QWidget] = {}
-        self.tabs.addTab(QWidget(), "Sweep")
-        self.tabs.setTabToolTip(3, "Train each value of alpha (or a dropout rate) a few times, see the band, "
-                                   "and pick the best or the 1-SE choice")
-        self.tabs.addTab(QWidget(), "Variance")
-        self.tabs.setTabToolTip(4, "Fit K models on bootstrap resamples, with and without the regularizer, "
-                                   "and see how much they disagree")
-        self.tabs.currentChanged.connect(self._lazy_view)
+        self.lazy_tabs = LazyTabs(self.tabs)  # built when first shown: the window opens sooner
+        self._sweep_tab = self.lazy_tabs.add(
+            lambda: SweepView(self.state, self.session), "Sweep", "Train each value of alpha (or a dropout "
+            "rate) a few times, see the band, and pick the best or the 1-SE choice")
+        self._variance_tab = self.lazy_tabs.add(
+            lambda: VarianceView(self.state), "Variance", "Fit K models on bootstrap resamples, with and "
+            "without the regularizer, and see how much they disagree")
         lay.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
 
@@ -133,30 +135,13 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
-    def _lazy_view(self, index: int):
-        """The view of a lazily built tab, built (and put in place) on first use."""
-        if index not in self._lazy_tabs or index in self._lazy_views:
-            return self._lazy_views.get(index)
-        view = self._lazy_views[index] = self._lazy_tabs[index](self.state)
-        current = self.tabs.currentIndex()
-        tip, text = self.tabs.tabToolTip(index), self.tabs.tabText(index)
-        self.tabs.blockSignals(True)
-        placeholder = self.tabs.widget(index)
-        self.tabs.removeTab(index)
-        self.tabs.insertTab(index, view, text)
-        self.tabs.setTabToolTip(index, tip)
-        self.tabs.setCurrentIndex(current)
-        self.tabs.blockSignals(False)
-        placeholder.deleteLater()
-        return view
-
     @property
     def sweep_view(self):
-        return self._lazy_view(3)
+        return self.lazy_tabs.view(self._sweep_tab)
 
     @property
     def variance_view(self):
-        return self._lazy_view(4)
+        return self.lazy_tabs.view(self._variance_tab)
 
     def _build_docks(self) -> None:
         s = self.state
@@ -274,17 +259,10 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.lessons.banner.connect(self.show_banner)
         self.lessons.tick.connect(lambda run_id: self.runs_panel.set_checked(run_id, True))
         self.runs_panel.overlay_toggled.connect(self.loss_plot.set_overlay)
-        self.runs_panel.duplicate_requested.connect(self.duplicate_run)
+        self.runs_panel.duplicate_requested.connect(r.duplicate_run)
         self.runs_panel.export_csv_requested.connect(lambda: x.runs_csv())
         self.runs_panel.export_report_requested.connect(lambda: x.report())
         self.setAcceptDrops(True)
-
-    def _report_views(self) -> dict:
-        """The plots the HTML report embeds, by caption."""
-        views = {"Loss curves (ticked runs overlaid as dashed validation losses)": self.loss_plot}
-        if 3 in self._lazy_views and self.sweep_view.rows:
-            views["Sweep: loss at the best epoch against the swept value"] = self.sweep_view.plot
-        return views
 
     # ------------------------------------------------------------------ reactions
     def _on_validity(self, reason: str) -> None:
@@ -301,16 +279,6 @@ class MainWindow(FileDropTarget, QMainWindow):
     def confirm(self, title: str, text: str) -> bool:
         """Ask yes/no (tests replace this)."""
         return QMessageBox.question(self, title, text) == QMessageBox.StandardButton.Yes
-
-    def duplicate_run(self, run_id: str) -> bool:
-        """Load a run's settings into the panels, to change one thing and train a variant."""
-        run = self.session.get(run_id)
-        if run is None or not run.config or self.runner.is_running:
-            return False
-        self.state.set_config(run.config, f"Load the settings of {run.name}")  # undoable
-        self.show_banner(f"Loaded the settings of {run.name} (Ctrl+Z goes back). Change something "
-                         "(e.g. alpha or the dropout rate), then press Start to compare the two runs.")
-        return True
 
     def file_dropped(self, path: str) -> None:
         """A project opens; anything else is data for the Data panel."""
@@ -351,8 +319,6 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.banner.setText("")
 
     def _update_title(self, *_args) -> None:
-        from pathlib import Path
-
         name = Path(self.state.path).name if self.state.path else "untitled"
         self.setWindowTitle(f"{name}[*] — Regularization Studio")
         self.setWindowModified(self.state.is_modified)
@@ -416,7 +382,7 @@ class MainWindow(FileDropTarget, QMainWindow):
         if not self.files.may_replace_session():  # the stopped run is in the question
             event.ignore()
             return
-        for view in self._lazy_views.values():
+        for view in self.lazy_tabs.views():
             view.stop_and_wait()
         self.state.loader.wait()
         self.files.closing()
@@ -427,18 +393,3 @@ class MainWindow(FileDropTarget, QMainWindow):
                 pass
         super().closeEvent(event)
 
-
-_COLLECTOR = None
-
-
-def collect_garbage_in_gui_thread() -> None:
-    """Python's cycle collector runs in whichever thread happens to allocate: in the training
-    thread it may delete widgets of a closed dialog or window, and Qt then deadlocks (the GUI
-    thread waits for a Qt lock the training thread holds while it waits for the GIL). So the
-    automatic collector is off and a GUI-thread timer collects instead, once a second
-    (pyqtgraph's GarbageCollector)."""
-    global _COLLECTOR
-    if _COLLECTOR is None:
-        from pyqtgraph.util.garbage_collector import GarbageCollector
-
-        _COLLECTOR = GarbageCollector(interval=1.0)

@@ -240,6 +240,17 @@ class RunController(QObject):
             self._on_thread_finished()
         return ok
 
+    def duplicate_run(self, run_id: str) -> bool:
+        """Load a run's settings into the panels (undoably), to change one thing and train a
+        variant; says so in the banner. False for an unknown run or while one runs."""
+        run = self.session.get(run_id)
+        if run is None or not run.config or self.is_running:
+            return False
+        self.state.set_config(run.config, f"Load the settings of {run.name}")
+        self.banner.emit(f"Loaded the settings of {run.name} (Ctrl+Z goes back). Change something "
+                         "(e.g. alpha or the dropout rate), then press Start to compare the two runs.", False)
+        return True
+
     # -- a saved run, shown as it was ---------------------------------------------------------
     def show_run(self, record) -> None:
         """A run's curves, final weights and predictions as they were when it ended (a reopened

@@ -138,8 +138,9 @@ def test_augment_runs_regstudios_pipeline_on_the_uint8_images(tb, monkeypatch):
 
     from regstudio.data import augment as ops
 
+    data = importlib.import_module("regstudio.experiments.codegen_runtime.data")
     monkeypatch.setattr(tb, "FLIPS", [])
-    monkeypatch.setattr(tb, "OTHER_OPS", [{"op": "invert", "p": 1.0}])
+    monkeypatch.setattr(data, "OTHER_OPS", [{"op": "invert", "p": 1.0}])  # both scripts' set-up
     images = np.random.default_rng(0).integers(0, 256, (6, 4, 4, 3), dtype=np.uint8)
     augment = tb.Augment({"images": images, "to_X": lambda im: im.astype(np.float32) / 255})
     out = augment(torch.zeros(2, 4, 4, 3), torch.tensor([1, 4]))
@@ -154,6 +155,7 @@ def test_keras_batches_cover_the_data_once_per_epoch_and_flip(monkeypatch, capsy
     fake = types.ModuleType("keras")
     fake.utils = types.SimpleNamespace(PyDataset=None, Sequence=Sequence)
     fake.activations = types.SimpleNamespace(leaky_relu=lambda x, slope: np.where(x > 0, x, slope * x))
+    fake.layers = fake.regularizers = types.SimpleNamespace()
     monkeypatch.setitem(sys.modules, "keras", fake)
     monkeypatch.delitem(sys.modules, "regstudio.experiments.codegen_runtime.keras_blocks", raising=False)
     kb = importlib.import_module("regstudio.experiments.codegen_runtime.keras_blocks")
@@ -170,3 +172,69 @@ def test_keras_batches_cover_the_data_once_per_epoch_and_flip(monkeypatch, capsy
     assert sorted(seen) == list(range(10))
     np.testing.assert_allclose(kb.leaky_relu(np.array([-1.0, 2.0])), [-0.01, 2.0])
     monkeypatch.delitem(sys.modules, "regstudio.experiments.codegen_runtime.keras_blocks")
+
+
+def test_torch_module_runs_as_the_script_of_its_own_small_experiment(tb, tmp_path, monkeypatch, capsys):
+    """Imported as it is, torch_blocks is a regression script: main() trains on a user's .npz."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 2)).astype(np.float32)
+    y = (X @ np.array([[1.5], [-2.0]], np.float32) + 0.3).astype(np.float32)
+    np.savez(tmp_path / "xy.npz", X_train=X[:90], y_train=y[:90], X_val=X[90:], y_val=y[90:])
+    monkeypatch.setattr(sys, "argv", ["script", "--epochs", "40", "--data", str(tmp_path / "xy.npz")])
+    monkeypatch.setattr(tb, "LR", 0.05)
+    model = tb.main()
+    out = capsys.readouterr().out
+    assert "epoch    1  train_loss" in out and "val_r2" in out
+    final = [line for line in out.splitlines() if line.startswith("final")][0]
+    assert float(final.split()[-1]) > 0.9, out  # R² of a linear fit on linear data
+    assert isinstance(model[0], __import__("torch").nn.Linear)
+
+
+@pytest.mark.parametrize(("l1_flags", "grad_l1"), [
+    ({"HAS_L1": True, "PROXIMAL_L1": False}, True),  # subgradient: in the backprop part
+    ({"HAS_L1": True, "PROXIMAL_L1": True}, False),  # proximal: reported, soft_threshold applies it
+])
+def test_penalty_reports_l1_and_l2_and_backprops_what_the_flags_say(tb, monkeypatch, l1_flags, grad_l1):
+    import torch
+
+    model = torch.nn.Sequential(torch.nn.Linear(2, 1))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.tensor([[0.5, -2.0]]))
+    monkeypatch.setattr(tb, "PENALTIES", [(0, 0.1, 0.01)])
+    for name, value in l1_flags.items():
+        monkeypatch.setattr(tb, name, value)
+    total, grad_part = tb.penalty(model)
+    l1, l2 = 0.1 * 2.5, 0.01 * (0.25 + 4.0)
+    assert float(total) == pytest.approx(l1 + l2)
+    assert float(grad_part.detach()) == pytest.approx(l2 + (l1 if grad_l1 else 0.0))
+
+
+@pytest.mark.parametrize(("flags", "decays"), [
+    ({"USE_SGD": True}, None),
+    ({"USE_SGD": False, "USE_ADAM": True}, None),
+    ({"USE_SGD": False, "USE_ADAM": False, "DECAY_BIASES": True}, [0.01]),
+    ({"USE_SGD": False, "USE_ADAM": False, "DECAY_BIASES": False}, [0.01, 0.0]),  # weights, biases
+])
+def test_make_optimizer_follows_its_flags(tb, monkeypatch, flags, decays):
+    import torch
+
+    for name, value in {"WEIGHT_DECAY": 0.01, **flags}.items():
+        monkeypatch.setattr(tb, name, value)
+    model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(3, 1))
+    opt = tb.make_optimizer(model)
+    kind = "SGD" if flags.get("USE_SGD") else "Adam" if flags.get("USE_ADAM") else "AdamW"
+    assert type(opt).__name__ == kind
+    if decays is not None:
+        assert [g["weight_decay"] for g in opt.param_groups] == decays
+        if len(decays) == 2:
+            assert all(p.dim() == 1 for p in opt.param_groups[1]["params"])  # the biases
+
+
+def test_parse_arguments_reads_epochs_from_the_environment(monkeypatch):
+    data = importlib.import_module("regstudio.experiments.codegen_runtime.data")
+    monkeypatch.setattr(sys, "argv", ["script"])
+    monkeypatch.setenv("EPOCHS", "7")
+    assert data.parse_arguments().epochs == 7
+    monkeypatch.setattr(sys, "argv", ["script", "--epochs", "3", "--data", "d.npz"])
+    args = data.parse_arguments()
+    assert (args.epochs, args.data) == (3, "d.npz")

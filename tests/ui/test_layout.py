@@ -167,3 +167,30 @@ def test_long_tooltips_wrap_and_short_ones_stay_as_they_are(qtbot):
     assert QToolTip.text().startswith("<p") and "Alpha &lt; 1 &amp; beta" in QToolTip.text()
     assert wrapped("Save this table as CSV") == "Save this table as CSV"
     QToolTip.hideText()
+
+
+def test_lazy_tabs_build_a_view_once_in_place_of_its_placeholder(qtbot):
+    from PySide6.QtWidgets import QLabel, QTabWidget
+
+    from regstudio.ui.lazy_tabs import LazyTabs
+
+    tabs = QTabWidget()
+    qtbot.addWidget(tabs)
+    tabs.addTab(QLabel("first"), "First")
+    lazy = LazyTabs(tabs)
+    built = []
+    index = lazy.add(lambda: built.append(1) or QLabel("late"), "Late", "built on first use")
+    assert index == 1 and lazy.built(index) is None and built == [] and lazy.views() == []
+    view = lazy.view(index)  # asked for while another tab is shown: that tab stays current
+    assert built == [1] and tabs.widget(index) is view and tabs.currentIndex() == 0
+    assert (tabs.tabText(index), tabs.tabToolTip(index)) == ("Late", "built on first use")
+    tabs.setCurrentIndex(index)  # showing it builds nothing again
+    assert built == [1] and lazy.built(index) is view and lazy.views() == [view]
+    assert lazy.view(0) is None  # not a lazy tab
+
+
+def test_the_sweep_tab_is_built_when_first_shown(window):
+    sweep = [window.tabs.tabText(i) for i in range(window.tabs.count())].index("Sweep")
+    assert window.lazy_tabs.built(sweep) is None
+    window.tabs.setCurrentIndex(sweep)
+    assert window.lazy_tabs.built(sweep) is window.tabs.currentWidget() is window.sweep_view

@@ -201,7 +201,8 @@ def test_duplicating_a_run_can_be_undone(qtbot, window):
     window.runner.start()
     qtbot.waitUntil(lambda: window.runner.thread is None, timeout=20000)
     window.state.set("regularization.l2", 0.25)  # an edit made after the run
-    assert window.duplicate_run("run1")
+    assert window.runner.duplicate_run("run1")
+    assert window.banner.isVisible() and "Ctrl+Z goes back" in window.banner.text()
     assert window.state.get("regularization.l2") == 0.0
     window.state.undo_stack.undo()
     assert window.state.get("regularization.l2") == 0.25
@@ -260,10 +261,10 @@ def test_garbage_is_collected_in_the_gui_thread_only(qtbot, window):
 
     from PySide6.QtWidgets import QApplication
 
-    from regstudio.ui import main_window
+    from regstudio.ui import gc_policy
 
     assert not gc.isenabled()  # no automatic collection in whichever thread allocates
-    timer = main_window._COLLECTOR.timer
+    timer = gc_policy._COLLECTOR.timer
     assert timer.isActive() and timer.thread() is QApplication.instance().thread()
 
 

@@ -11,9 +11,9 @@ from PySide6.QtWidgets import QApplication
 from regstudio.experiments.project import RunRecord
 from regstudio.experiments.session import Session
 from regstudio.ui import settings
+from regstudio.ui.panels.runs_panel import RunsPanel
 from regstudio.ui.plots.loss_plot import LossPlot
 from regstudio.ui.plots.predictions_plot import PredictionsPlot
-from regstudio.ui.plots.runs_plot import RunsPanel
 from regstudio.ui.plots.weights_plot import WeightsPlot
 
 

@@ -1,9 +1,32 @@
-"""Both scripts' data loader: regstudio's own split and standardization, or the user's .npz."""
+"""Both scripts' shared parts: the settings, the command line, the data loader (regstudio's
+own split and standardization, or the user's .npz) and the augmentation settings and set-up."""
+
+import argparse
+import json
+import os
 
 import numpy as np
 
-CONFIG = {"data": {"source": "builtin", "name": "moons", "seed": 0}}  # the experiment's, in the scripts
-INPUT_SHAPE = (2,)
+# --- export: settings ---
+CONFIG = json.loads('{"data": {"source": "builtin", "name": "moons", "seed": 0}}')
+
+INPUT_SHAPE = (2,)  # SHAPE_NOTE
+EPOCHS = 2
+BATCH_SIZE = 32
+LR = 0.01
+SEED = 0
+# --- end ---
+
+
+def parse_arguments():
+    """The command line every script takes (its ``main()`` starts with these lines)."""
+    # --- export: arguments ---
+    parser = argparse.ArgumentParser(description="Train the exported experiment.")
+    parser.add_argument("--epochs", type=int, default=int(os.environ.get("EPOCHS", EPOCHS)))
+    parser.add_argument("--data", help="a .npz with X_train, y_train, X_val, y_val to use instead")
+    args = parser.parse_args()
+    # --- end ---
+    return args
 
 
 # --- export: load_data ---
@@ -27,3 +50,24 @@ def load_data(npz_path=None):
     ds = load_dataset(CONFIG["data"])
     return {"train": (ds.train.X, ds.train.y), "val": (ds.val.X, ds.val.y),
             "test": (ds.test.X, ds.test.y), "images": ds.train.images, "to_X": ds.images_to_X}
+
+
+# --- export: augmentation ---
+FLIPS = [("hflip", 0.5)]  # FLIPS_NOTE
+# Other ops run through regstudio's own augmentation (the app's exact ops) on the uint8
+# images before standardization; without regstudio they are skipped.
+OTHER_OPS = [{"op": "rotate", "degrees": 10.0, "p": 1.0}]
+# --- end ---
+
+
+def set_up_pipeline(self):
+    """``self.pipeline``: regstudio's own augmentation for ``OTHER_OPS`` on ``self.images``, or
+    a note that they are skipped (the start of both scripts' augmenting batch makers)."""
+    # --- export: set_up_pipeline ---
+    if OTHER_OPS and self.images is not None:
+        from regstudio.data import Pipeline
+        self.pipeline = Pipeline.from_config({"enabled": True, "ops": OTHER_OPS})
+    elif OTHER_OPS:
+        names = ", ".join(op["op"] for op in OTHER_OPS)
+        print(f"note: augmentation {names} skipped (needs regstudio and its uint8 images)")
+    # --- end ---

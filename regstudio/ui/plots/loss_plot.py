@@ -58,13 +58,6 @@ class GrowingCurve:
         return self._x[:self.n], self._y[:self.n]
 
 
-OVERLAY_CURVES = {  # key: (menu text, history column(s), pane)
-    "val_loss": ("validation loss", ("val_loss",), "loss"),
-    "data_loss": ("training data loss", ("data_loss", "train_loss"), "loss"),
-    "val_metric": ("validation accuracy / R²", ("val_acc", "val_r2"), "metric"),
-}
-
-
 class LossPlot(pg.GraphicsLayoutWidget):
     """Two linked plots with their legends and a verdict row above them; created once,
     updated with setData. The loss axis is ranged on what matters (``curves.view_range``)
@@ -312,7 +305,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
 
     def set_overlay(self, run_id: str, label: str, rows) -> None:
         """Show a past run's curve, dashed (``rows``: its history, or ``{"rows": history,
-        "curve": key}`` with a key of OVERLAY_CURVES), or hide it (None)."""
+        "curve": key}`` with a key of curves.OVERLAY_CURVES), or hide it (None)."""
         old = self.overlays.pop(run_id, None)
         if old is not None:
             old[2].getViewBox().removeItem(old[2])
@@ -326,16 +319,16 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self._update_range()
 
     def set_overlay_curve(self, key: str) -> None:
-        """Which curve the overlaid runs show (a key of OVERLAY_CURVES)."""
-        if key not in OVERLAY_CURVES:
-            raise KeyError(f"unknown overlay curve {key!r}; known: {', '.join(OVERLAY_CURVES)}")
+        """Which curve the overlaid runs show (a key of curves.OVERLAY_CURVES)."""
+        if key not in curves.OVERLAY_CURVES:
+            raise KeyError(f"unknown overlay curve {key!r}; known: {', '.join(curves.OVERLAY_CURVES)}")
         self.overlay_curve = key
         for run_id, (label, rows, _item) in list(self.overlays.items()):
             self.set_overlay(run_id, label, rows)
 
     # -- internals ----------------------------------------------------------------------
     def _overlay_item(self, label: str, rows: list[dict], n: int) -> pg.PlotDataItem:
-        text, keys, pane = OVERLAY_CURVES[self.overlay_curve]
+        text, keys, pane = curves.OVERLAY_CURVES[self.overlay_curve]
         key = next((k for k in keys if any(k in r for r in rows)), keys[0])
         if self.overlay_curve == "val_metric":
             text = "validation R²" if key == "val_r2" else "validation accuracy"

@@ -18,10 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from regstudio.experiments.curves import OVERLAY_CURVES
 from regstudio.experiments.runs import COLUMNS
 from regstudio.experiments.session import Session
-
-from .loss_plot import OVERLAY_CURVES
 
 _RUN_ID = Qt.ItemDataRole.UserRole
 
