@@ -194,3 +194,12 @@ def test_the_sweep_tab_is_built_when_first_shown(window):
     assert window.lazy_tabs.built(sweep) is None
     window.tabs.setCurrentIndex(sweep)
     assert window.lazy_tabs.built(sweep) is window.tabs.currentWidget() is window.sweep_view
+
+
+def test_the_runs_table_shows_the_comparison_before_the_settings(window):
+    """A narrow Runs dock shows each run's name, best validation loss, its epoch and the gap
+    without scrolling; the settings columns follow (the CSV keeps its own column order)."""
+    table = window.runs_panel.table
+    header = table.horizontalHeader()
+    shown = [table.horizontalHeaderItem(header.logicalIndex(v)).text() for v in range(4)]
+    assert shown == ["run", "best val loss", "best epoch", "final gap (val − train data loss)"]

@@ -23,6 +23,7 @@ from regstudio.experiments.runs import COLUMNS
 from regstudio.experiments.session import Session
 
 _RUN_ID = Qt.ItemDataRole.UserRole
+FIRST_SHOWN = ("name", "best_val_loss", "best_epoch", "gap")  # the comparison first, settings after
 
 
 class _Item(QTableWidgetItem):
@@ -74,7 +75,11 @@ class RunsPanel(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        keys = [key for key, _title in COLUMNS]
+        for visual, key in enumerate(FIRST_SHOWN):  # what a narrow dock shows without scrolling
+            header.moveSection(header.visualIndex(keys.index(key)), visual)
         self.table.setSortingEnabled(True)
         self.table.setMinimumHeight(80)  # a short screen scrolls the rows, not the whole dock
         lay.addWidget(self.table, 1)
