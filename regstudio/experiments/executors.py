@@ -176,7 +176,8 @@ def _dask(fn, jobs, scheduler, cancel, done, shared, stop=False) -> None:
     tail = (DaskCancel(flag.name),) if stop else ()
     try:
         head = () if shared is _NOTHING else (client.scatter([shared], broadcast=True)[0],)
-        futures = [client.submit(fn, *head, *job, *tail, pure=False) for job in jobs]
+        call = (_quietly_cancelled, fn) if stop else (fn,)  # no "Compute Failed" in worker logs
+        futures = [client.submit(*call, *head, *job, *tail, pure=False) for job in jobs]
         number = {f.key: index for index, f in enumerate(futures)}
         pending = set(futures)
         while pending:
@@ -192,6 +193,15 @@ def _dask(fn, jobs, scheduler, cancel, done, shared, stop=False) -> None:
             pending = set(result.not_done)
     finally:
         client.close()
+
+
+def _quietly_cancelled(fn, *args):
+    """On a Dask worker: ``fn(*args)``, with a cancelled job ending as a plain result (ignored:
+    the client has stopped collecting) rather than an error the worker logs."""
+    try:
+        return fn(*args)
+    except Cancelled:
+        return None
 
 
 CANCEL_GRACE = 30.0  # seconds a cancelled Dask run waits for its running fits to see the flag

@@ -83,6 +83,7 @@ class SweepView(BackgroundTask, QWidget):
         self.param, self.low, self.high, self.count, self.log = self.axis1.widgets
         self.param2 = self.axis2.param
         self.spread = QComboBox()
+        self.spread.setMinimumWidth(110)  # elided only when the window is narrow
         for key, (text, tip) in SPREADS.items():
             self.spread.addItem(text, key)
             self.spread.setItemData(self.spread.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
@@ -116,9 +117,11 @@ class SweepView(BackgroundTask, QWidget):
         for w in (self.run_button, self.cancel_button):
             buttons.addWidget(w)
         buttons.addWidget(self.progress, 1)
-        for w in (self.show_fits, self.use_best, self.use_one_se):
-            buttons.addWidget(w)
         form.addRow(buttons)
+        outcome = QHBoxLayout()  # the summary naming best and 1-SE, beside what acts on them
+        outcome.addWidget(self.message, 1)
+        for w in (self.show_fits, self.use_best, self.use_one_se):
+            outcome.addWidget(w, 0, Qt.AlignmentFlag.AlignTop)
 
         self.curve = SweepCurvePlot()
         self.heatmap = SweepGridView()
@@ -128,7 +131,7 @@ class SweepView(BackgroundTask, QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(self.message)
+        layout.addLayout(outcome)
         layout.addWidget(self.views, 1)
 
         self.spread.currentIndexChanged.connect(self._on_spread)
