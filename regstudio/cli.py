@@ -145,8 +145,9 @@ def _train(args) -> int:
 
 @contextmanager
 def _stop_on_ctrl_c(control):
-    """The first Ctrl-C ends the run after the current batch (its results are still written,
-    with stop_reason "cancelled"); a second one quits at once."""
+    """The first Ctrl-C ends the run (or a sweep's running fits) after the current batch (its
+    results are still written, marked "cancelled"); a second one quits at once. ``control``
+    has ``stop()`` and ``stopped``."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -168,7 +169,7 @@ def _stop_on_ctrl_c(control):
 def _sweep(args) -> int:
     from .experiments.sweep import run_sweep_cli
 
-    return run_sweep_cli(args, read_config)
+    return run_sweep_cli(args, read_config, _stop_on_ctrl_c)
 
 
 def _export(args) -> int:

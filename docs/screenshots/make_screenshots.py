@@ -49,19 +49,6 @@ def main() -> int:
             app.processEvents()
         win.grab().save(str(HERE / f"{name}.png"))
         print("saved", HERE / f"{name}.png")
-    # the Sweep tab: L2 alpha from 1e-5 to 1 on the same experiment
-    view = win.sweep_view
-    win.tabs.setCurrentWidget(view)
-    view.param.setCurrentIndex(view.param.findData("regularization.l2"))
-    view.low.setValue(1e-5)
-    view.high.setValue(1.0)
-    view.count.setValue(11)
-    view.run()
-    wait(app, lambda: not view.is_running, 600)
-    for _ in range(20):
-        app.processEvents()
-    win.grab().save(str(HERE / "sweep.png"))
-    print("saved", HERE / "sweep.png")
     win.close()
     return 0
 

@@ -172,11 +172,11 @@ def write_run(out_dir: str | Path, result, force: bool = False) -> list[Path]:
     prepare_run_folder(out, force)
     remove_leftovers(out)
     model, history, summary = (out / name for name in RESULT_FILES)
-    _write(summary, lambda: summary.unlink(missing_ok=True))  # the old set stops being complete
-    _write(model, lambda: save_model(model, result.model, result.config, result.dataset.task,
-                                     standardization(result.dataset)))
-    _write(history, lambda: atomic_write(history, history_csv(result.history)))
-    _write(summary, lambda: atomic_write(summary, dumps(result.summary)))
+    write_part(summary, lambda: summary.unlink(missing_ok=True))  # the old set stops being complete
+    write_part(model, lambda: save_model(model, result.model, result.config, result.dataset.task,
+                                         standardization(result.dataset)))
+    write_part(history, lambda: atomic_write(history, history_csv(result.history)))
+    write_part(summary, lambda: atomic_write(summary, dumps(result.summary)))
     return [history, summary, model]
 
 
@@ -190,20 +190,22 @@ def prepare_run_folder(folder: Path, force: bool = False) -> None:
                               "folder or pass --force to replace them")
 
 
-def remove_leftovers(folder: Path) -> list[Path]:
-    """Delete the temporary files (``.NAME.*.tmp``, and the writability probe's) that interrupted
-    writes of the result files left."""
+def remove_leftovers(folder: Path, names: tuple[str, ...] = RESULT_FILES) -> list[Path]:
+    """Delete the temporary files (``.NAME.*.tmp`` for the result files ``names``, and the
+    writability probe's) that interrupted writes left."""
     removed = []
-    for name in (*RESULT_FILES, "regstudio-probe"):
+    for name in (*names, "regstudio-probe"):
         for tmp in folder.glob(f".{name}.*.tmp"):
             tmp.unlink(missing_ok=True)
             removed.append(tmp)
     return removed
 
 
-def _write(path: Path, write) -> None:
+def write_part(path: Path, write, mark: str = "summary.json") -> None:
+    """``write()`` one file of a result set whose commit mark (written last) is ``mark``; an
+    OSError becomes an OutputError naming ``path``."""
     try:
         write()
     except OSError as exc:
         raise OutputError(f"{path}: could not be written ({exc.strerror or exc}); the folder holds no "
-                          "complete result (no summary.json); free some space or choose another --out") from None
+                          f"complete result (no {mark}); free some space or choose another --out") from None

@@ -9,9 +9,11 @@ BLAS thread, so a fit gives the same numbers whichever executor ran it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -24,10 +26,15 @@ from .sweep_stats import best_index, is_strength, one_se_index, summarize_fits
 COLUMNS = ("param", "value", "best_epoch", "best_val_loss", "train_loss_at_best")
 # after the columns above, the metric and seconds: what sweep.csv adds for repeats and folds
 STAT_COLUMNS = ("n", "best_val_loss_std", "best_val_loss_se", "{metric}_std", "penalty_at_best",
-                "train_loss_at_best_std", "train_loss_at_best_se")
+                "train_loss_at_best_std", "train_loss_at_best_se", "{metric}_se")
 FIT_COLUMNS = ("best_epoch", "best_val_loss", "train_loss_at_best", "penalty_at_best", "{metric}",
                "seconds")
 SPLIT_KEYS = ("val_fraction", "test_fraction", "train_size", "standardize")  # not part of parsing
+RESULT_FILES = ("sweep.csv", "sweep_fits.csv", "sweep.json")  # written in this order: sweep.json
+# (the commit mark) last
+MAX_REPEATS = 1000  # --repeats R
+MAX_FOLDS = 1000  # --folds K (and at most the samples)
+MAX_FITS = 10_000  # points x repeats or folds, per sweep
 
 
 def parse_values(text: str) -> list:
@@ -110,13 +117,16 @@ def load_raws(configs: list[dict], base_dir: str | Path | None) -> dict:
 def fit_point(raws: dict, config: dict, fold: tuple[int, int] | None = None, cancel=None) -> dict:
     """Train ``config`` on its data from ``raws`` (the seeded split, or fold ``fold = (i, K)``)
     with one BLAS thread; the numbers of its best epoch. ``train_loss_at_best`` is the data
-    loss (no penalty, like the validation loss); ``penalty_at_best`` the penalty."""
+    loss (no penalty, like the validation loss); ``penalty_at_best`` the penalty. ``cancel``
+    (anything with ``is_set()``) is checked before and between batches: :class:`Cancelled`."""
     from threadpoolctl import threadpool_limits
 
     from ..data import dataset_from_raw
     from .folds import fold_indices
     from .training import train
 
+    if cancel is not None and cancel.is_set():  # queued before a cancel: do not start
+        raise Cancelled()
     started = time.perf_counter()
     raw = raws[raw_key(config["data"])]
     indices = None if fold is None else fold_indices(raw, config["data"], fold[1], fold[0])
@@ -149,36 +159,65 @@ class Sweep:
     also works in the frozen app) or ``"dask"`` (``scheduler`` address, the ``cluster``
     extra). ``repeats`` R trains each point with training seeds ``seed .. seed+R-1`` on one
     split; ``folds`` K once per fold of a stratified K-fold over training + validation data.
-    The data are read here, so bad data fail at once, and never again during the run.
+    Everything is checked here, before any work: the parameters, every planned config (the
+    seeds of the repeats included) and the limits :data:`MAX_REPEATS`, :data:`MAX_FOLDS`,
+    :data:`MAX_FITS`. The data are read here too (``load=False``: by :meth:`load`, or at the
+    start of :meth:`run`, e.g. in a worker thread), and never again during the run.
     """
 
     def __init__(self, config: dict, param: str, values: list, executor: str = "process",
                  workers: int | None = None, scheduler: str | None = None, base_dir=None, *,
-                 second: tuple[str, list] | None = None, repeats: int = 1, folds: int | None = None):
+                 second: tuple[str, list] | None = None, repeats: int = 1, folds: int | None = None,
+                 load: bool = True):
         if executor not in EXECUTORS:
             raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
         if folds is not None and repeats != 1:
             raise ConfigError("--repeats and --folds: give one of them, not both")
-        if repeats < 1:
-            raise ConfigError(f"--repeats: must be at least 1 (got {repeats})")
+        if not 1 <= repeats <= MAX_REPEATS:
+            raise ConfigError(f"--repeats: must be from 1 to {MAX_REPEATS} (got {_shown(repeats)}); "
+                              "R trainings per point, with training seeds seed..seed+R-1")
+        if folds is not None and not 2 <= folds <= MAX_FOLDS:
+            raise ConfigError(f"--folds: must be from 2 to {MAX_FOLDS} and at most the samples "
+                              f"(got {_shown(folds)})")
         self.axes = [(param, list(values))] + ([(second[0], list(second[1]))] if second else [])
         self.param, self.values = param, list(values)
+        self.mode = "folds" if folds is not None else ("repeats" if repeats > 1 else "single")
+        self.n = folds if folds is not None else repeats
+        points = math.prod(len(v) for _p, v in self.axes)
+        if points * self.n > MAX_FITS:
+            per = f" x {self.n} {'folds' if folds is not None else 'repeats'}" if self.n > 1 else ""
+            raise ConfigError(f"this sweep would train {points * self.n:,} networks ({points:,} "
+                              f"points{per}); at most {MAX_FITS:,}: give fewer values, repeats or folds")
         self.config = validate_config(config)
         self.cells = grid_configs(self.config, self.axes)
         self.configs = [cfg for _cell, cfg in self.cells]
-        self.mode = "folds" if folds is not None else ("repeats" if repeats > 1 else "single")
-        self.n = folds if folds is not None else repeats
+        if self.mode == "repeats":  # the last seed of each point is the largest: check it now
+            for cfg in self.configs:
+                last = cfg["training"]["seed"] + self.n - 1
+                try:
+                    validate_config(set_path(cfg, "training.seed", last))
+                except ConfigError as exc:
+                    raise ConfigError(f"--repeats {self.n}: the training seeds "
+                                      f"{cfg['training']['seed']}..{last} do not all fit: {exc}") from None
         self.executor, self.scheduler = executor, scheduler
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.base_dir = str(base_dir) if base_dir else None
-        self.raws = load_raws(self.configs, self.base_dir)
-        if folds is not None:
+        self.raws: dict | None = None
+        self.result: SweepResult | None = None
+        self._cancel = threading.Event()
+        if load:
+            self.load()
+
+    def load(self) -> None:
+        """Read the data (once per distinct source) and check the folds against them: a
+        DataError or ConfigError for bad input."""
+        raws = load_raws(self.configs, self.base_dir)
+        if self.mode == "folds":
             from .folds import fold_indices
 
             for cfg in self.configs:  # a K beyond the samples fails here, not in a worker
-                fold_indices(self.raws[raw_key(cfg["data"])], cfg["data"], folds, 0)
-        self.result: SweepResult | None = None
-        self._cancel = threading.Event()
+                fold_indices(raws[raw_key(cfg["data"])], cfg["data"], self.n, 0)
+        self.raws = raws
 
     @property
     def total(self) -> int:
@@ -193,6 +232,8 @@ class Sweep:
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
+    stop, stopped = cancel, cancelled  # TrainingControl's names: the command line's Ctrl-C uses them
+
     def _fits(self) -> list[tuple[int, int, dict, tuple | None]]:
         """(point, repeat or fold, config, fold) per fit, in point order, then by repeat/fold."""
         out = []
@@ -205,12 +246,16 @@ class Sweep:
                     out.append((p, j, c, None))
         return out
 
-    def run(self, on_result: Callable | None = None, on_progress: Callable | None = None) -> list[dict]:
+    def run(self, on_result: Callable | None = None, on_progress: Callable | None = None,
+            on_fit: Callable | None = None) -> list[dict]:
         """The points' rows in grid order (see :class:`SweepResult`), also kept as ``self.result``.
 
-        ``on_result(index, row)`` as each point's last fit ends; ``on_progress(done, total)``
-        as each fit ends (both in this thread). After :meth:`cancel` it returns the points
-        with at least one finished fit (``self.result.cancelled`` is True)."""
+        ``on_result(index, row)`` as each point's last fit ends; ``on_fit(fit)`` (a row of
+        ``SweepResult.fits``) and ``on_progress(done, total)`` as each fit ends (all in this
+        thread). After :meth:`cancel` it returns the points with at least one finished fit
+        (``self.result.cancelled`` is True)."""
+        if self.raws is None and not self.cancelled:
+            self.load()
         plan = self._fits()
         fits: list[dict | None] = [None] * len(plan)
         left = [self.n] * len(self.cells)
@@ -221,17 +266,19 @@ class Sweep:
             fits[i] = {"point": p, **self._cell_keys(p), ("fold" if self.mode == "folds" else "repeat"): j,
                        "seed": cfg["training"]["seed"], **numbers}
             left[p] -= 1
+            if on_fit:
+                on_fit(fits[i])
             if on_progress:
                 on_progress(sum(f is not None for f in fits), len(plan))
             if on_result and left[p] == 0:
                 on_result(p, point_row([f for f in fits if f and f["point"] == p]))
 
-        stop = (self._cancel,) if self.executor == "serial" else ()
-        jobs = [(cfg, fold, *stop) for _p, _j, cfg, fold in plan]
-        cancelled = False
+        jobs = [(cfg, fold) for _p, _j, cfg, fold in plan]
+        cancelled = self.cancelled
         try:
-            run_jobs(fit_point, jobs, self.executor, self.workers, self.scheduler, done, self._cancel,
-                     shared=self.raws)
+            if not cancelled:
+                run_jobs(fit_point, jobs, self.executor, self.workers, self.scheduler, done, self._cancel,
+                         shared=self.raws, stop=True)
         except Cancelled:
             cancelled = True
         self.result = SweepResult([p for p, _ in self.axes], [v for _, v in self.axes], self.mode, self.n,
@@ -250,9 +297,7 @@ class Sweep:
 def point_row(fits: list[dict]) -> dict:
     """A point's row from its fits: its parameter keys, then the :func:`summarize_fits` numbers."""
     keys = {k: fits[0][k] for k in ("param", "value", "param2", "value2") if k in fits[0]}
-    row = {**keys, **summarize_fits(fits)}
-    row["train_data_loss_at_best"] = row.get("train_loss_at_best")  # the name the window reads
-    return row
+    return {**keys, **summarize_fits(fits)}
 
 
 class SweepResult:
@@ -335,6 +380,12 @@ def sweep_csv(rows: list[dict], stats: bool = False) -> str:
     return _csv(rows, columns)
 
 
+def _shown(number) -> str:
+    """A number for a message, shortened when it has more than 24 digits."""
+    text = str(number)
+    return text if len(text) <= 24 else f"{text[:12]}... ({len(text)} digits)"
+
+
 def _csv(rows: list[dict], columns: list[str]) -> str:
     import csv
     import io
@@ -362,13 +413,15 @@ def describe_point(row: dict) -> str:
     return f"{where}: best epoch {epoch_text}, {loss_text} (n={row['n']}, {row['seconds']:.1f} s)"
 
 
-def run_sweep_cli(args, read_config) -> int:
-    """``regstudio sweep``: validate everything first, then run and write ``sweep.csv``,
-    ``sweep_fits.csv`` and ``sweep.json`` in ``--out``."""
-    from .export import atomic_write, dumps, make_out_folder
+def run_sweep_cli(args, read_config, stop_on_ctrl_c=None) -> int:
+    """``regstudio sweep``: check everything first, then run, and write ``sweep.csv``,
+    ``sweep_fits.csv`` and, last, ``sweep.json`` in ``--out`` (:func:`write_sweep`).
 
-    names = ("sweep.csv", "sweep_fits.csv", "sweep.json")
-    existing = [n for n in names if (Path(args.out) / n).exists()]
+    ``stop_on_ctrl_c(sweep)``, a context manager from the command line: the first Ctrl-C
+    cancels; the finished fits are still written, marked ``cancelled`` (exit status 130)."""
+    from .export import make_out_folder
+
+    existing = [n for n in RESULT_FILES if (Path(args.out) / n).exists()]
     if existing and not args.force:
         more = f" (and {', '.join(existing[1:])})" if existing[1:] else ""
         raise FileExistsError(f"{Path(args.out) / existing[0]} exists{more}; choose another --out "
@@ -388,19 +441,43 @@ def run_sweep_cli(args, read_config) -> int:
     sweep = Sweep(config, args.param[0], values[0], executor, args.workers, args.scheduler,
                   base_dir=Path(args.config).resolve().parent,
                   second=(args.param[1], values[1]) if len(values) == 2 else None,
-                  repeats=args.repeats or 1, folds=args.folds)
+                  repeats=1 if args.repeats is None else args.repeats, folds=args.folds)
+    if args.scheduler and args.workers is not None:
+        print(f"regstudio: note: --workers {args.workers} is not used with --scheduler: the Dask "
+              "cluster's workers run the fits (their number is set where they are started)",
+              file=sys.stderr, flush=True)
     make_out_folder(args.out)
-    sweep.run(lambda i, row: print(describe_point(row), flush=True))
+    with stop_on_ctrl_c(sweep) if stop_on_ctrl_c else contextlib.nullcontext():
+        sweep.run(lambda i, row: print(describe_point(row), flush=True))
     result = sweep.result
     out = Path(args.out)
-    atomic_write(out / "sweep.csv", result.csv())
-    atomic_write(out / "sweep_fits.csv", result.fits_csv())
-    atomic_write(out / "sweep.json", dumps(result.to_dict()))
+    write_sweep(out, result)
     if result.best:
         print(f"best: {describe_point(result.best)}")
     if result.one_se:
         print(f"one_se: {describe_point(result.one_se)}")
-    elif all(is_strength(p) for p in result.params):
+    elif all(is_strength(p) for p in result.params) and not result.cancelled:
         print("one_se: needs --repeats or --folds (one fit per point has no standard error)")
+    if result.cancelled:
+        print(f"cancelled: {len(result.fits)} of {sweep.total} fits finished; wrote them to "
+              f"{out / 'sweep.csv'}, sweep_fits.csv, sweep.json (\"cancelled\": true)")
+        return 130  # 128 + SIGINT, as for regstudio train
     print(f"wrote {out / 'sweep.csv'}, sweep_fits.csv, sweep.json")
     return 0
+
+
+def write_sweep(out: Path, result: SweepResult) -> None:
+    """A sweep's result set in ``out``, like ``regstudio train``'s: leftovers of interrupted
+    writes removed, the old ``sweep.json`` (the commit mark) removed first, the two CSVs, then
+    ``sweep.json``; each through a temporary file renamed into place. So a folder with
+    ``sweep.json`` holds a complete set; a file that cannot be written (a full disk) is an
+    OutputError naming it, and leaves no ``sweep.json``."""
+    from .export import atomic_write, dumps, remove_leftovers, write_part
+
+    remove_leftovers(out, RESULT_FILES)
+    mark = out / "sweep.json"
+    write_part(mark, lambda: mark.unlink(missing_ok=True), mark.name)
+    for name, text in (("sweep.csv", result.csv()), ("sweep_fits.csv", result.fits_csv())):
+        path = out / name
+        write_part(path, lambda path=path, text=text: atomic_write(path, text), mark.name)
+    write_part(mark, lambda: atomic_write(mark, dumps(result.to_dict())), mark.name)

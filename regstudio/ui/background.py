@@ -1,10 +1,12 @@
 """One background task at a time for a view (sweep, variance meter): start, cancel, join.
 
 The view makes its controls with :meth:`BackgroundTask.make_task_controls` and has a
-``message`` label; its worker QObject has
-``run`` (slot), ``done`` (signal) and ``cancel()``, which must work from the moment the worker
-exists, before ``run`` has started. The thread is joined before its
-wrapper is dropped, else Qt aborts with "QThread: Destroyed while thread is still running".
+``message`` label; its worker QObject (``ui.sweep_worker``, ``ui.variance_worker``) has
+``run`` (slot), the signals ``progress(done, total)``, ``failed(str)`` and ``done``, and
+``cancel()``, which must work from the moment the worker exists, before ``run`` has started.
+:meth:`BackgroundTask.launch` starts it and shows its progress and failure; the view connects
+its own result signals. The thread is joined before its wrapper is dropped, else Qt aborts
+with "QThread: Destroyed while thread is still running".
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ class BackgroundTask:
     thread = None
     worker = None
     started = 0.0
+    _progress_noun = "done"
+    _failed_prefix = "Failed"
 
     def make_task_controls(self, run_text: str, run_tip: str, noun: str, unit: str,
                            settings: tuple = ()) -> None:
@@ -61,10 +65,15 @@ class BackgroundTask:
     def is_running(self) -> bool:
         return self.thread is not None
 
-    def launch(self, worker) -> None:
+    def launch(self, worker, progress_noun: str, failed_prefix: str) -> None:
+        """Start ``worker`` in its thread: its progress moves the bar and the message ("3 of 8
+        {progress_noun} · about 12 s left"); a failure is shown as "{failed_prefix}: {text}"."""
         from .worker import start_worker
 
         self.worker = worker
+        self._progress_noun, self._failed_prefix = progress_noun, failed_prefix
+        worker.progress.connect(self._show_progress)  # methods of this widget: queued to its thread
+        worker.failed.connect(self._show_failure)
         self.started = time.monotonic()
         self.thread = start_worker(worker)
         self.thread.finished.connect(self._task_finished)
@@ -80,6 +89,14 @@ class BackgroundTask:
         if self.thread is not None:
             self.cancel()
             self.thread.wait(10000)
+
+    def _show_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+        self.message.setText(self.progress_text(done, total, self._progress_noun))
+
+    def _show_failure(self, text: str) -> None:
+        self.message.setText(f"{self._failed_prefix}: {text}")
 
     def progress_text(self, done: int, total: int, noun: str) -> str:
         """E.g. "3 of 8 points done · about 12 s left"."""

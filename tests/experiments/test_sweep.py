@@ -192,6 +192,22 @@ def test_the_table_is_parsed_once_per_sweep(sweep_config, tmp_path, monkeypatch)
     assert len(calls) == 1
 
 
+def test_the_pool_processes_need_no_data_file(sweep_config, tmp_path, monkeypatch):
+    """The pool's processes get the parsed data through its initializer: the file is read once,
+    here, and may be gone before they start."""
+    from regstudio.data import sources
+
+    write_table(tmp_path / "t.csv")
+    cfg = table_config(sweep_config, tmp_path / "t.csv")
+    serial = Sweep(cfg, "regularization.l2", [1e-4, 1e-2], "serial", repeats=2).run()
+    calls = []
+    real = sources.read_table
+    monkeypatch.setattr(sources, "read_table", lambda *a, **k: calls.append(a) or real(*a, **k))
+    pooled = Sweep(cfg, "regularization.l2", [1e-4, 1e-2], "process", workers=2, repeats=2)
+    (tmp_path / "t.csv").unlink()
+    assert numbers(pooled.run()) == numbers(serial) and len(calls) == 1
+
+
 def test_a_dask_worker_needs_no_data_files(sweep_config, tmp_path):
     distributed = pytest.importorskip("distributed")
     write_table(tmp_path / "t.csv")

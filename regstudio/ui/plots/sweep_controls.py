@@ -7,7 +7,16 @@ import math
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QSpinBox,
+    QWidget,
+)
 
 NONE = ""  # the data of the second axis' "(none)" entry
 
@@ -77,6 +86,7 @@ class AxisControls:
     def __init__(self, state, optional: bool = False, max_count: int = 64):
         self.state, self.optional, self.max_count = state, optional, max_count
         self.param = QComboBox()
+        self.param.setMinimumWidth(100)  # its full width when there is room; elided on a 1366-pixel screen
         self.param.setToolTip("A second setting makes a grid: every combination is trained, and the "
                               "mean validation loss drawn as a heat map" if optional else
                               "The setting that changes from run to run; everything else stays as in "
@@ -87,8 +97,11 @@ class AxisControls:
         self.high.setToolTip("The last value")
         self.count = QSpinBox(minimum=1, maximum=64, value=8)
         self.count.setToolTip("How many values, from 'from' to 'to'")
-        self.log = QCheckBox("log scale", checked=True)
-        self.log.setToolTip("Space the values evenly in log10 (usual for alpha)")
+        for spin in (self.low, self.high):  # narrow enough for a 1366-pixel screen; 0.000100 fits
+            spin.setMinimumWidth(84)
+            spin.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.log = QCheckBox("log", checked=True)
+        self.log.setToolTip("Log scale: space the values evenly in log10 (usual for alpha)")
         self._labels = [QLabel("from"), QLabel("to"), QLabel("values")]
         self.row = QWidget()
         lay = QHBoxLayout(self.row)

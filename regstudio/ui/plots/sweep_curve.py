@@ -49,8 +49,9 @@ class SweepCurvePlot(pg.PlotWidget):
                 self.addItem(item)
             self.addItem(self.mean[name])
             self.bands[name].hide()
-        self.best_line = self._marker(BEST, "best", 0.92)
-        self.one_se_line = self._marker(ONE_SE, "1-SE", 0.78)
+        # labels below the legend (top right) and above a U-shaped curve's bottom
+        self.best_line = self._marker(BEST, "best", 0.72)
+        self.one_se_line = self._marker(ONE_SE, "1-SE", 0.62)
         self.log_x = True
 
     def _marker(self, colour: str, name: str, position: float) -> pg.InfiniteLine:

@@ -6,14 +6,14 @@ Too weak a penalty overfits (low training loss, high validation loss), too stron
 (both high); the best value sits at the bottom of the validation curve, and the 1-SE choice is
 the strongest setting as good as the best within one standard error. Either can be put into the
 experiment with one click (undoable). A finished sweep joins the session and is saved with the
-project.
+project. The data are read and the networks trained off the UI thread (``ui.sweep_worker``).
 """
 
 from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -46,36 +46,6 @@ SPREADS = {
 }
 
 
-class SweepWorker(QObject):
-    """Runs an ``experiments.sweep.Sweep`` in a QThread; the pool's processes do the training.
-
-    The sweep is built before the thread starts, so :meth:`cancel` works at any moment."""
-
-    point_done = Signal(object)  # {"index", "value", "best_val_loss", ...}
-    progress = Signal(int, int)  # fits done, fits in all
-    finished = Signal(object)  # the SweepResult (also after a cancel: the finished fits)
-    failed = Signal(str)
-    done = Signal()
-
-    def __init__(self, sweep):
-        super().__init__(None)
-        self.sweep = sweep
-
-    @Slot()
-    def run(self) -> None:
-        try:
-            self.sweep.run(lambda i, row: self.point_done.emit({"index": i, **row}),
-                           lambda d, n: self.progress.emit(d, n))
-            self.finished.emit(self.sweep.result)
-        except Exception as exc:  # shown in the tab; the app carries on
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
-        finally:
-            self.done.emit()
-
-    def cancel(self) -> None:  # any thread
-        self.sweep.cancel()
-
-
 def choices(points: list[dict], params: list[str]) -> tuple[dict | None, dict | None]:
     """(best, 1-SE) among ``points``, by the rules ``SweepResult`` uses."""
     b, s = best_index(points), one_se_index(points, params)
@@ -102,6 +72,7 @@ class SweepView(BackgroundTask, QWidget):
         super().__init__(parent)
         self.state, self.session = state, session
         self.rows: dict[int, dict] = {}  # grid index -> row of the sweep shown
+        self.live_fits: list[dict] = []  # the fits of the sweep running, as they end
         self.result = None  # the SweepResult shown, once finished (or loaded)
         self.swept = ""  # the label of the parameter of the sweep shown
         self.axes_shown: list[tuple[str, list]] = []  # (path, values) of the sweep shown
@@ -112,6 +83,7 @@ class SweepView(BackgroundTask, QWidget):
         self.param, self.low, self.high, self.count, self.log = self.axis1.widgets
         self.param2 = self.axis2.param
         self.spread = QComboBox()
+        self.spread.setMinimumWidth(110)  # elided only when the window is narrow
         for key, (text, tip) in SPREADS.items():
             self.spread.addItem(text, key)
             self.spread.setItemData(self.spread.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
@@ -145,9 +117,11 @@ class SweepView(BackgroundTask, QWidget):
         for w in (self.run_button, self.cancel_button):
             buttons.addWidget(w)
         buttons.addWidget(self.progress, 1)
-        for w in (self.show_fits, self.use_best, self.use_one_se):
-            buttons.addWidget(w)
         form.addRow(buttons)
+        outcome = QHBoxLayout()  # the summary naming best and 1-SE, beside what acts on them
+        outcome.addWidget(self.message, 1)
+        for w in (self.show_fits, self.use_best, self.use_one_se):
+            outcome.addWidget(w, 0, Qt.AlignmentFlag.AlignTop)
 
         self.curve = SweepCurvePlot()
         self.heatmap = SweepGridView()
@@ -157,7 +131,7 @@ class SweepView(BackgroundTask, QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(self.message)
+        layout.addLayout(outcome)
         layout.addWidget(self.views, 1)
 
         self.spread.currentIndexChanged.connect(self._on_spread)
@@ -220,13 +194,13 @@ class SweepView(BackgroundTask, QWidget):
         executor, scheduler = self.placement()
         base_dir = os.path.dirname(self.state.path) if self.state.path else None
         n, folds = self.n_fits.value(), self.spread.currentData() == "folds"
-        try:
+        try:  # checked here; the data are read in the worker thread (load=False)
             axes = [(self.axis1.path, self.axis1.values())]
             if self.axis2.path != NONE:
                 axes.append((self.axis2.path, self.axis2.values()))
             sweep = Sweep(validate_config(self.state.frozen()), *axes[0], executor, self.workers.value(),
                           scheduler, base_dir, second=axes[1] if len(axes) == 2 else None,
-                          repeats=1 if folds else n, folds=n if folds else None)
+                          repeats=1 if folds else n, folds=n if folds else None, load=False)
         except Exception as exc:
             self.message.setText(f"Cannot start the sweep: {exc}")
             return False
@@ -235,28 +209,31 @@ class SweepView(BackgroundTask, QWidget):
         self._show_axes(axes, labels, self.log.isChecked())
         self.result = None
         self.rows.clear()
+        self.live_fits = []
         self._redraw()
         self.progress.setRange(0, sweep.total)
         self.progress.setValue(0)
         self.message.setText(f"Training {sweep.total} networks ({len(sweep.cells)} points × {n} "
                              f"{'folds' if folds else 'fits'}) on "
                              f"{where(scheduler, min(self.workers.value(), sweep.total))}…")
-        self.worker = w = SweepWorker(sweep)
-        w.point_done.connect(self._on_point)
-        w.progress.connect(self._on_progress)
-        w.finished.connect(self._on_finished)
-        w.failed.connect(lambda text: self.message.setText(f"The sweep failed: {text}"))
-        self.launch(w)
-        return True
+        from ..sweep_worker import SweepWorker
 
-    def _on_progress(self, done: int, total: int) -> None:
-        self.progress.setRange(0, total)
-        self.progress.setValue(done)
-        self.message.setText(self.progress_text(done, total, "fits done"))
+        w = SweepWorker(sweep)
+        w.point_done.connect(self._on_point)
+        w.fit_done.connect(self._on_fit)
+        w.finished.connect(self._on_finished)
+        self.launch(w, "fits done", "The sweep failed")
+        return True
 
     def _on_point(self, row: dict) -> None:
         self.rows[row["index"]] = row
         self._redraw()
+
+    def _on_fit(self, fit: dict) -> None:
+        """A fit ended: drawn at once when the single fits are shown (a 1-D sweep)."""
+        self.live_fits.append(fit)
+        if self.show_fits.isChecked() and len(self.axes_shown) == 1:
+            self._redraw()
 
     def _on_finished(self, result) -> None:
         cancelled = result.cancelled
@@ -279,7 +256,7 @@ class SweepView(BackgroundTask, QWidget):
                 self.show_result(sweeps[-1])
                 self.message.setText(f"The project's last sweep: {self.summary()}")
             else:
-                self.result, self.axes_shown = None, []
+                self.result, self.axes_shown, self.live_fits = None, [], []
                 self.rows.clear()
                 self._redraw()
 
@@ -336,7 +313,7 @@ class SweepView(BackgroundTask, QWidget):
         if len(self.axes_shown) == 2:
             self.heatmap.show_points(self.labels, [v for _, v in self.axes_shown], points, best, one_se)
         else:
-            fits = self.result.fits if self.result is not None else []
+            fits = self.result.fits if self.result is not None else self.live_fits
             self.curve.show_points(points, fits, best, one_se, self.show_fits.isChecked())
         for button, point, name in ((self.use_best, best, "best"), (self.use_one_se, one_se, "1-SE")):
             button.setEnabled(point is not None and not self.is_running)

@@ -3,18 +3,18 @@ without the regularizer, and show side by side how much their predictions disagr
 
 High variance means the models disagree: each one learned the noise of its own resample,
 which is what overfitting is. Regularization should make them agree more. The numbers come
-from :mod:`regstudio.experiments.variance`; this module only draws them.
+from :mod:`regstudio.experiments.variance` (run by ``ui.variance_worker`` off the UI thread);
+this module only draws them.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import threading
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -37,51 +37,12 @@ DISAGREE = np.array([200, 0, 40], np.float32)  # the colour of disagreement on t
 BAND = (31, 119, 180)
 
 
-class VarianceWorker(QObject):
-    """Runs ``experiments.variance.compare`` in a QThread; the pool's processes do the training."""
-
-    progress = Signal(int, int)  # fits done, fits in all
-    finished = Signal(object)  # a variance.Comparison
-    cancelled = Signal()
-    failed = Signal(str)
-    done = Signal()
-
-    def __init__(self, config: dict, k: int, workers: int, base_dir: str | None,
-                 executor: str = "process", seed: int = 0, scheduler: str | None = None):
-        super().__init__(None)
-        self.args = dict(k=k, seed=seed, executor=executor, workers=workers, base_dir=base_dir,
-                         scheduler=scheduler)
-        self.config = config
-        self.cancel_event = threading.Event()
-
-    @Slot()
-    def run(self) -> None:
-        from regstudio.experiments.variance import Cancelled, compare
-
-        try:
-            result = compare(self.config, on_fit=lambda d, n, _j: self.progress.emit(d, n),
-                             cancel_event=self.cancel_event, **self.args)
-            self.finished.emit(result)
-        except Cancelled:
-            self.cancelled.emit()
-        except Exception as exc:  # shown in the tab; the app carries on
-            if self.cancel_event.is_set():
-                self.cancelled.emit()
-            else:
-                self.failed.emit(f"{type(exc).__name__}: {exc}")
-        finally:
-            self.done.emit()
-
-    def cancel(self) -> None:  # any thread
-        self.cancel_event.set()
-
-
 def _percent(x: float) -> str:
     return f"{100 * x:.1f} %"
 
 
-def _has_ci(result) -> bool:
-    return all(math.isfinite(v) for v in result.rate_ci)
+def _has_ci(result, name: str = "rate_ci") -> bool:
+    return all(math.isfinite(v) for v in getattr(result, name))
 
 
 def _figure(result, x: float) -> str:
@@ -96,16 +57,29 @@ def interval(result) -> str:
     return f"[{_figure(result, lo)}, {_figure(result, hi)}]"
 
 
+def _score_ci(result, name: str) -> str:
+    """E.g. ``" [80.1, 87.9]"``: a score's 95 % interval, in the score's units ("" if none)."""
+    if not _has_ci(result, name):
+        return ""
+    lo, hi = getattr(result, name)
+    if result.task == "classification":
+        return f" [{100 * lo:.1f}, {100 * hi:.1f}]"
+    return f" [{lo:.3f}, {hi:.3f}]"
+
+
 def headline(result) -> str:
-    """One line for a panel: the variance (with its 95 % interval) and how good the models are."""
+    """One line for a panel: the variance and how good the models are, each with its 95 %
+    interval (bootstrap over the validation samples)."""
     ci = f" (95 % interval {interval(result)})" if _has_ci(result) else ""
+    per_model, vote = _score_ci(result, "score_ci"), _score_ci(result, "ensemble_ci")
     if result.task == "classification":
         rate = f"disagreement rate {_percent(result.rate)}{ci}"
-        score = (f"validation accuracy {_percent(result.mean_score)} per model, "
-                 f"{_percent(result.ensemble_score)} by majority vote")
+        score = (f"validation accuracy {_percent(result.mean_score)}{per_model} per model, "
+                 f"{_percent(result.ensemble_score)}{vote} by majority vote")
     else:
         rate = f"spread (mean std of the predictions) {result.rate:.4g}{ci}"
-        score = f"validation R² {result.mean_score:.3f} per model, {result.ensemble_score:.3f} averaged"
+        score = (f"validation R² {result.mean_score:.3f}{per_model} per model, "
+                 f"{result.ensemble_score:.3f}{vote} averaged")
     return f"{rate} · {score}"
 
 
@@ -355,6 +329,8 @@ class VarianceView(BackgroundTask, QWidget):
         except Exception as exc:
             self.message.setText(f"Cannot start: {exc}")
             return False
+        from ..variance_worker import VarianceWorker
+
         base_dir = os.path.dirname(self.state.path) if self.state.path else None
         k = self.k.value()
         self.comparison = None
@@ -364,22 +340,14 @@ class VarianceView(BackgroundTask, QWidget):
         self.progress.setValue(0)
         executor, scheduler = self.placement()
         self.message.setText(f"Training {2 * k} networks on {where(scheduler, min(self.workers.value(), 2 * k))}…")
-        self.worker = w = VarianceWorker(config, k, self.workers.value(), base_dir, executor,
-                                         scheduler=scheduler)
-        w.progress.connect(self._on_progress)
-        w.finished.connect(self._on_finished)
-        w.cancelled.connect(lambda: self.message.setText("Cancelled: no result."))
-        w.failed.connect(lambda text: self.message.setText(f"The variance meter failed: {text}"))
-        self.launch(w)
+        w = VarianceWorker(config, k, self.workers.value(), base_dir, executor, scheduler=scheduler)
+        w.finished.connect(self.show_comparison)
+        w.cancelled.connect(self._on_cancelled)
+        self.launch(w, "networks trained", "The variance meter failed")
         return True
 
-    def _on_progress(self, done: int, total: int) -> None:
-        self.progress.setRange(0, total)
-        self.progress.setValue(done)
-        self.message.setText(self.progress_text(done, total, "networks trained"))
-
-    def _on_finished(self, comparison) -> None:
-        self.show_comparison(comparison)
+    def _on_cancelled(self) -> None:
+        self.message.setText("Cancelled: no result.")
 
     # -- drawing ------------------------------------------------------------------------
     def show_comparison(self, comparison) -> None:
