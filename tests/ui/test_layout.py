@@ -203,3 +203,17 @@ def test_the_runs_table_shows_the_comparison_before_the_settings(window):
     header = table.horizontalHeader()
     shown = [table.horizontalHeaderItem(header.logicalIndex(v)).text() for v in range(4)]
     assert shown == ["run", "best val loss", "best epoch", "final gap (val − train data loss)"]
+
+
+def test_no_tab_makes_the_window_wider_than_a_1366_px_screen(window, qtbot):
+    """A tab whose controls or caption cannot wrap forces the whole window wider than the
+    screen (the Sweep tab did: 1,502 px). Each tab, shown after a run, leaves it narrower."""
+    from tests.ui.test_window import set_small
+
+    set_small(window, epochs=2)
+    assert window.runner.start()
+    qtbot.waitUntil(lambda: not window.runner.is_running, timeout=30000)
+    for index in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(index)
+        qtbot.wait(20)
+        assert window.minimumSizeHint().width() <= 1366 - 12, window.tabs.tabText(index)  # frame
