@@ -162,15 +162,18 @@ def check_history(rows, layer_names: list[str], where: str, error) -> list[dict]
         last = epoch
         clean = {}
         for key, value in row.items():
-            if key == "epoch":
+            low, high = bounds[key]
+            if type(value) is float and low <= value <= high:  # what JSON gives: the fast path
+                clean[key] = value
+            elif key == "epoch":
                 clean[key] = value
             elif key == "layers":
                 clean[key] = check_layer_stats(value, layer_names, f"{where}: history row {i + 1}, "
                                                                    "column 'layers'", error)
             else:
-                number = _value(value, bounds[key])
+                number = _value(value, (low, high))
                 if number is None or number is _NOT_A_NUMBER:
-                    _check_value(value, bounds[key], f"{where}: history row {i + 1}, column {key!r}",
+                    _check_value(value, (low, high), f"{where}: history row {i + 1}, column {key!r}",
                                  error)
                 clean[key] = number
         out.append(clean)

@@ -96,16 +96,40 @@ def read_arrays(data: bytes, where: str, budget: Budget, check=None) -> dict[str
         raise error(f"{where}: the arrays are damaged ({type(exc).__name__}: {exc})") from None
 
 
+_PARSED: dict[bytes, tuple] = {}  # header bytes -> (shape, fortran, dtype): runs repeat their headers
+
+
+def _parse_header(fh, info, where, error) -> tuple:
+    """numpy's parse of the ``.npy`` header at ``fh`` (left after it), memoized by its bytes."""
+    start = fh.read(10)
+    if len(start) < 10 or start[:6] != b"\x93NUMPY":
+        raise error(f"{where}: array {info.filename!r} is not an .npy array")
+    version = (start[6], start[7])
+    if version == (1, 0):
+        head = start + fh.read(int.from_bytes(start[8:10], "little"))
+    elif version in ((2, 0), (3, 0)):
+        more = fh.read(2)
+        head = start + more + fh.read(int.from_bytes(start[8:10] + more, "little"))
+    else:
+        raise error(f"{where}: array {info.filename!r} has an unknown format version {version}")
+    parsed = _PARSED.get(head)
+    if parsed is None:
+        buffer = io.BytesIO(head)
+        np.lib.format.read_magic(buffer)
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        parsed = read(buffer)
+        if buffer.tell() != len(head):
+            raise ValueError("the header is truncated")
+        if len(_PARSED) > 256:
+            _PARSED.clear()
+        _PARSED[head] = parsed
+    return parsed
+
+
 def _header(fh, info, where, error):
     """(shape, dtype, fortran_order, data offset) from a member's ``.npy`` header."""
     try:
-        version = np.lib.format.read_magic(fh)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
-        elif version in ((2, 0), (3, 0)):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
-        else:
-            raise error(f"{where}: array {info.filename!r} has an unknown format version {version}")
+        shape, fortran, dtype = _parse_header(fh, info, where, error)
     except error:
         raise
     except HEADER_ERRORS as exc:

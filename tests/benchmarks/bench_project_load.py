@@ -36,7 +36,8 @@ def make(n_runs: int) -> Project:
                     "lr": 0.01, "seconds": 0.01} for e in range(1, 31)]
         summary = {"best_epoch": 3, "restored_epoch": None, "best_val_loss": 0.3, "stopped_epoch": 30,
                    "stop_reason": "completed", "message": "", "final": {"train_loss": 0.1, "val_loss": 0.3},
-                   "layers": [{"name": "dense_0", "l1_norm": 1.0, "l2_norm": 1.0, "sparsity": 0.0}],
+                   "layers": [{"name": f"dense_{k}", "l1_norm": 1.0, "l2_norm": 1.0, "sparsity": 0.0}
+                              for k in range(2)],
                    "n_params": 82, "seconds": 1.0, "data_report": []}
         runs.append(RunRecord(f"run{i + 1}", f"run {i + 1}", cfg, history, summary,
                               [{"epoch": 2, "batch": 1, "key": "regularization.l2", "old": 0.0, "new": 0.01}],
