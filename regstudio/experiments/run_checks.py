@@ -11,6 +11,7 @@ row has the same columns, and per-layer norms name exactly the config's layers w
 from __future__ import annotations
 
 import math
+import sys
 from numbers import Integral, Real
 
 from ..options import _shown
@@ -22,7 +23,7 @@ MAX_CHANGES = 100_000  # live changes of one run
 _REQUIRED_COLUMNS = ("epoch", "train_loss", "val_loss")
 _FLOAT_MAX = 2**1023
 _ROUNDING = 1e-6  # a loss or penalty this far below zero is float rounding, not damage
-_INF = math.inf
+_INF = sys.float_info.max  # bounds are inclusive: infinity is out of every range
 
 # (low, high) of each known history / summary.final column; NaN (not measured) always passes.
 # Columns not listed must be finite numbers.
@@ -38,6 +39,7 @@ DOMAINS = {
 _DOMAIN_WORDS = {(-_ROUNDING, _INF): "a finite number >= 0", (0.0, _INF): "a finite number >= 0",
                  (0.0, 1.0): "a number from 0 to 1", (-_INF, 1.0 + _ROUNDING): "a finite number <= 1"}
 _ANY = (-_INF, _INF)
+_NO_FAST_PATH = (math.inf, -math.inf)  # no number lies in it
 LAYER_STATS = {"l1_norm": (0.0, _INF), "l2_norm": (0.0, _INF), "sparsity": (0.0, 1.0)}
 _LAYER_KEYS = {"name", *LAYER_STATS}
 
@@ -152,11 +154,13 @@ def check_history(rows, layer_names: list[str], where: str, error) -> list[dict]
             if missing:
                 raise error(f"{where}: history lacks the column {missing[0]!r}")
             bounds = {key: DOMAINS.get(key, _ANY) for key in row}
+            bounds["epoch"] = _NO_FAST_PATH
+            bounds["layers"] = _NO_FAST_PATH
         elif len(row) != len(columns) or row.keys() != columns:
             odd = sorted(set(row) ^ columns)[0]
             raise error(f"{where}: history row {i + 1} has other columns than row 1 ({odd!r})")
         epoch = row["epoch"]
-        if not _is_int(epoch) or epoch <= last or epoch >= 2**53:
+        if not _is_int(epoch) or epoch <= last or epoch > MAX_HISTORY_ROWS:
             raise error(f"{where}: history row {i + 1}: epoch must be an integer counting up from 1 "
                         f"(got {shown(epoch)})")
         last = epoch
