@@ -162,12 +162,15 @@ class WeightsPlot(QWidget):
             img = W.reshape(-1, W.shape[-1]) if W.ndim != 2 else W
             self.map_plot.setLabel("left", "input")
             self.map_plot.setLabel("bottom", "unit")
-        self.image.setImage(np.ascontiguousarray(img, dtype=np.float32), levels=(-lim, lim),
+        # The image gets weights / lim in [-1, 1] (native colour mapping overflows on values near
+        # the float32 limit); the colour bar shows the real scale.
+        scaled = np.clip(np.asarray(img, np.float64) / lim, -1.0, 1.0)
+        self.image.setImage(np.ascontiguousarray(scaled, dtype=np.float32), levels=(-1.0, 1.0),
                             autoLevels=False)
-        self.colorbar.setLevels((-lim, lim))
+        self.colorbar.setLevels((-lim, lim), update_items=False)
         # the colour scale stays fixed for the run; the histogram widens to count every weight
         reach = max(lim, _reach(W))
-        counts, edges = np.histogram(W, bins=N_BINS, range=(-reach, reach))
+        counts, edges = np.histogram(W.astype(np.float64), bins=N_BINS, range=(-reach, reach))
         self.hist.setData(edges, counts)
         n_zero = float(np.mean(np.abs(W) < 1e-3))
         self.info.setText(f"{name}  shape {tuple(W.shape)} · epoch {self.epoch} · "
