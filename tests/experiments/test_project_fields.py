@@ -103,10 +103,12 @@ def test_epochs_stay_within_the_epoch_limit(saved):
 
 # -- summary ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("edit", "message"), [
-    ({"best_epoch": 10**18}, r"summary.best_epoch must be an integer >= 0 or null, an epoch of the history \(at most 5\)"),
+    ({"best_epoch": 10**18},
+     r"summary.best_epoch must be an integer >= 0 or null, an epoch of the history \(at most 5\)"),
     ({"stopped_epoch": 6}, "summary.stopped_epoch must be an integer >= 0 or null"),
     ({"best_val_loss": -1.0}, "summary.best_val_loss: -1.0 is out of range"),
-    ({"final": {"val_loss": 1e308, "train_data_loss": -1e308}}, "summary.final.train_data_loss: -1e\\+308 is out of range"),
+    ({"final": {"val_loss": 1e308, "train_data_loss": -1e308}},
+     "summary.final.train_data_loss: -1e\\+308 is out of range"),
     ({"final": {"val_acc": 2}}, "summary.final.val_acc: 2 is out of range"),
     ({"seconds": 10**400}, "summary.seconds: an integer of about 401 digits is out of range"),
 ])
@@ -158,7 +160,8 @@ def _with_sweep(path, edit):
     (lambda d: d["fits"][2].pop("seconds"), r"fits\[2\] lacks seconds"),
     (lambda d: d["fits"][1].pop("val_acc_at_best"), r"fits\[1\] lacks val_acc_at_best"),
     (lambda d: d.update(values=[[10**400, 1e-2]]), "values must be a list of 1 to 1,000 finite numbers"),
-    (lambda d: d.update(values=[[-1.0, 1e-2]]), r"values of regularization.l2 must be values the setting takes \(got -1.0\)"),
+    (lambda d: d.update(values=[[-1.0, 1e-2]]),
+     r"values of regularization.l2 must be values the setting takes \(got -1.0\)"),
     (lambda d: d["fits"][0].update(best_val_loss=10**400), r"fits\[0\].best_val_loss must be a number or null "
                                                            r"\(got an integer of about 401 digits\)"),
     (lambda d: d["fits"][0].update(best_val_loss=-0.5), r"fits\[0\].best_val_loss must be a number >= 0 or null"),
