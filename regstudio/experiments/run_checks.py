@@ -1,7 +1,8 @@
 """Checks of one saved run's fields (history, changes, summary, weight shapes) before it is shown.
 
-Each function takes what ``project.json`` held and returns a clean copy, or raises
-``ProjectError`` (passed in as ``error``) with one line naming the run and the field.
+Each function takes what ``project.json`` held (parsed: objects nobody else holds) and returns
+it checked, numbers normalised in place (``null`` -> NaN; no copy of a large history is made),
+or raises ``ProjectError`` (passed in as ``error``) with one line naming the run and the field.
 What passes can be drawn and tabulated without further checks: history values are
 finite numbers within their column's domain (:data:`DOMAINS`: losses >= 0, accuracies in
 [0, 1], R² <= 1 ...; ``null``, i.e. not measured, becomes NaN), epochs count up from 1, every
@@ -120,16 +121,15 @@ def check_layer_stats(value, names: list[str], where: str, error) -> list[dict]:
     if len(value) != len(names):
         raise error(f"{where}: must hold {len(names)} per-layer objects, one per layer with weights "
                     f"({', '.join(names) or 'none'}), got {len(value)}")
-    out = []
     for entry, name in zip(value, names, strict=True):
         if not isinstance(entry, dict) or entry.get("name") != name or entry.keys() != _LAYER_KEYS:
             raise error(f"{where}: expected {{'name': {name!r}, "
                         f"{', '.join(repr(k) + ': number' for k in LAYER_STATS)}}}, got {shown(entry)}")
-        clean = {"name": name}
         for key, bounds in LAYER_STATS.items():
-            clean[key] = _check_value(entry[key], bounds, f"{where}: {name}.{key}", error)
-        out.append(clean)
-    return out
+            number = _check_value(entry[key], bounds, f"{where}: {name}.{key}", error)
+            if number is not entry[key]:
+                entry[key] = number
+    return value
 
 
 def check_name(name, where: str, error) -> str:
@@ -140,10 +140,11 @@ def check_name(name, where: str, error) -> str:
 
 def check_history(rows, layer_names: list[str], where: str, error) -> list[dict]:
     """Epoch rows with the same columns, each value within its column's :data:`DOMAINS`
-    (``null`` becomes NaN); a ``layers`` column holds the per-layer norms of ``layer_names``."""
+    (``null`` becomes NaN, in place); a ``layers`` column holds the per-layer norms of
+    ``layer_names``."""
     if not isinstance(rows, list) or len(rows) > MAX_HISTORY_ROWS:
         raise error(f"{where}: 'history' must be a list of at most {MAX_HISTORY_ROWS:,} epoch records")
-    out, columns, bounds = [], None, {}
+    columns, bounds = None, {}
     last = 0
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
@@ -164,24 +165,19 @@ def check_history(rows, layer_names: list[str], where: str, error) -> list[dict]
             raise error(f"{where}: history row {i + 1}: epoch must be an integer counting up from 1 "
                         f"(got {shown(epoch)})")
         last = epoch
-        clean = {}
         for key, value in row.items():
             low, high = bounds[key]
-            if type(value) is float and low <= value <= high:  # what JSON gives: the fast path
-                clean[key] = value
-            elif key == "epoch":
-                clean[key] = value
-            elif key == "layers":
-                clean[key] = check_layer_stats(value, layer_names, f"{where}: history row {i + 1}, "
-                                                                   "column 'layers'", error)
-            else:
-                number = _value(value, (low, high))
-                if number is None or number is _NOT_A_NUMBER:
-                    _check_value(value, (low, high), f"{where}: history row {i + 1}, column {key!r}",
-                                 error)
-                clean[key] = number
-        out.append(clean)
-    return out
+            if (type(value) is float and low <= value <= high) or key == "epoch":  # the fast path
+                continue
+            if key == "layers":
+                check_layer_stats(value, layer_names, f"{where}: history row {i + 1}, column 'layers'", error)
+                continue
+            number = _value(value, (low, high))
+            if number is None or number is _NOT_A_NUMBER:
+                _check_value(value, (low, high), f"{where}: history row {i + 1}, column {key!r}", error)
+            if number is not value:
+                row[key] = number
+    return rows
 
 
 def check_changes(changes, layers: list[dict], where: str, error) -> list[dict]:

@@ -14,6 +14,7 @@ import io
 import math
 import struct
 import tokenize
+import warnings
 import zipfile
 import zlib
 
@@ -117,7 +118,9 @@ def _parse_header(fh, info, where, error) -> tuple:
         buffer = io.BytesIO(head)
         np.lib.format.read_magic(buffer)
         read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-        parsed = read(buffer)
+        with warnings.catch_warnings():  # a stranger's header text compiled by ast: its warnings are noise
+            warnings.simplefilter("ignore")
+            parsed = read(buffer)
         if buffer.tell() != len(head):
             raise ValueError("the header is truncated")
         if len(_PARSED) > 256:
