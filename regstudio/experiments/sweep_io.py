@@ -60,8 +60,7 @@ def check_sweep_dict(data) -> dict:
     if not isinstance(values, list) or len(values) != len(params) or not all(
             isinstance(v, list) and 1 <= len(v) <= MAX_VALUES and all(_number(x) for x in v) for v in values):
         raise bad("values", f"a list of 1 to {MAX_VALUES:,} finite numbers per parameter", values)
-    for p, axis in zip(params, values, strict=True):
-        _check_values(config, p, axis, bad)
+    _check_values(config, params, values, bad)
     mode, n = data.get("mode"), data.get("n")
     if mode not in MODES:
         raise bad("mode", f"one of {', '.join(MODES)}", mode)
@@ -129,15 +128,27 @@ def check_sweep_dict(data) -> dict:
             "cancelled": cancelled, "seconds": float(seconds)}
 
 
-def _check_values(config: dict, param: str, values: list, bad) -> None:
-    """Each value must be one the swept setting takes (its range in the config's option tables)."""
+def _check_values(config: dict, params: list[str], values: list[list], bad) -> None:
+    """Each value must be one the swept setting takes (its range in the option tables): alone
+    in the sweep's config or, for a grid, with one of the other parameter's values (the sweep
+    validated every cell before it ran; two layer sizes can be valid only together)."""
     from .config import set_path
 
-    for value in values:
+    def valid(*pairs) -> bool:
+        cfg = config
         try:
-            validate_config(set_path(config, param, value))
+            for param, value in pairs:
+                cfg = set_path(cfg, param, value)
+            validate_config(cfg)
         except (ConfigError, ValueError, TypeError, KeyError, IndexError):
-            raise bad(f"values of {param}", "values the setting takes", value) from None
+            return False
+        return True
+
+    for axis, (param, axis_values) in enumerate(zip(params, values, strict=True)):
+        others = [(params[1 - axis], w) for w in values[1 - axis]] if len(params) == 2 else []
+        for value in dict.fromkeys(axis_values):
+            if not valid((param, value)) and not any(valid((param, value), other) for other in others):
+                raise bad(f"values of {param}", "values the setting takes", value)
 
 
 def _cell(values: list[list], point: int) -> tuple:

@@ -185,3 +185,25 @@ def test_a_complete_saved_sweep_with_null_numbers_loads(saved):
     _with_sweep(saved, edit)
     sweep = load_project(saved).sweeps[0]
     assert sweep.fits[0]["best_epoch"] is None and np.isclose(sweep.points[1]["best_val_loss"], 0.405)
+
+
+def test_a_grid_value_valid_only_with_the_other_parameter_loads():
+    """8,192 units in layer 1 exceed the dense-weights limit with the config's 8,192 units in
+    layer 0, not with the grid's 128: the sweep ran, so its record loads."""
+    from regstudio.experiments.config import default_config, validate_config
+    from regstudio.experiments.sweep import SweepResult
+
+    cfg = default_config()
+    cfg["model"]["layers"] = [{"type": "dense", "units": 8192}, {"type": "dense", "units": 4096},
+                              {"type": "dense", "units": 1024}, {"type": "dense"}]
+    cfg = validate_config(cfg)
+    fit = {"point": 0, "param": "model.layers[1].units", "value": 8192, "param2": "model.layers[0].units",
+           "value2": 128, "repeat": 0, "seed": 0, "best_epoch": 2, "best_val_loss": 0.3,
+           "train_loss_at_best": 0.2, "val_acc_at_best": 0.9, "seconds": 1.0}
+    record = SweepResult(["model.layers[1].units", "model.layers[0].units"], [[8192], [128]], "single", 1, cfg,
+                         [fit]).to_dict()
+    assert SweepResult.from_dict(record).points[0]["best_val_loss"] == 0.3
+    record["values"] = [[8192], [8192]]
+    record["fits"][0]["value2"] = 8192
+    with pytest.raises(ProjectError, match="values of model.layers.1..units must be values the setting takes"):
+        SweepResult.from_dict(record)
