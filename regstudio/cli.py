@@ -89,9 +89,17 @@ def read_config(path: Path) -> dict:
     return cfg
 
 
+MAX_THREADS = 1024
+
+
 def _threads(count: int | None) -> int | None:
+    """``--threads``, checked before anything is trained (a huge number would reach ctypes)."""
+    from .experiments.run_checks import shown
+
     if count is not None and count < 1:
-        raise UserError(f"--threads: must be at least 1, got {count}")
+        raise UserError(f"--threads: must be at least 1, got {shown(count)}")
+    if count is not None and count > MAX_THREADS:
+        raise UserError(f"--threads: must be at most {MAX_THREADS}, got {shown(count)}")
     return count
 
 
@@ -109,12 +117,13 @@ def _train(args) -> int:
             cfg["training"].update(training)
         if args.seed is not None and isinstance(cfg.get("data"), dict):
             cfg["data"]["seed"] = args.seed
+    threads = _threads(args.threads)
     try:
         cfg = validate_config(cfg)
     except ConfigError as exc:
         raise UserError(f"{args.config}: {exc}") from None
     prepare_run_folder(args.out, args.force)  # before training: a bad location fails at once
-    set_threads(_threads(args.threads))
+    set_threads(threads)
     total = cfg["training"]["epochs"]
 
     def report(event):

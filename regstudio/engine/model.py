@@ -53,6 +53,44 @@ class ModelSpecError(ValueError):
     """A layer list that cannot be built; the message names the layer."""
 
 
+# Size limits of a built model (docs/limits.md), checked from the layer shapes before anything
+# is allocated: memory for the parameters (with their gradients and Adam's two moments, 16
+# bytes each), the work of one sample, and the layer outputs one batch holds.
+MAX_PARAMS = 100_000_000
+MAX_MACS_PER_SAMPLE = 1_000_000_000  # multiply-adds of one sample's forward pass
+MAX_BATCH_VALUES = 2**28  # layer outputs of one batch: 1 GiB of float32
+EVAL_BATCH = 1024  # samples per evaluation batch (Sequential.outputs)
+
+
+def check_size(layers: list[Layer], batch_size: int = EVAL_BATCH) -> None:
+    """Refuse built (not yet allocated) ``layers`` beyond the limits above with a
+    ModelSpecError naming the layer at which a limit is crossed."""
+    params = macs = values = 0
+    batch = max(int(batch_size), EVAL_BATCH)
+    for i, layer in enumerate(layers):
+        key = f"model.layers[{i}] ({layer.kind})"
+        n = sum(math.prod(shape) for shape in layer.param_shapes.values())
+        params += n
+        if params > MAX_PARAMS:
+            raise ModelSpecError(f"{key}: the model would hold {params:,} parameters up to this layer, more "
+                                 f"than the limit of {MAX_PARAMS:,} (see docs/limits.md); use fewer units "
+                                 "or filters, or a max-pool or a stride of 2 before this layer")
+        if "W" in layer.param_shapes:
+            pixels = math.prod(layer.output_shape[:-1]) if len(layer.output_shape) == 3 else 1
+            macs += pixels * math.prod(layer.param_shapes["W"])
+            if macs > MAX_MACS_PER_SAMPLE:
+                raise ModelSpecError(f"{key}: one sample would take {macs:,} multiply-adds up to this layer, "
+                                     f"more than the limit of {MAX_MACS_PER_SAMPLE:,} (see docs/limits.md); "
+                                     "use fewer or smaller filters, or pool earlier")
+        values += math.prod(layer.output_shape)
+        if values * batch > MAX_BATCH_VALUES:
+            raise ModelSpecError(f"{key}: the layer outputs of a batch of {batch:,} samples would take "
+                                 f"{values * batch * 4 / 2**20:,.0f} MB up to this layer, more than the "
+                                 f"limit of {MAX_BATCH_VALUES * 4 // 2**20:,} MB (see docs/limits.md); use "
+                                 "smaller layers" + (" or a smaller training.batch_size"
+                                                     if batch > EVAL_BATCH else ""))
+
+
 @dataclass(frozen=True)
 class LayerInfo:
     index: int
@@ -121,6 +159,7 @@ def describe_layers(layers: list[dict], input_shape: tuple, n_outputs: int) -> l
     have no shape. The GUI shows this as the user types.
     """
     infos: list[LayerInfo] = []
+    built: list[Layer] = []
     shape: tuple | None = tuple(input_shape)
     for i, spec in enumerate(layers):
         kind = spec.get("type", "?") if isinstance(spec, dict) else "?"
@@ -131,10 +170,13 @@ def describe_layers(layers: list[dict], input_shape: tuple, n_outputs: int) -> l
             full = _normalize_layer(i, spec, n_outputs, i == len(layers) - 1)
             layer = _make_layer(full, kind, "inverted")
             shape = layer.build(shape)
+            built.append(layer)
+            check_size(built)
             n = sum(math.prod(s) for s in layer.param_shapes.values())
             infos.append(LayerInfo(i, kind, tuple(shape), n, None))
         except ValueError as exc:
-            infos.append(LayerInfo(i, kind, None, 0, str(exc).removeprefix(f"model.layers[{i}].")))
+            message = str(exc).removeprefix(f"model.layers[{i}].").removeprefix(f"model.layers[{i}] ({kind}): ")
+            infos.append(LayerInfo(i, kind, None, 0, message))
             shape = None
     return infos
 
@@ -187,7 +229,10 @@ class Sequential:
 
     @classmethod
     def from_config(cls, layers: list[dict], input_shape: tuple, n_outputs: int, seed: int = 0,
-                    dropout_scaling: str = "inverted", dtype=DTYPE, fuse: bool = True) -> Sequential:
+                    dropout_scaling: str = "inverted", dtype=DTYPE, fuse: bool = True,
+                    batch_size: int = EVAL_BATCH) -> Sequential:
+        """Build from layer dicts; ModelSpecError names a layer that cannot be built or takes
+        the model beyond :func:`check_size`'s limits (with batches of ``batch_size``)."""
         specs = normalized_layers(layers, n_outputs)
         built, counts = [], {}
         for i, spec in enumerate(specs):
@@ -198,6 +243,7 @@ class Sequential:
                 built[-1].output_shape = shape
             except ValueError as exc:
                 raise ModelSpecError(f"model.layers[{i}]: {exc}") from None
+        check_size(built, batch_size)
         return cls(built, input_shape, seed, specs, dtype, fuse)
 
     def _allocate(self, rng: np.random.Generator) -> None:

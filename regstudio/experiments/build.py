@@ -100,7 +100,8 @@ def build(config: dict, base_dir: str | Path | None = None, dataset=None) -> Bui
     loss, n_outputs = choose_loss(dataset.task, len(dataset.classes), training["loss"])
     try:
         model = Sequential.from_config(cfg["model"]["layers"], dataset.input_shape, n_outputs,
-                                       seed=training["seed"], dropout_scaling=reg["dropout_scaling"])
+                                       seed=training["seed"], dropout_scaling=reg["dropout_scaling"],
+                                       batch_size=training["batch_size"])
     except ModelSpecError as exc:
         raise ConfigError(str(exc)) from None
     model.head = loss.predict

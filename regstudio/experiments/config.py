@@ -12,10 +12,14 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import os
 import re
+import stat
+from contextlib import contextmanager
 
-from ..engine.model import ModelSpecError, normalized_layers
+from ..engine.model import LAYER_OPTIONS, ModelSpecError, normalized_layers
 from ..options import Option, validate
+from .run_checks import shown
 
 SCHEMA = 1
 MAX_CONFIG_BYTES = 16 * 2**20  # a config is a few KB; this stops /dev/zero and the like
@@ -180,13 +184,30 @@ def validate_config(cfg: dict) -> dict:
         raise ConfigError(str(exc)) from None
 
 
+def live_option(key: str, layers: list[dict]):
+    """What a live change of ``key`` (see ``engine.control.live_key``) takes: the Option of a
+    number, ``"section"`` for augmentation, or None when ``key`` cannot change while training
+    (a dropout key must name one of ``layers``' dropout layers)."""
+    from ..engine.control import LIVE_KEYS, dropout_index
+
+    if key == "augmentation":
+        return "section"
+    if key in LIVE_KEYS:
+        section, name = key.split(".")
+        return (REGULARIZATION_OPTIONS if section == "regularization" else TRAINING_OPTIONS)[name]
+    index = dropout_index(key)
+    if index is not None and index < len(layers) and layers[index].get("type") == "dropout":
+        return LAYER_OPTIONS["dropout"]["rate"]
+    return None
+
+
 def check_schema(schema, current: int, key: str, error: type[Exception]) -> None:
     """``schema`` must be an integer from 1 to ``current``; the message says which way it is off."""
     if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
-        raise error(f"{key}: must be an integer from 1 to {current} (got {schema!r}); "
+        raise error(f"{key}: must be an integer from 1 to {current} (got {shown(schema)}); "
                     "the file is damaged or not from Regularization Studio")
     if schema > current:
-        raise error(f"{key}: {schema} is newer than this version reads ({current}); a newer "
+        raise error(f"{key}: {shown(schema)} is newer than this version reads ({current}); a newer "
                     "Regularization Studio wrote this file: update to open it")
 
 
@@ -210,14 +231,34 @@ def parse_json(data: bytes | str, where: str, error: type[Exception] = ConfigErr
         raise error(f"{where}: not a usable JSON file ({str(exc).split(';')[0]})") from None
 
 
-def read_json_file(path, error: type[Exception] = ConfigError):
-    """The JSON in ``path``, reading at most MAX_CONFIG_BYTES + 1 bytes (so a device such as
-    /dev/zero or a huge file is refused, not read until memory runs out)."""
+@contextmanager
+def open_regular(path, limit: int, error: type[Exception], noun: str = "a config"):
+    """``path`` opened for reading after checking that it is a regular file of at most ``limit``
+    bytes: a device such as /dev/zero, a pipe (which would block) or a folder is refused
+    before anything is read, with ``error`` naming the file."""
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_CONFIG_BYTES + 1)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         raise error(f"{path}: no such file; check the path") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise error(f"{path}: is a folder; choose {noun} file")
+        if not stat.S_ISREG(info.st_mode):
+            raise error(f"{path}: not a regular file (a device, pipe or socket); choose {noun} file")
+        if info.st_size > limit:
+            raise error(f"{path}: larger than {limit // 2**20} MB, the limit for {noun} (see docs/limits.md)")
+        yield fh
+
+
+def read_json_file(path, error: type[Exception] = ConfigError):
+    """The JSON in ``path``, a regular file of at most MAX_CONFIG_BYTES (so a device such as
+    /dev/zero, a pipe or a huge file is refused, not read until memory runs out)."""
+    try:
+        with open_regular(path, MAX_CONFIG_BYTES, error) as fh:
+            data = fh.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
         raise error(f"{path}: cannot be read ({exc.strerror or exc})") from None
     return parse_json(data, str(path), error)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .config import ConfigError
+from .run_checks import shown
 
 
 def kfold(y: np.ndarray, task: str, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -18,7 +19,7 @@ def kfold(y: np.ndarray, task: str, k: int, seed: int) -> list[tuple[np.ndarray,
     n = len(y)
     if not 2 <= k <= n:
         raise ConfigError(f"--folds: must be from 2 to the {n} samples for training and validation "
-                          f"(got {k})")
+                          f"(got {shown(k)})")
     rng = np.random.default_rng([seed, 2])
     if task == "classification":
         labels = np.asarray(y).reshape(-1)

@@ -7,6 +7,10 @@ this, never a widget. Views subscribe with :meth:`Session.subscribe` and are tol
 ``"cleared"`` (``run_id`` ``""``), ``"loaded"`` (a whole project's runs at once) and
 ``"sweep_added"`` (``run_id`` ``""``; the session also holds the project's finished sweeps,
 :attr:`Session.sweeps`, oldest first).
+
+Each run's comparison row is computed once and kept (:meth:`Session.row`); a project's rows
+can be computed before it replaces the session (:func:`project_rows`), so replacing cannot
+fail half-way, and :meth:`Session.snapshot` / :meth:`Session.restore` put a session back.
 """
 
 from __future__ import annotations
@@ -19,9 +23,15 @@ from .runs import run_row
 Listener = Callable[[str, str], None]
 
 
+def project_rows(project: Project) -> dict[str, dict]:
+    """The comparison row of each run of ``project`` by id (see :func:`runs.run_row`)."""
+    return {r.id: run_row(r.name, r.config, r.history, r.summary, r.changes) for r in project.runs}
+
+
 class Session:
     def __init__(self) -> None:
         self._runs: dict[str, RunRecord] = {}
+        self._rows: dict[str, dict] = {}  # run id -> its comparison row, computed once
         self._count = 0  # ids handed out so far: ids are never reused in a session
         self._listeners: list[Listener] = []
         self.sweeps: list = []  # SweepResult s, oldest first: saved with the project
@@ -55,8 +65,11 @@ class Session:
 
     def row(self, run_id: str) -> dict:
         """The comparison numbers of one run (see :func:`runs.run_row`)."""
-        r = self._runs[run_id]
-        return run_row(r.name, r.config, r.history, r.summary, r.changes)
+        row = self._rows.get(run_id)
+        if row is None:
+            r = self._runs[run_id]
+            row = self._rows[run_id] = run_row(r.name, r.config, r.history, r.summary, r.changes)
+        return row
 
     def rows(self, ids: list[str] | None = None) -> list[dict]:
         return [self.row(i) for i in (self.ids() if ids is None else ids)]
@@ -85,6 +98,7 @@ class Session:
 
     def remove(self, run_id: str) -> RunRecord:
         run = self._runs.pop(run_id)
+        self._rows.pop(run_id, None)
         self._emit("removed", run_id)
         return run
 
@@ -93,6 +107,7 @@ class Session:
         if not name:
             raise ValueError("a run needs a name")
         self._runs[run_id].name = name
+        self._rows.pop(run_id, None)
         self._emit("renamed", run_id)
 
     def add_sweep(self, result) -> None:
@@ -103,18 +118,29 @@ class Session:
     def clear(self) -> None:
         """Forget every run and sweep (a new experiment); ids start again at ``run1``."""
         self._runs.clear()
+        self._rows.clear()
         self.sweeps = []
         self._count = 0
         self._emit("cleared")
 
     # -- projects -------------------------------------------------------------------------
-    def load(self, project: Project) -> None:
+    def load(self, project: Project, rows: dict[str, dict] | None = None) -> None:
         """Replace the runs with a project's (one ``"loaded"`` event); new runs get ids above
-        every numbered id in it."""
+        every numbered id in it. ``rows``: the runs' rows from :func:`project_rows`, if known."""
         self._runs = {run.id: run for run in project.runs}
+        self._rows = dict(rows or {})
         self.sweeps = list(project.sweeps)
-        numbers = [int(r.id[3:]) for r in project.runs if r.id.startswith("run") and r.id[3:].isdigit()]
-        self._count = max([len(project.runs), *numbers])
+        self._count = project.last_run_number()
+        self._emit("loaded")
+
+    def snapshot(self) -> tuple:
+        """What :meth:`restore` needs to put this session back as it is."""
+        return dict(self._runs), dict(self._rows), list(self.sweeps), self._count
+
+    def restore(self, snapshot: tuple) -> None:
+        """Back to a :meth:`snapshot` (one ``"loaded"`` event)."""
+        runs, rows, sweeps, count = snapshot
+        self._runs, self._rows, self.sweeps, self._count = dict(runs), dict(rows), list(sweeps), count
         self._emit("loaded")
 
     def to_project(self, experiment: dict) -> Project:

@@ -1,28 +1,44 @@
 """Check a saved sweep (``SweepResult.to_dict()`` read back from a project or ``sweep.json``):
-untrusted input, so every key and number is checked; a bad one is a ProjectError naming it."""
+untrusted input, so every key and number is checked; a bad one is a ProjectError naming it.
+
+Every fit needs ``best_epoch`` (a whole number >= 1, or null when no epoch had a validation
+loss), ``best_val_loss``, ``train_loss_at_best`` and ``seconds`` and one of
+``val_acc_at_best`` / ``val_r2_at_best`` (the same in every fit); ``penalty_at_best`` is
+optional (older sweeps). Numbers are finite and within their domain (losses >= 0, accuracy in
+[0, 1], R² <= 1) or null; an integer too large for a float is refused like any other.
+"""
 
 from __future__ import annotations
 
-import math
-
 from .config import ConfigError, get_path, validate_config
 from .project import ProjectError
+from .run_checks import DOMAINS, MAX_HISTORY_ROWS, _finite, shown
 
 MODES = ("single", "repeats", "folds")
-_NUMBERS = ("best_epoch", "best_val_loss", "train_loss_at_best", "penalty_at_best",
-            "val_acc_at_best", "val_r2_at_best", "seconds")
+MAX_VALUES = 1_000  # values of one swept parameter
+MAX_REPEATS = 100_000
+_REQUIRED = ("best_epoch", "best_val_loss", "train_loss_at_best", "seconds")
+_METRICS = ("val_acc_at_best", "val_r2_at_best")
+_BOUNDS = {"best_val_loss": DOMAINS["val_loss"], "train_loss_at_best": DOMAINS["data_loss"],
+           "penalty_at_best": DOMAINS["penalty"], "val_acc_at_best": DOMAINS["val_acc"],
+           "val_r2_at_best": DOMAINS["val_r2"], "seconds": DOMAINS["seconds"]}
+_WORDS = {DOMAINS["val_loss"]: "a number >= 0 or null", DOMAINS["val_acc"]: "a number from 0 to 1 or null",
+          DOMAINS["val_r2"]: "a number <= 1 or null", DOMAINS["seconds"]: "a number >= 0 or null"}
 
 
 def _number(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+    """A finite number (a bool, a text or an integer beyond a float's range is not)."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and _finite(x)
+
+
+def _whole(x, low: int, high: int) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool) and low <= x <= high
 
 
 def check_sweep_dict(data) -> dict:
     """The keyword arguments of ``SweepResult(...)`` from a saved dict, or ProjectError."""
     def bad(where: str, what: str, got) -> ProjectError:
-        shown = repr(got)
-        shown = shown if len(shown) <= 40 else shown[:37] + "..."
-        return ProjectError(f"sweep: {where} must be {what} (got {shown}); the saved sweep is "
+        return ProjectError(f"sweep: {where} must be {what} (got {shown(got)}); the saved sweep is "
                             "damaged: run it again")
 
     if not isinstance(data, dict) or data.get("kind") != "sweep":
@@ -42,18 +58,21 @@ def check_sweep_dict(data) -> dict:
         except (KeyError, IndexError, TypeError, ValueError):
             raise bad("params", "keys of the config", p) from None
     if not isinstance(values, list) or len(values) != len(params) or not all(
-            isinstance(v, list) and v and all(_number(x) for x in v) for v in values):
-        raise bad("values", "a list of numbers per parameter", values)
+            isinstance(v, list) and 1 <= len(v) <= MAX_VALUES and all(_number(x) for x in v) for v in values):
+        raise bad("values", f"a list of 1 to {MAX_VALUES:,} finite numbers per parameter", values)
+    _check_values(config, params, values, bad)
     mode, n = data.get("mode"), data.get("n")
     if mode not in MODES:
         raise bad("mode", f"one of {', '.join(MODES)}", mode)
-    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 100_000:
-        raise bad("n", "a whole number from 1", n)
+    if not _whole(n, 1, MAX_REPEATS):
+        raise bad("n", f"a whole number from 1 to {MAX_REPEATS:,}", n)
     fits = data.get("fits")
-    if not isinstance(fits, list):
-        raise bad("fits", "a list", fits)
-    n_points = math.prod(len(v) for v in values)
+    n_points = len(values[0]) * (len(values[1]) if len(values) == 2 else 1)
+    if not isinstance(fits, list) or len(fits) > n_points * n:
+        raise bad("fits", f"a list of at most {n_points * n:,} fits (points x {n})", fits)
     split = "fold" if mode == "folds" else "repeat"
+    metric = next((k for f in fits if isinstance(f, dict) for k in _METRICS if k in f), _METRICS[0])
+    seen = set()
     clean = []
     for i, fit in enumerate(fits):
         if not isinstance(fit, dict):
@@ -64,6 +83,9 @@ def check_sweep_dict(data) -> dict:
         j = fit.get(split)
         if not isinstance(j, int) or isinstance(j, bool) or not 0 <= j < n:
             raise bad(f"fits[{i}].{split}", f"a whole number from 0 to {n - 1}", j)
+        if (point, j) in seen:
+            raise bad(f"fits[{i}]", f"the only fit of point {point}, {split} {j}", "a second one")
+        seen.add((point, j))
         row = {"point": point, split: j}
         cell = _cell(values, point)
         for key, value in zip(("value", "value2"), cell, strict=False):
@@ -74,19 +96,59 @@ def check_sweep_dict(data) -> dict:
         if len(params) == 2:
             row["param2"] = params[1]
         seed = fit.get("seed")
-        if not isinstance(seed, int) or isinstance(seed, bool):
-            raise bad(f"fits[{i}].seed", "a whole number", seed)
+        if not _whole(seed, 0, 2**63):
+            raise bad(f"fits[{i}].seed", "a whole number from 0 to 2**63", seed)
         row["seed"] = seed
-        for key in _NUMBERS:
-            if key in fit:
-                if fit[key] is not None and not _number(fit[key]):
-                    raise bad(f"fits[{i}].{key}", "a number or null", fit[key])
-                row[key] = fit[key]
+        missing = next((k for k in (*_REQUIRED, metric) if k not in fit), None)
+        if missing is not None:
+            raise ProjectError(f"sweep: fits[{i}] lacks {missing}; the saved sweep is damaged: run it again")
+        epoch = fit["best_epoch"]
+        if epoch is not None and not _whole(epoch, 1, MAX_HISTORY_ROWS):
+            raise bad(f"fits[{i}].best_epoch", f"a whole number from 1 to {MAX_HISTORY_ROWS:,} or null", epoch)
+        row["best_epoch"] = epoch
+        for key, bounds in _BOUNDS.items():
+            if key not in fit:
+                continue
+            value = fit[key]
+            if value is not None and not _number(value):
+                raise bad(f"fits[{i}].{key}", "a number or null", value)
+            if value is not None and not bounds[0] <= value <= bounds[1]:
+                raise bad(f"fits[{i}].{key}", _WORDS.get(bounds, "a finite number or null"), value)
+            row[key] = value
+        if sum(k in fit for k in _METRICS) != 1:
+            raise bad(f"fits[{i}]", f"holding {metric} like the first fit, and not both metrics", fit)
         clean.append(row)
     seconds = data.get("seconds", 0.0)
+    if not (_number(seconds) and seconds >= 0):
+        raise bad("seconds", "a number >= 0", seconds)
+    cancelled = data.get("cancelled", False)
+    if not isinstance(cancelled, bool):
+        raise bad("cancelled", "true or false", cancelled)
     return {"params": params, "values": values, "mode": mode, "n": n, "config": config, "fits": clean,
-            "cancelled": bool(data.get("cancelled", False)),
-            "seconds": float(seconds) if _number(seconds) else 0.0}
+            "cancelled": cancelled, "seconds": float(seconds)}
+
+
+def _check_values(config: dict, params: list[str], values: list[list], bad) -> None:
+    """Each value must be one the swept setting takes (its range in the option tables): alone
+    in the sweep's config or, for a grid, with one of the other parameter's values (the sweep
+    validated every cell before it ran; two layer sizes can be valid only together)."""
+    from .config import set_path
+
+    def valid(*pairs) -> bool:
+        cfg = config
+        try:
+            for param, value in pairs:
+                cfg = set_path(cfg, param, value)
+            validate_config(cfg)
+        except (ConfigError, ValueError, TypeError, KeyError, IndexError):
+            return False
+        return True
+
+    for axis, (param, axis_values) in enumerate(zip(params, values, strict=True)):
+        others = [(params[1 - axis], w) for w in values[1 - axis]] if len(params) == 2 else []
+        for value in dict.fromkeys(axis_values):
+            if not valid((param, value)) and not any(valid((param, value), other) for other in others):
+                raise bad(f"values of {param}", "values the setting takes", value)
 
 
 def _cell(values: list[list], point: int) -> tuple:

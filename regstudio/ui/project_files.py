@@ -77,12 +77,39 @@ class ProjectFiles(QObject):
         self.replace_session(Project(experiment))
 
     def replace_session(self, project: Project, path: str = "") -> None:
-        """The project's experiment and runs become the session (views of the old one cleared)."""
+        """The project's experiment and runs become the session (views of the old one cleared).
+
+        All or nothing: the Runs table's rows are computed before anything changes, and if
+        showing the project fails after all, the previous session, experiment and views are
+        put back before the error propagates."""
+        from regstudio.experiments.session import project_rows
+
+        rows = project_rows(project)  # what can fail on a project's contents, before any change
+        before = (self.session.snapshot(), self.state.frozen(), self.state.path, self.state.is_modified)
+        try:
+            self._swap(project, rows, path)
+        except Exception:
+            self._put_back(*before)
+            raise
+        self.opened.emit()
+
+    def _swap(self, project: Project, rows: dict, path: str) -> None:
         self.runner.views.clear()
-        self.session.load(project)
+        self.session.load(project, rows)
         self.state.replace(project.experiment, path=path)
         self.runner.show_run(self.session.last)  # the last run's views as they were, not "Press Start"
-        self.opened.emit()
+
+    def _put_back(self, snapshot: tuple, config: dict, path: str, modified: bool) -> None:
+        """The session, experiment and views as they were before a failed replacement."""
+        self.runner.views.clear()
+        self.session.restore(snapshot)
+        self.state.replace(config, path=path)
+        if modified:
+            self.state.mark_unsaved_changes()
+        try:
+            self.runner.show_run(self.session.last)
+        except Exception:  # the old run's views stay empty; its data is all there
+            self.runner.views.clear()
 
     def open_file(self, path: str | None = None) -> bool:
         if path is None:
@@ -99,7 +126,12 @@ class ProjectFiles(QObject):
             return False
         if not self.may_replace_session():
             return False
-        self.replace_session(project, str(path))
+        try:
+            self.replace_session(project, str(path))
+        except Exception as exc:  # noqa: BLE001 (a view that cannot show it: the old session stays)
+            show_error(self._parent, "Cannot open", f"{path}: cannot be shown ({type(exc).__name__}: "
+                       f"{str(exc)[:200]}); the open experiment is unchanged")
+            return False
         settings.add_recent(str(path))
         settings.write("last_dir", str(Path(path).parent))
         return True
@@ -139,8 +171,9 @@ class ProjectFiles(QObject):
         commit_typing()
         try:
             save_project(path, self.project_for(path))
-        except (OSError, ValueError) as exc:
-            show_error(self._parent, "Cannot save", f"{path}: {exc}")
+        except (OSError, ValueError) as exc:  # a ProjectError (beyond a limit) names the path
+            show_error(self._parent, "Cannot save", str(exc) if str(exc).startswith(str(path)) else
+                       f"{path}: {exc}")
             return False
         self.state.mark_saved(str(path))
         settings.add_recent(str(path))

@@ -265,7 +265,8 @@ class RunController(QObject):
         v.weights_plot.add_norms(record.history)
         v.loss_plot.set_stopped(summary.get("stop_reason", "completed"), summary.get("stopped_epoch"))
         if record.weights:
-            v.weights_plot.set_snapshot({"epoch": summary.get("stopped_epoch") or len(record.history),
+            v.weights_plot.set_snapshot({"epoch": summary.get("restored_epoch") or summary.get("stopped_epoch")
+                                         or len(record.history),
                                          "weights": record.weights})
         self._shown = record
         if not self._show_predictions() and not self._waiting_for_data:

@@ -136,10 +136,8 @@ class TrainingWorker(QObject):
         model = getattr(result, "model", None)
         dataset = getattr(result, "dataset", None) or self.dataset
         summary = dict(getattr(result, "summary", {}) or {})
-        if model is not None:  # the weights the run ends with, e.g. restored by early stopping
-            restored = summary.get("stop_reason") == "early_stopping" and self.config.get(
-                "early_stopping", {}).get("restore_best_weights")
-            epoch = summary.get("best_epoch") if restored else summary.get("stopped_epoch")
+        if model is not None:  # the weights the run ends with: those early stopping put back, if any
+            epoch = summary.get("restored_epoch") or summary.get("stopped_epoch")
             self._offer_weights(epoch or 0, model.get_weights())
         if model is not None and dataset is not None:
             try:

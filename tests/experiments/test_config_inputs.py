@@ -2,6 +2,7 @@
 size caps; and a fuzz of the validator in which only ConfigError may escape."""
 
 import json
+import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -57,9 +58,18 @@ def test_malformed_json_is_a_config_error(text, message):
         parse_json(text, "cfg.json")
 
 
-def test_a_device_or_huge_file_is_not_read_whole():
-    with pytest.raises(ConfigError, match="/dev/zero: larger than 16 MB, too large for a config"):
+def test_a_device_or_huge_file_is_not_read_whole(tmp_path):
+    with pytest.raises(ConfigError, match="/dev/zero: not a regular file"):
         read_json_file("/dev/zero")
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)  # opening it for reading would wait for a writer forever
+    with pytest.raises(ConfigError, match="fifo.json: not a regular file"):
+        read_json_file(fifo)
+    huge = tmp_path / "huge.json"
+    with open(huge, "wb") as fh:
+        fh.truncate(17 * 2**20)
+    with pytest.raises(ConfigError, match="huge.json: larger than 16 MB, the limit for a config"):
+        read_json_file(huge)
 
 
 @pytest.mark.parametrize(("schema", "message"), [

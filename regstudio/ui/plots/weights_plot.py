@@ -120,8 +120,9 @@ class WeightsPlot(QWidget):
         self.image_shape = shape
 
     def set_snapshot(self, snap: dict) -> None:
-        self.epoch = snap["epoch"]
-        self.weights = {k: v for k, v in snap["weights"].items() if k.endswith(".W")}
+        self.epoch = snap.get("epoch", 0)
+        self.weights = {k: W for k, W in ((k, drawable(v)) for k, v in snap["weights"].items()
+                                          if str(k).endswith(".W")) if W is not None}
         names = list(self.weights)
         if [self.layer.itemText(i) for i in range(self.layer.count())] != names:
             cur = self.layer.currentText()
@@ -137,7 +138,7 @@ class WeightsPlot(QWidget):
             self.layer.blockSignals(False)
         for k, W in self.weights.items():
             if k not in self.levels:  # fixed for the whole run: set from the first snapshot
-                self.levels[k] = float(np.abs(W).max() or 1.0)
+                self.levels[k] = _reach(W)
         self._redraw()
 
     def showEvent(self, event) -> None:  # noqa: N802
@@ -151,7 +152,7 @@ class WeightsPlot(QWidget):
         W = self.weights.get(name)
         if W is None:
             return
-        lim = self.levels[name]
+        lim = self.levels.get(name, 1.0)
         mosaic = tiles(W, self.image_shape) if self.view.currentIndex() == 1 else None
         if mosaic is not None:
             img = mosaic
@@ -161,16 +162,19 @@ class WeightsPlot(QWidget):
             img = W.reshape(-1, W.shape[-1]) if W.ndim != 2 else W
             self.map_plot.setLabel("left", "input")
             self.map_plot.setLabel("bottom", "unit")
-        self.image.setImage(np.ascontiguousarray(img, dtype=np.float32), levels=(-lim, lim),
+        # The image gets weights / lim in [-1, 1] (native colour mapping overflows on values near
+        # the float32 limit); the colour bar shows the real scale.
+        scaled = np.clip(np.asarray(img, np.float64) / lim, -1.0, 1.0)
+        self.image.setImage(np.ascontiguousarray(scaled, dtype=np.float32), levels=(-1.0, 1.0),
                             autoLevels=False)
-        self.colorbar.setLevels((-lim, lim))
+        self.colorbar.setLevels((-lim, lim), update_items=False)
         # the colour scale stays fixed for the run; the histogram widens to count every weight
-        reach = max(lim, float(np.abs(W).max()))
-        counts, edges = np.histogram(W, bins=N_BINS, range=(-reach, reach))
+        reach = max(lim, _reach(W))
+        counts, edges = np.histogram(W.astype(np.float64), bins=N_BINS, range=(-reach, reach))
         self.hist.setData(edges, counts)
         n_zero = float(np.mean(np.abs(W) < 1e-3))
         self.info.setText(f"{name}  shape {tuple(W.shape)} · epoch {self.epoch} · "
-                          f"|w|max {np.abs(W).max():.3g} · {n_zero:.0%} near zero")
+                          f"|w|max {float(np.abs(W).max()):.3g} · {n_zero:.0%} near zero")
         self._redraw_norms()
 
     def add_norms(self, rows: list[dict]) -> None:
@@ -182,19 +186,59 @@ class WeightsPlot(QWidget):
         name = self.layer.currentText().rsplit(".", 1)[0]
         xs, l1, l2, sp = [], [], [], []
         for r in self.rows:
-            for lay in r.get("layers", []) or []:
-                if lay.get("name") in (name, name + ".W") or (not name and lay is r["layers"][0]):
-                    xs.append(r["epoch"])
-                    l1.append(lay.get("l1_norm", np.nan))
-                    l2.append(lay.get("l2_norm", np.nan))
-                    sp.append(lay.get("sparsity", np.nan))
+            layers = r.get("layers") if isinstance(r, dict) else None
+            if not isinstance(layers, list) or not _number(r.get("epoch")):
+                continue  # a row without per-layer norms (or not a row): nothing to draw
+            for lay in layers:
+                if isinstance(lay, dict) and (lay.get("name") in (name, name + ".W")
+                                              or (not name and lay is layers[0])):
+                    xs.append(float(r["epoch"]))
+                    l1.append(_float(lay.get("l1_norm")))
+                    l2.append(_float(lay.get("l2_norm")))
+                    sp.append(_float(lay.get("sparsity")))
                     break
         for c in (self.l1c, self.l2c, self.spc):
             c.clear()
         if xs:
             l1a, l2a = np.asarray(l1, float), np.asarray(l2, float)
-            self.l1c.extend(xs, l1a / (np.nanmax(l1a) or 1))
-            self.l2c.extend(xs, l2a / (np.nanmax(l2a) or 1))
-            self.spc.extend(xs, sp)
+            self.l1c.extend(xs, _relative(l1a))
+            self.l2c.extend(xs, _relative(l2a))
+            self.spc.extend(xs, np.clip(np.asarray(sp, float), 0.0, 1.0))
             for c in (self.l1c, self.l2c, self.spc):
                 c.draw()
+
+
+def drawable(W) -> np.ndarray | None:
+    """``W`` as a float32 array the views can draw (non-finite values as 0), or None when it is
+    no weight matrix at all (empty, 0-d, not numbers): native drawing code never sees those."""
+    try:
+        W = np.asarray(W)
+    except Exception:  # noqa: BLE001 (whatever a caller handed over)
+        return None
+    if W.dtype.kind not in "fiub" or W.size == 0 or W.ndim not in (1, 2, 3, 4):
+        return None
+    W = W.astype(np.float32, copy=False)
+    if not np.isfinite(W).all():
+        W = np.nan_to_num(W, nan=0.0, posinf=0.0, neginf=0.0)
+    return W
+
+
+def _reach(W: np.ndarray) -> float:
+    """The largest |w|: a finite positive number for colour levels and histogram ranges."""
+    top = float(np.abs(W).max(initial=0.0))
+    return top if 0.0 < top < np.inf else 1.0
+
+
+def _number(x) -> bool:
+    return isinstance(x, int | float | np.number) and not isinstance(x, bool) and bool(np.isfinite(x))
+
+
+def _float(x) -> float:
+    return float(x) if _number(x) else np.nan
+
+
+def _relative(values: np.ndarray) -> np.ndarray:
+    """``values`` over their largest finite value (NaN where not finite)."""
+    values = np.where(np.isfinite(values), values, np.nan)
+    top = np.nanmax(values) if np.isfinite(values).any() else 0.0
+    return values / (top if top > 0 else 1.0)
