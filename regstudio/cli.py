@@ -94,7 +94,7 @@ MAX_THREADS = 1024
 
 def _threads(count: int | None) -> int | None:
     """``--threads``, checked before anything is trained (a huge number would reach ctypes)."""
-    from .experiments.run_checks import shown
+    from .options import shown
 
     if count is not None and count < 1:
         raise UserError(f"--threads: must be at least 1, got {shown(count)}")

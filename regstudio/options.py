@@ -32,11 +32,13 @@ def _fmt(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
-def _shown(value: object) -> str:
-    """``repr(value)`` for a message; a huge integer is described, not printed in full."""
+def shown(value: object, width: int | None = None) -> str:
+    """``repr(value)`` for a message, cut to ``width`` characters if given; a huge integer is
+    described ("an integer of about 401 digits"), not printed in full."""
     if isinstance(value, Integral) and not isinstance(value, bool) and abs(value) > 10**20:
         return f"an integer of about {int(int(value).bit_length() * 0.30103) + 1} digits"
-    return repr(value)
+    text = repr(value)
+    return text if width is None or len(text) <= width else text[:width - 3] + "..."
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ class Option:
         """``value`` normalised to this option's kind, or ``error`` naming ``key``."""
         if value is None and (self.default is None or self.nullable):
             return None
-        given = _shown(value)
+        given = shown(value)
         if self.kind == "int" and isinstance(value, float) and value.is_integer():
             value = int(value)  # 300.0 from a JSON writer is 300
         ok = _KIND_CHECKS[self.kind](value)

@@ -8,18 +8,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1] / "regstudio"
-
-# The one known loop, and how it goes: ProjectError to a leaf module that both import.
-KNOWN = {("regstudio.experiments.project", "regstudio.experiments.sweep", "regstudio.experiments.sweep_io")}
-FIX = ("regstudio.experiments.project -> sweep (lazy, in load_project) -> sweep_io -> project "
-       "(`from .project import ProjectError`): move `class ProjectError(ValueError)` to a new leaf "
-       "module regstudio/experiments/errors.py, import it there in project.py "
-       "(`from .errors import ProjectError`, which keeps `project.ProjectError` for everyone else) "
-       "and in sweep_io.py (`from .errors import ProjectError` instead of `from .project ...`)")
-
 
 def module_files(root: Path) -> dict[str, Path]:
     """Dotted module name -> file, for every module and package under ``root``."""
@@ -130,13 +119,7 @@ def test_the_checker_finds_a_loop_made_by_a_lazy_import(tmp_path):
     assert cycles(import_graph(pkg)) == []
 
 
-def test_no_loop_but_the_known_one():
-    graph = import_graph(ROOT)
-    new = [describe(group, graph) for group in cycles(graph) if group not in KNOWN]
-    assert not new, "import loops (break each by moving what both sides need to a leaf module):\n" + "\n".join(new)
-
-
-@pytest.mark.xfail(strict=True, reason=f"the known import loop, to be broken: {FIX}")
 def test_no_module_imports_a_module_that_imports_it_back():
     graph = import_graph(ROOT)
-    assert [describe(group, graph) for group in cycles(graph)] == []
+    loops = [describe(group, graph) for group in cycles(graph)]
+    assert not loops, "import loops (break each by moving what both sides need to a leaf module):\n" + "\n".join(loops)

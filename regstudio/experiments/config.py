@@ -18,8 +18,7 @@ import stat
 from contextlib import contextmanager
 
 from ..engine.model import LAYER_OPTIONS, ModelSpecError, normalized_layers
-from ..options import Option, validate
-from .run_checks import shown
+from ..options import Option, shown, validate
 
 SCHEMA = 1
 MAX_CONFIG_BYTES = 16 * 2**20  # a config is a few KB; this stops /dev/zero and the like

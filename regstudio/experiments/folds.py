@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..options import shown
 from .config import ConfigError
-from .run_checks import shown
 
 
 def kfold(y: np.ndarray, task: str, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from .config import MAX_CONFIG_BYTES, ConfigError, check_schema, open_regular, parse_json, validate_config
+from .errors import ProjectError
 from .export import _json_safe, atomic_write
 from .run_checks import (
     check_changes,
@@ -57,10 +58,6 @@ MAX_PROJECT_HISTORY_ROWS = 250_000  # epoch rows of all runs together
 MAX_MEMBERS = MAX_RUNS + 16  # archive entries: project.json and one member per run
 _RUN_KEYS = ("id", "name", "config", "history", "summary")
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-
-
-class ProjectError(ValueError):
-    """A project file that cannot be loaded (or saved); the message says what and where."""
 
 
 @dataclass

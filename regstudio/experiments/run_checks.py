@@ -15,7 +15,7 @@ import math
 import sys
 from numbers import Integral, Real
 
-from ..options import _shown
+from ..options import shown as _described
 
 STOP_REASONS = ("completed", "early_stopping", "diverged", "cancelled")
 MAX_NAME = 200
@@ -62,9 +62,8 @@ def _finite(v) -> bool:
 
 
 def shown(value, width: int = 40) -> str:
-    """``repr(value)`` cut to ``width`` characters for a message; a huge integer is described."""
-    text = _shown(value)
-    return text if len(text) <= width else text[:width - 3] + "..."
+    """A value for a message about a file: cut to ``width`` characters (see options.shown)."""
+    return _described(value, width)
 
 
 def weighted_layer_names(layers: list[dict]) -> list[str]:

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ..options import shown
 from .config import ConfigError, get_path, set_path, validate_config
 from .executors import EXECUTORS, CancelControl, Cancelled, run_jobs
 from .sweep_stats import best_index, is_strength, one_se_index, summarize_fits
@@ -174,11 +175,11 @@ class Sweep:
         if folds is not None and repeats != 1:
             raise ConfigError("--repeats and --folds: give one of them, not both")
         if not 1 <= repeats <= MAX_REPEATS:
-            raise ConfigError(f"--repeats: must be from 1 to {MAX_REPEATS} (got {_shown(repeats)}); "
+            raise ConfigError(f"--repeats: must be from 1 to {MAX_REPEATS} (got {shown(repeats)}); "
                               "R trainings per point, with training seeds seed..seed+R-1")
         if folds is not None and not 2 <= folds <= MAX_FOLDS:
             raise ConfigError(f"--folds: must be from 2 to {MAX_FOLDS} and at most the samples "
-                              f"(got {_shown(folds)})")
+                              f"(got {shown(folds)})")
         self.axes = [(param, list(values))] + ([(second[0], list(second[1]))] if second else [])
         self.param, self.values = param, list(values)
         self.mode = "folds" if folds is not None else ("repeats" if repeats > 1 else "single")
@@ -378,12 +379,6 @@ def sweep_csv(rows: list[dict], stats: bool = False) -> str:
     if stats:
         columns += [c.format(metric=metric) for c in STAT_COLUMNS]
     return _csv(rows, columns)
-
-
-def _shown(number) -> str:
-    """A number for a message, shortened when it has more than 24 digits."""
-    text = str(number)
-    return text if len(text) <= 24 else f"{text[:12]}... ({len(text)} digits)"
 
 
 def _csv(rows: list[dict], columns: list[str]) -> str:

@@ -11,7 +11,7 @@ optional (older sweeps). Numbers are finite and within their domain (losses >= 0
 from __future__ import annotations
 
 from .config import ConfigError, get_path, validate_config
-from .project import ProjectError
+from .errors import ProjectError
 from .run_checks import DOMAINS, MAX_HISTORY_ROWS, _finite, shown
 
 MODES = ("single", "repeats", "folds")
