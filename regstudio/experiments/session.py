@@ -87,14 +87,24 @@ class Session:
         self._count += 1
         return f"run{self._count}"
 
-    def add(self, run: RunRecord) -> RunRecord:
+    def add(self, run: RunRecord, position: int | None = None) -> RunRecord:
+        """Add ``run`` last, or at ``position`` among the runs (a removal undone)."""
         if run.id in self._runs:
             raise ValueError(f"run id {run.id!r} is already in the session")
-        self._runs[run.id] = run
+        if position is None:
+            self._runs[run.id] = run
+        else:
+            items = list(self._runs.items())
+            items.insert(position, (run.id, run))
+            self._runs = dict(items)
         if run.id[3:].isdigit() and run.id.startswith("run"):
             self._count = max(self._count, int(run.id[3:]))
         self._emit("added", run.id)
         return run
+
+    def position(self, run_id: str) -> int:
+        """Where ``run_id`` stands among the runs, oldest first."""
+        return self.ids().index(run_id)
 
     def remove(self, run_id: str) -> RunRecord:
         run = self._runs.pop(run_id)

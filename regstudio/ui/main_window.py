@@ -260,6 +260,7 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.lessons.tick.connect(lambda run_id: self.runs_panel.set_checked(run_id, True))
         self.runs_panel.overlay_toggled.connect(self.loss_plot.set_overlay)
         self.runs_panel.duplicate_requested.connect(r.duplicate_run)
+        self.runs_panel.remove_requested.connect(r.remove_run)
         self.runs_panel.export_csv_requested.connect(lambda: x.runs_csv())
         self.runs_panel.export_report_requested.connect(lambda: x.report())
         self.setAcceptDrops(True)

@@ -251,6 +251,17 @@ class RunController(QObject):
                          "(e.g. alpha or the dropout rate), then press Start to compare the two runs.", False)
         return True
 
+    def remove_run(self, run_id: str) -> bool:
+        """Take a run out of the session (and the project when saved), undoably."""
+        run = self.session.get(run_id)
+        if run is None:
+            return False
+        position = self.session.position(run_id)
+        self.state.push_action(f"Remove run {run.name}", lambda: self.session.remove(run_id),
+                               lambda: self.session.add(run, position))
+        self.message.emit(f"Removed {run.name} (Ctrl+Z puts it back)", 5000)
+        return True
+
     # -- a saved run, shown as it was ---------------------------------------------------------
     def show_run(self, record) -> None:
         """A run's curves, final weights and predictions as they were when it ended (a reopened

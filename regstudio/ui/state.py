@@ -65,6 +65,20 @@ class _SetCommand(QUndoCommand):
         self._state._apply(self._old, self.path)
 
 
+class _ActionCommand(QUndoCommand):
+    """An undoable edit of something beside the config (e.g. a run removed from the session)."""
+
+    def __init__(self, text: str, redo, undo):
+        super().__init__(text)
+        self._redo, self._undo = redo, undo
+
+    def redo(self) -> None:
+        self._redo()
+
+    def undo(self) -> None:
+        self._undo()
+
+
 class ExperimentState(QObject):
     """Holds the current experiment config (a plain JSON-compatible dict).
 
@@ -146,6 +160,10 @@ class ExperimentState(QObject):
         if config == self._config:
             return
         self.undo_stack.push(_SetCommand(self, self._config, copy.deepcopy(config), "", text))
+
+    def push_action(self, text: str, redo, undo) -> None:
+        """Do ``redo()`` now as one undoable step named ``text`` (Edit > Undo calls ``undo()``)."""
+        self.undo_stack.push(_ActionCommand(text, redo, undo))
 
     def replace(self, config: dict, path: str = "") -> None:
         """Load a whole new config (New / Open): clears the undo history."""

@@ -67,3 +67,14 @@ def test_loading_numbers_new_runs_above_the_project_ids():
     s = Session()
     s.load(Project({}, [record("run7"), record("imported")]))
     assert s.next_id() == "run8"
+
+
+def test_a_removed_run_put_back_takes_its_old_place():
+    s = Session()
+    for _ in range(3):
+        s.add(record(s.next_id()))
+    position = s.position("run2")
+    run = s.remove("run2")
+    assert s.ids() == ["run1", "run3"] and s.last.id == "run3"
+    s.add(run, position)
+    assert s.ids() == ["run1", "run2", "run3"] and s.last.id == "run3"

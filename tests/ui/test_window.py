@@ -406,3 +406,32 @@ def test_every_tab_exports_a_picture(window, tmp_path):
     window.tabs.setCurrentWidget(window.loss_plot)
     assert window.exports.plot(str(tmp_path / "loss.svg"))
     assert (tmp_path / "loss.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_a_run_removed_from_the_table_comes_back_with_undo(qtbot, window):
+    """Remove (button, Delete, context menu) takes a run out of the session, its overlay off
+    the plot; Ctrl+Z puts it back in its place; the project counts as changed."""
+    from PySide6.QtCore import Qt
+
+    set_small(window, epochs=2)
+    for l2 in (0.0, 0.01):
+        window.state.set("regularization.l2", l2)
+        assert window.runner.start()
+        qtbot.waitUntil(lambda: not window.runner.is_running, timeout=20000)
+    panel, session = window.runs_panel, window.session
+    first, second = session.ids()
+    assert not panel.remove_button.isEnabled()  # nothing selected
+    panel.set_checked(first, True)
+    assert first in window.loss_plot.overlays
+    row = next(r for r in range(panel.count()) if panel.table.item(r, 0).data(Qt.ItemDataRole.UserRole) == first)
+    panel.table.selectRow(row)
+    panel.remove_button.click()
+    assert session.ids() == [second] and panel.count() == 1 and window.state.is_modified
+    assert first not in window.loss_plot.overlays
+    window.state.undo_stack.undo()
+    assert session.ids() == [first, second] and panel.count() == 2
+    panel.table.setFocus()
+    panel.table.selectRow(0)
+    doomed = panel.selected()
+    qtbot.keyClick(panel.table, Qt.Key.Key_Delete)
+    assert doomed not in session.ids() and len(session) == 1

@@ -4,6 +4,7 @@ its validation loss (or the curve chosen above the table) on the Loss view."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -44,11 +45,13 @@ class _Item(QTableWidgetItem):
 
 class RunsPanel(QWidget):
     """A view of the session's runs. Signals: overlay_toggled(run_id, label, {"rows": history,
-    "curve": key of OVERLAY_CURVES} or None);
-    duplicate_requested(run_id); export_csv_requested(); export_report_requested()."""
+    "curve": key of OVERLAY_CURVES} or None); duplicate_requested(run_id);
+    remove_requested(run_id) (the Remove button, Delete, the context menu);
+    export_csv_requested(); export_report_requested()."""
 
     overlay_toggled = Signal(str, str, object)
     duplicate_requested = Signal(str)
+    remove_requested = Signal(str)
     export_csv_requested = Signal()
     export_report_requested = Signal()
 
@@ -92,13 +95,27 @@ class RunsPanel(QWidget):
         self.report_button = QPushButton("Export report…")
         self.report_button.setToolTip("A one-page HTML report of the ticked runs (plots, table, configs) "
                                       "that opens in any browser offline")
-        buttons.addWidget(self.duplicate_button, 0, 0, 1, 2)
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.setToolTip("Take the selected run out of this session (Delete; Ctrl+Z puts it back)")
+        buttons.addWidget(self.duplicate_button, 0, 0)
+        buttons.addWidget(self.remove_button, 0, 1)
         buttons.addWidget(self.csv_button, 1, 0)
         buttons.addWidget(self.report_button, 1, 1)
         lay.addLayout(buttons)
         self._items: dict[str, QTableWidgetItem] = {}  # run id -> its name cell (the tick box)
         self.table.itemChanged.connect(self._on_item)
         self.duplicate_button.clicked.connect(self._on_duplicate)
+        self.remove_button.clicked.connect(self._on_remove)
+        remove = QAction("Remove run", self.table)
+        remove.setShortcuts([QKeySequence(QKeySequence.StandardKey.Delete), QKeySequence(Qt.Key.Key_Backspace)])
+        remove.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        remove.triggered.connect(self._on_remove)
+        duplicate = QAction("Duplicate with change", self.table)
+        duplicate.triggered.connect(self._on_duplicate)
+        self.table.addActions([duplicate, remove])
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self._update_buttons()
         self.csv_button.clicked.connect(self.export_csv_requested)
         self.report_button.clicked.connect(self.export_report_requested)
         self.curve_box.currentIndexChanged.connect(self._on_curve)
@@ -201,6 +218,14 @@ class RunsPanel(QWidget):
         for run_id in self.checked():
             run = self.session.get(run_id)
             self.overlay_toggled.emit(run_id, run.name, self._payload(run))
+
+    def _update_buttons(self) -> None:
+        self.remove_button.setEnabled(self.selected() is not None)
+
+    def _on_remove(self) -> None:
+        run_id = self.selected()
+        if run_id is not None:
+            self.remove_requested.emit(run_id)
 
     def _on_duplicate(self) -> None:
         run_id = self.selected() or (self.session.last.id if self.session.last else None)
