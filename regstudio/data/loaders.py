@@ -16,7 +16,7 @@ from .dataset import Raw, encode_target
 from .errors import DataError
 from .files import MAX_ARRAY_BYTES, read_file
 from .progress import Cancel, Progress, check_cancel, report_progress
-from .table import Column, Table, is_missing, read_table
+from .table import Column, Table, read_table
 
 IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".gif": "GIF",
                  ".tif": "TIFF", ".tiff": "TIFF"}
@@ -47,11 +47,11 @@ def read_csv(path: str | Path, target: str | None = None, task: str | None = Non
     ``drop_missing=True`` means drop."""
     missing = missing or ("drop" if drop_missing else "impute")
     table = read_table(Path(path), sheet=sheet, progress=progress, cancel=cancel)
-    return table_source(table, target, task, missing, ignore)
+    return table_source(table, target, task, missing, ignore, cancel)
 
 
 def table_source(table: Table, target: str | None, task: str | None, missing: str,
-                 ignore: list[str] = ()) -> Raw:
+                 ignore: list[str] = (), cancel: Cancel = None) -> Raw:
     """A parsed table as Raw for ``target`` (default: the last column), ``ignore`` left out."""
     names = table.names
     t = len(names) - 1 if target is None else _column(names, target, table.path)
@@ -59,26 +59,50 @@ def table_source(table: Table, target: str | None, task: str | None, missing: st
         if name not in names:
             raise DataError(f"{table.path}: data.ignore names {name!r}, which is not a column: "
                             f"use some of {_shown(names)}")
-    return table_raw(table, t, task, missing, set(ignore))
+    return table_raw(table, t, task, missing, set(ignore), cancel)
 
 
-def table_raw(table: Table, t: int, task: str | None, missing: str, ignore: set[str]) -> Raw:
+LEFT_OUT = {"text-id": "{levels} distinct text values: an id or a name, not a category",
+            "empty": "every cell is empty"}
+
+
+def column_roles(table: Table, t: int, ignore: set[str]) -> dict[str, str]:
+    """Each column's role: target, ignored (data.ignore), left out (an id, a name, or empty)
+    or feature."""
+    return {c.name: "target" if i == t else "ignored" if c.name in ignore else
+            "left out" if c.kind in LEFT_OUT else "feature" for i, c in enumerate(table.columns)}
+
+
+def table_raw(table: Table, t: int, task: str | None, missing: str, ignore: set[str],
+              cancel: Cancel = None) -> Raw:
     """The parsed table as Raw: target encoded, rows with missing values dropped or refused as
-    ``missing`` says, id-like text columns left out; features kept as columns."""
+    ``missing`` says, id-like text and empty columns left out; features kept as columns. A
+    column used (a feature or the target) whose numbers hold a few words stops here, naming
+    the first; ignored columns are never checked."""
     path, cols = table.path, table.columns
-    target = cols[t]
-    roles = {c.name: "target" if i == t else "ignored" if c.name in ignore else
-             "left out" if c.kind == "text-id" else "feature" for i, c in enumerate(cols)}
-    feats = [c for c in cols if roles[c.name] == "feature"]
-    used = [target, *feats]
-    gaps = np.column_stack([is_missing(c.values) for c in used])
-    bad = gaps.any(axis=1)
+    roles = column_roles(table, t, ignore)
+    used = [cols[t], *(c for c in cols if roles[c.name] == "feature")]
+    for c in used:
+        if c.stray:
+            count, line, text = c.stray
+            more = f" (and {count - 1} more cell(s) like it)" if count > 1 else ""
+            raise DataError(f"{path}, row {line}, column {c.name!r}: {text!r} is not a number"
+                            f"{more}: the column's other values are numbers: fix the cell, or "
+                            "leave the column out with data.ignore")
     report, lines, dropped = [], table.lines, 0
+    gaps = None
     if missing == "impute":
-        bad = gaps[:, 0]  # a missing target cannot be imputed: those rows go
+        bad = used[0].missing_mask()  # a missing target cannot be imputed: those rows go
+    else:
+        gaps = []
+        for c in used:
+            check_cancel(cancel)
+            gaps.append(c.missing_mask())
+        bad = np.logical_or.reduce(gaps)
     if bad.any():
         if missing == "error":
-            r, c = np.argwhere(gaps)[0]
+            r = int(np.flatnonzero(bad)[0])
+            c = next(i for i, g in enumerate(gaps) if g[r])
             raise DataError(f"{path}: {int(bad.sum())} row(s) have missing values (first: row "
                             f"{lines[r]}, column {used[c].name!r}): fill them in or set "
                             "data.missing to impute or drop (data.drop_missing: true also drops)")
@@ -89,31 +113,47 @@ def table_raw(table: Table, t: int, task: str | None, missing: str, ignore: set[
         if not keep.any():
             raise DataError(f"{path}: every row has a missing value: fill them in")
         lines = lines[keep]
-        cols = [_rows(c, keep) for c in cols]
-        target, feats = cols[t], [c for c in cols if roles[c.name] == "feature"]
-    if target.kind == "date":
-        raise DataError(f"{path}: target column {target.name!r} holds dates: choose a column of "
-                        "classes or numbers as data.target")
-    labels = target.values if target.kind == "numeric" else target.values.astype(str)
-    y, classes, task = encode_target(labels, task, f"{path}, column {target.name!r}")
+        used = [c.take(keep) for c in used]
+    check_cancel(cancel)
+    target, feats = used[0], used[1:]
+    y, classes, task = _target(target, task, path)
     left = [c for c in cols if roles[c.name] == "left out"]
     if left:
-        report.append("left out " + ", ".join(f"{c.name!r} ({c.levels} distinct text values: an "
-                                               "id or a name, not a category)" for c in left)
-                      + ": list it in data.ignore to silence this, or encode it yourself")
+        report.append("left out " + ", ".join(
+            f"{c.name!r} ({LEFT_OUT[c.kind].format(levels=c.levels)})" for c in left)
+            + ": list it in data.ignore to silence this, or encode it yourself")
+    report.extend(note for c in feats for note in c.notes)
     if not feats:
         raise DataError(f"{path}: no feature columns left (besides the target "
                         f"{target.name!r}): keep at least one column out of data.ignore")
     info = {"file": str(path), "rows": int(len(table)), "rows_dropped": dropped,
             "delimiter": table.delimiter, "encoding": table.encoding, "sheet": table.sheet,
+            "decimal": table.decimal, "target": target.name,
             "columns": [{**c.info(), "role": roles[c.name]} for c in table.columns]}
     return Raw(path.stem, task, y, classes, feature_names=[c.name for c in feats], report=report,
-               columns=feats, table_info=info)
+               columns=feats, table_info=info, target=target.name)
 
 
-def _rows(col: Column, keep: np.ndarray) -> Column:
-    values = col.values[keep]
-    return Column(col.name, col.kind, values, int(is_missing(values).sum()), col.levels)
+def _target(col: Column, task: str | None, path: Path) -> tuple[np.ndarray, list, str]:
+    """The target column's labels: numbers as :func:`encode_target` reads them; text through
+    its distinct cells (each encoded once, then spread by the codes)."""
+    where = f"{path}, column {col.name!r}"
+    if col.kind == "date":
+        raise DataError(f"{path}: target column {col.name!r} holds dates: choose a column of "
+                        "classes or numbers as data.target")
+    if col.codes is None:
+        return encode_target(col.numbers, task, where)
+    if task == "regression":
+        raise DataError(f"{where}: target is text, so it cannot be a regression target: "
+                        "use task classification or a numeric column")
+    seen = np.flatnonzero(np.bincount(col.codes, minlength=len(col.cells)))
+    if not len(seen):
+        raise DataError(f"{where}: holds no samples")
+    y, classes, task = encode_target(np.asarray(col.cells, dtype=object)[seen].astype(str), task,
+                                     where)
+    lut = np.zeros(len(col.cells), np.int64)
+    lut[seen] = y
+    return lut[col.codes], classes, task
 
 
 def _shown(names: list[str]) -> str:

@@ -132,15 +132,17 @@ def load_raw(data_cfg: dict, base_dir: str | Path | None = None, *, progress: Pr
                      cancel, cache)
 
 
-def dataset_from_raw(raw: Raw, data_cfg: dict, indices=None) -> Dataset:
+def dataset_from_raw(raw: Raw, data_cfg: dict, indices=None, *, progress: Progress = None,
+                     cancel: Cancel = None) -> Dataset:
     """Split ``raw`` as ``data_cfg`` says and fit every transform on its training split.
 
     ``indices``: an explicit ``(train, val, test)`` tuple of index arrays (cross-validation
-    folds) instead of the seeded split."""
+    folds) instead of the seeded split. ``progress(done, total)`` hears of the encoding steps
+    (columns fitted, blocks of rows written); ``cancel`` stops between them."""
     cfg = validate_data(data_cfg)
     return make_dataset(raw, val_fraction=cfg["val_fraction"], test_fraction=cfg["test_fraction"],
                         train_size=cfg["train_size"], standardize=cfg["standardize"],
-                        seed=cfg["seed"], indices=indices)
+                        seed=cfg["seed"], indices=indices, progress=progress, cancel=cancel)
 
 
 def _load_raw(cfg: dict, base: Path, progress: Progress, cancel: Cancel, use_cache: bool) -> Raw:
@@ -163,7 +165,8 @@ def _load_raw(cfg: dict, base: Path, progress: Progress, cancel: Cancel, use_cac
         table = keep(table_key(file, cfg["sheet"]),
                      lambda: read_table(file, sheet=cfg["sheet"], progress=progress, cancel=cancel))
         missing = "drop" if cfg["drop_missing"] else cfg["missing"]
-        return loaders.table_source(table, cfg["target"], cfg["task"], missing, cfg["ignore"])
+        return loaders.table_source(table, cfg["target"], cfg["task"], missing, cfg["ignore"],
+                                    cancel)
     if source == "images":
         file = path("path")
         return keep(("images", str(file.resolve()), cfg["size"], cfg["color"],

@@ -1,0 +1,174 @@
+"""Text tables (.csv, .tsv, .txt) -> columns: pandas tokenises and converts, a chunk of rows at
+a time (progress, cancel), straight into preallocated columns; text columns stay codes into
+their distinct cells from the first chunk on."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+
+from . import cells, sniff
+from .column import Column
+from .errors import DataError
+from .files import read_file
+from .progress import check_cancel, report_progress
+
+NA_VALUES = sorted({v for m in sniff.MISSING for v in (m, m.upper(), m.title())} | {"NaN", "N/A"})
+
+
+class _Disagree(Exception):
+    """pandas and the byte scan see different rows (odd quoting): the csv module decides."""
+
+
+def read_text(path: Path, progress, cancel, chunk_rows: int, probe_rows: int):
+    """(columns, file line of each row, how it was read: delimiter, encoding)."""
+    data = read_file(path, "path")
+    data, encoding = sniff.encoding_of(data, path)
+    sample = data[:65536].decode(encoding, errors="replace")
+    delim = sniff.delimiter_of(sample, path.suffix.lower())
+    how = {"delimiter": delim, "encoding": encoding,
+           "decimal": "," if sniff.decimal_comma(sample, delim) else "."}
+    try:
+        shape = sniff.layout(data, encoding, delim, path, cancel)
+        columns = _parse(data, shape, how, path, progress, cancel, chunk_rows, probe_rows)
+    except _Disagree:
+        shape = sniff.layout_by_csv(data.decode(encoding), delim, path, cancel)
+        try:
+            columns = _parse(data, shape, how, path, progress, cancel, chunk_rows, probe_rows)
+        except _Disagree:
+            raise DataError(f"{path}: malformed table (odd quoting): check quotes and "
+                            "delimiters") from None
+    return columns, shape.lines, how
+
+
+def _options(data: bytes, shape: sniff.Layout, how: dict) -> dict:
+    delim = how["delimiter"]
+    opts = dict(header=0 if shape.header else None, names=list(range(len(shape.names))),
+                encoding=how["encoding"], skip_blank_lines=True, na_values=NA_VALUES,
+                keep_default_na=False, decimal=how["decimal"], low_memory=False)
+    if delim == sniff.WHITESPACE:
+        opts.update(sep=r"\s+", quoting=csv.QUOTE_NONE)
+    else:  # spaces after a delimiter are skipped (costly: only when the file has any)
+        opts.update(sep=delim, skipinitialspace=(delim + " ").encode() in data)
+    return opts
+
+
+def _parse(data, shape, how, path, progress, cancel, chunk_rows, probe_rows) -> list[Column]:
+    import pandas as pd
+
+    opts = _options(data, shape, how)
+    n, names = len(shape.lines), shape.names
+    comma = how["delimiter"] not in (",", sniff.WHITESPACE)
+    try:  # text columns of the first rows are read as categories: one string per distinct
+        probe = pd.read_csv(io.BytesIO(data), nrows=probe_rows, **opts)  # cell, not per row
+        text = {j for j, dt in enumerate(probe.dtypes)
+                if not (pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt))}
+    except (ValueError, pd.errors.ParserError):
+        text = set()
+    parts = [_Texts(n) if j in text else _Numbers(n, comma) for j in range(len(names))]
+    _read_chunks(data, opts, {j: "category" for j in text}, parts, n, path, progress, cancel,
+                 chunk_rows)
+    out = []
+    for j, (name, part) in enumerate(zip(names, parts, strict=True)):
+        check_cancel(cancel)
+        column = part.column(name, shape.lines, comma)
+        if column is None:  # words among the numbers from a later chunk on: read it as text
+            texts = _Texts(n)
+            _read_chunks(data, {**opts, "usecols": [j]}, {j: "category"},
+                         {j: texts}, n, path, None, cancel, chunk_rows)
+            column = texts.column(name, shape.lines, comma)
+        out.append(column)
+    return out
+
+
+def _read_chunks(data, opts, dtype, parts, n, path, progress, cancel, chunk_rows) -> None:
+    import pandas as pd
+
+    done = 0
+    try:
+        reader = pd.read_csv(io.BytesIO(data), dtype=dtype or None, chunksize=chunk_rows, **opts)
+        for chunk in reader:
+            check_cancel(cancel)
+            m = len(chunk)
+            if done + m > n:
+                raise _Disagree
+            for j, series in chunk.items():
+                parts[j].add(series, done)
+            done += m
+            report_progress(progress, done, n)
+    except (ValueError, pd.errors.ParserError):  # the scan found no such row: quoting
+        raise _Disagree from None
+    if done != n:
+        raise _Disagree
+
+
+class _Numbers:
+    """A column pandas reads as numbers; text cells of later chunks (typos, or a column that
+    turns to words) are kept aside, up to what :func:`cells.stray_limit` allows."""
+
+    def __init__(self, n: int, comma: bool):
+        self.values = np.empty(n)
+        self.comma = comma
+        self.text: list[tuple[int, str]] = []  # (row, cell)
+        self.limit = cells.stray_limit(n)
+
+    def add(self, series, lo: int) -> None:
+        import pandas as pd
+
+        if series.dtype.kind in "biuf":
+            values = series.to_numpy(np.float64)
+            cell = None
+        else:  # words among the numbers: each distinct cell parsed once
+            codes, uniq = pd.factorize(series)
+            cell = np.array([str(c).strip() for c in uniq], dtype=object)
+            numbers, _ = cells.numbers_of(cell, self.comma)
+            numbers[cells.missing_cells(cell)] = np.nan
+            values = np.append(numbers, np.nan)[codes]
+            blank = np.append(cells.missing_cells(cell), True)[codes]
+            bad = np.isnan(values) & ~blank
+            for r in np.flatnonzero(bad)[:self.limit + 1 - len(self.text)]:
+                self.text.append((lo + int(r), cell[codes[r]]))
+        self.values[lo:lo + len(values)] = values
+        if cell is None:
+            inf = np.flatnonzero(np.isinf(values))
+            self.values[lo + inf] = np.nan
+            self.text.extend((lo + int(r), str(values[r])) for r in inf[:self.limit + 1])
+
+    def column(self, name: str, lines, comma) -> Column | None:
+        n = len(self.values)
+        gaps = int(np.isnan(self.values).sum()) - len(self.text)
+        present = n - gaps
+        if present == 0:
+            return Column(name, "empty", n, numbers=self.values)
+        if not cells.numbers_with_typos(len(self.text), present):
+            return None
+        out = Column(name, "numeric", gaps, numbers=self.values)
+        if self.text:
+            out.stray = (len(self.text), int(lines[self.text[0][0]]), self.text[0][1])
+        return out
+
+
+class _Texts:
+    """A column read as categories: codes into the distinct cells, shared across chunks."""
+
+    def __init__(self, n: int):
+        self.codes = np.empty(n, np.int32)
+        self.index: dict[str, int] = {}
+
+    def add(self, series, lo: int) -> None:
+        import pandas as pd
+
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            codes, uniq = series.cat.codes.to_numpy(), series.cat.categories
+        else:
+            codes, uniq = pd.factorize(series)
+        index = self.index
+        lut = np.fromiter((index.setdefault(c if isinstance(c, str) else str(c), len(index))
+                           for c in uniq), np.int32, len(uniq))
+        self.codes[lo:lo + len(codes)] = np.append(lut, np.int32(-1))[codes]
+
+    def column(self, name: str, lines, comma) -> Column:
+        return cells.text_column(name, self.codes, list(self.index), lines, comma)
