@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .encode import BLOCK, fit_encoder
+from . import encode
+from .encode import fit_encoder
 from .errors import DataError
 from .progress import Cancel, Progress, Ticker, check_cancel
 
@@ -240,7 +241,7 @@ def make_dataset(raw: Raw, *, val_fraction: float = 0.3, test_fraction: float = 
                                           rng, raw.classes)
     is_image = raw.images is not None
     columns = raw.columns if not is_image else None
-    blocks = sum(-(-len(i) // BLOCK) for i in (tr, va, te))
+    blocks = sum(-(-len(i) // encode.BLOCK) for i in (tr, va, te))
     tick = Ticker(progress, blocks + (len(columns) if columns is not None else 1))
     feature_names, report, encoding, details, encoder, X = list(raw.feature_names), [], None, {}, \
         None, None
@@ -287,7 +288,7 @@ def make_dataset(raw: Raw, *, val_fraction: float = 0.3, test_fraction: float = 
         if is_image:
             imgs = raw.images[idx]
             out = Split(ds.images_to_X(imgs), ys, imgs)
-            for _ in range(-(-len(idx) // BLOCK)):
+            for _ in range(-(-len(idx) // encode.BLOCK)):
                 tick()
             return out
         if encoder is not None:
@@ -300,10 +301,11 @@ def make_dataset(raw: Raw, *, val_fraction: float = 0.3, test_fraction: float = 
 
 
 def table_rows(X: np.ndarray, idx: np.ndarray | None, mean: np.ndarray, std: np.ndarray,
-               standardize: bool = True, block: int = BLOCK, cancel: Cancel = None,
+               standardize: bool = True, block: int | None = None, cancel: Cancel = None,
                tick=None) -> np.ndarray:
     """Rows ``idx`` (None: all) of ``X`` as float32 model input ``(x - mean) / std``, computed
     in float64 a block at a time: the result is the one full-size copy."""
+    block = block or encode.BLOCK
     n = len(X) if idx is None else len(idx)
     if not standardize and X.dtype == np.float32:  # nothing to compute: the one copy
         check_cancel(cancel)

@@ -31,10 +31,6 @@ PROCESS_MIN = 1500
 PROCESS_CHUNK = 128  # files per task of a worker process
 
 
-def _file(path: Path, what: str) -> bytes:
-    return read_file(path, what)
-
-
 # --- tables ----------------------------------------------------------------------------------
 
 def read_csv(path: str | Path, target: str | None = None, task: str | None = None,
@@ -466,45 +462,85 @@ IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x
 
 def read_idx(path: str | Path, what: str) -> np.ndarray:
     """One IDX array, gzip-compressed or raw (detected by the magic bytes); what the header
-    declares is checked against MAX_ARRAY_BYTES before anything is inflated."""
+    declares is checked against MAX_ARRAY_BYTES before anything is inflated. The values land
+    in one buffer (gzip: inflated into it a piece at a time); only a multi-byte type stored
+    big-endian is converted (one copy)."""
     path = Path(path)
-    data = _file(path, what)
-    inflate = None
-    if data[:2] == b"\x1f\x8b":
-        inflate = zlib.decompressobj(wbits=31)
-        try:
-            body = inflate.decompress(data, 4 + 4 * 4)
-        except zlib.error as e:
-            raise DataError(f"{path}: damaged gzip file ({e}): download it again") from None
-    else:
-        body = data
-    if len(body) < 4 or body[:2] != b"\0\0" or body[2] not in IDX_TYPES or not 1 <= body[3] <= 4:
+    data = read_file(path, what, writable=True)  # raw files: the array views these bytes
+    stream = _Gunzip(data, path) if data[:2] == b"\x1f\x8b" else None
+    start = stream.read(4 + 4 * 4) if stream else data[:4 + 4 * 4]
+    if len(start) < 4 or start[:2] != b"\0\0" or start[2] not in IDX_TYPES or not 1 <= start[3] <= 4:
         raise DataError(f"{path}: not an IDX file (bad magic number): data.{what} needs an "
                         "MNIST-format file such as train-images-idx3-ubyte(.gz)")
-    ndim = body[3]
+    ndim = start[3]
     head = 4 + 4 * ndim
-    if len(body) < head:
+    if len(start) < head:
         raise DataError(f"{path}: truncated IDX header: download the file again")
-    dims = [int.from_bytes(body[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    dtype = np.dtype(IDX_TYPES[body[2]])
+    dims = [int.from_bytes(start[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    dtype = np.dtype(IDX_TYPES[start[2]])
     need = math.prod(dims) * dtype.itemsize
+    shape = "x".join(map(str, dims))
     if need > MAX_ARRAY_BYTES:
-        raise DataError(f"{path}: the header declares {'x'.join(map(str, dims))} values "
-                        f"({need / 2**30:.1f} GiB), more than the {MAX_ARRAY_BYTES >> 30} GiB "
-                        "allowed: use a smaller file")
-    if inflate is not None:
-        try:  # at most one byte more than declared: enough to see that a file holds too much
-            body += inflate.decompress(inflate.unconsumed_tail,
-                                       max(1, need + 1 - (len(body) - head)))
+        raise DataError(f"{path}: the header declares {shape} values ({need / 2**30:.1f} GiB), "
+                        f"more than the {MAX_ARRAY_BYTES >> 30} GiB allowed: use a smaller file")
+    if stream:
+        body, got = stream.into(start[head:], need)
+        values = np.frombuffer(body, dtype)
+    else:
+        got = len(data) - head
+        values = np.frombuffer(data, dtype, count=need // dtype.itemsize, offset=head) \
+            if got == need else None
+    if got != need:
+        held = f"more than {need}" if got > need else str(got)
+        raise DataError(f"{path}: the header promises {shape} values ({need} bytes) but the file "
+                        f"holds {held} bytes: download it again")
+    return values.reshape(dims).astype(dtype.newbyteorder("="), copy=False)
+
+
+class _Gunzip:
+    """A gzip stream inflated a piece at a time: neither the input nor the output is ever
+    copied whole (zlib's ``unconsumed_tail`` would copy the rest of the input at each call)."""
+
+    IN, OUT = 1 << 20, 1 << 22
+
+    def __init__(self, data, path: Path):
+        self.z, self.src, self.pos, self.path = zlib.decompressobj(wbits=31), memoryview(data), 0, path
+
+    def read(self, n: int) -> bytes:
+        """Up to ``n`` bytes (fewer only where the stream ends)."""
+        parts, got = [], 0
+        try:
+            while got < n and not self.z.eof:
+                tail = self.z.unconsumed_tail
+                if not tail and self.pos < len(self.src):
+                    tail = self.src[self.pos:self.pos + self.IN]
+                    self.pos += self.IN
+                chunk = self.z.decompress(tail, n - got)
+                if not chunk and not tail:
+                    break
+                parts.append(chunk)
+                got += len(chunk)
         except zlib.error as e:
-            raise DataError(f"{path}: damaged gzip file ({e}): download it again") from None
-        if len(body) - head < need + 1 and not inflate.eof:
-            raise DataError(f"{path}: damaged gzip file (it ends early): download it again")
-    if len(body) - head != need:
-        got = f"more than {need}" if len(body) - head > need else str(len(body) - head)
-        raise DataError(f"{path}: the header promises {'x'.join(map(str, dims))} values "
-                        f"({need} bytes) but the file holds {got} bytes: download it again")
-    return np.frombuffer(body, dtype, offset=head).reshape(dims).astype(dtype.newbyteorder("="))
+            raise DataError(f"{self.path}: damaged gzip file ({e}): download it again") from None
+        return b"".join(parts)
+
+    def into(self, first: bytes, need: int) -> tuple[bytearray, int]:
+        """(buffer of ``need`` bytes, bytes the stream holds: ``need + 1`` when it holds more)."""
+        body = bytearray(need)
+        view = memoryview(body)
+        got = min(len(first), need)
+        view[:got] = first[:got]
+        more = len(first) > need
+        while got < need and not more:
+            chunk = self.read(min(self.OUT, need - got))
+            if not chunk:
+                break
+            view[got:got + len(chunk)] = chunk
+            got += len(chunk)
+        more = more or bool(got == need and self.read(1))
+        if got < need and not self.z.eof:
+            raise DataError(f"{self.path}: damaged gzip file (it ends early): download it again")
+        return body, got + more
 
 
 def read_idx_pair(images: str | Path, labels: str | Path, task: str | None = None) -> Raw:

@@ -94,10 +94,8 @@ def delimiter_of(sample: str, suffix: str) -> str:
         found = best if first.count(best) else None
     if suffix == ".tsv" and "\t" in first:
         found = "\t"
-    if found is None:
-        words = [len(line.split()) for line in lines if line.strip()]
-        spaced = suffix == ".txt" and len(words) > 0 and min(words) > 1 and len(set(words)) == 1
-        found = WHITESPACE if spaced else ","
+    if found is None:  # no delimiter on the first line: a .txt file may use spaces
+        found = WHITESPACE if suffix == ".txt" and len(first.split()) > 1 else ","
     return found
 
 
