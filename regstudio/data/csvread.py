@@ -117,6 +117,7 @@ class _Numbers:
         self.comma = comma
         self.text: list[tuple[int, str]] = []  # (row, cell)
         self.limit = cells.stray_limit(n)
+        self.grouped = False  # thousands separators read
 
     def add(self, series, lo: int) -> None:
         import pandas as pd
@@ -127,7 +128,8 @@ class _Numbers:
         else:  # words among the numbers: each distinct cell parsed once
             codes, uniq = pd.factorize(series)
             cell = np.array([str(c).strip() for c in uniq], dtype=object)
-            numbers, _ = cells.numbers_of(cell, self.comma)
+            numbers, grouped = cells.numbers_of(cell, self.comma)
+            self.grouped = self.grouped or grouped
             numbers[cells.missing_cells(cell)] = np.nan
             values = np.append(numbers, np.nan)[codes]
             blank = np.append(cells.missing_cells(cell), True)[codes]
@@ -149,6 +151,9 @@ class _Numbers:
         if not cells.numbers_with_typos(len(self.text), present):
             return None
         out = Column(name, "numeric", gaps, numbers=self.values)
+        if self.grouped:
+            out.how["thousands"] = "." if comma else ","
+            out.notes.append(f"{name!r}: numbers with thousands separators read as numbers")
         if self.text:
             out.stray = (len(self.text), int(lines[self.text[0][0]]), self.text[0][1])
         return out

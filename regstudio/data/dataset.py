@@ -251,7 +251,9 @@ def make_dataset(raw: Raw, *, val_fraction: float = 0.3, test_fraction: float = 
     elif columns is not None:
         encoder = fit_encoder(columns, tr, standardize, cancel, tick)
         x_mean, x_std = encoder.mean, encoder.std
-        feature_names, encoding = encoder.feature_names, encoder.recipe()
+        feature_names = encoder.feature_names
+        encoding = {**encoder.recipe(), "decimal_comma": (raw.table_info or {}).get(
+            "delimiter") not in (",", " ", None)}
         report, details = _encoding_notes(columns, encoder)
     else:
         X = np.asarray(raw.X)
@@ -325,8 +327,9 @@ def table_rows(X: np.ndarray, idx: np.ndarray | None, mean: np.ndarray, std: np.
 
 def _encoding_notes(columns: list, encoder) -> tuple[list[str], dict]:
     """Report lines and details of what the encoder did (one-hot, dates, imputation)."""
-    notes, details = [], {"one_hot": {}, "dates": {}, "imputed": {}}
+    notes, details = [], {"one_hot": {}, "dates": {}, "imputed": {}, "fill": {}}
     for col, step in zip(columns, encoder.steps, strict=True):
+        details["fill"][col.name] = step.fill
         if step.kind == "category":
             details["one_hot"][col.name] = list(step.categories)
         elif step.kind == "date":

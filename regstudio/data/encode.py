@@ -21,7 +21,8 @@ import numpy as np
 
 from .column import Column, date_parts
 from .errors import DataError
-from .progress import check_cancel, report_progress
+from .progress import check_cancel
+from .sniff import MISSING
 
 BLOCK = 65536  # rows written at a time (between cancel checks)
 
@@ -95,7 +96,7 @@ class Encoder:
                              **({"categories": s.categories} if s.categories is not None else {}),
                              **({"parts": s.parts} if s.parts is not None else {}), **s.how}
                             for s in self.steps],
-                "unseen_category": "all zeros",
+                "unseen_category": "all zeros", "missing": sorted(MISSING),
                 "date_parts": "year, month, day, weekday (Monday 0), hour, minute"}
 
 
