@@ -169,6 +169,6 @@ def test_summary_json_carries_the_structured_data_report(tmp_path):
                      "kind": ("category", "target")}
     assert details["one_hot"]["colour"] == ["blue", "green"]  # red: only validation rows
     assert details["fill"]["colour"] in ("blue", "green")
-    assert details["imputed"]["weight"]["count"] == 11
+    assert details["imputed"]["weight"]["count"] == 12  # every 13th row of 150
     assert summary["data_report"] == details["notes"]  # the texts, as printed
     assert any(line.startswith("left out 'id'") for line in summary["data_report"])
