@@ -54,7 +54,7 @@ def _options(data: bytes, shape: sniff.Layout, how: dict) -> dict:
         opts.update(sep=r"\s+", quoting=csv.QUOTE_NONE)
     else:  # a quote after a space opens a quoted field; spaces before numbers need nothing,
         # text is stripped later, and the option costs a quarter of the parse: only when needed
-        spaced = (delim + " ") in how["sample"] or (delim + ' "').encode() in data
+        spaced = (delim + " ") in how["sample"] or (b'"' in data and (delim + ' "').encode() in data)
         opts.update(sep=delim, skipinitialspace=spaced)
     return opts
 

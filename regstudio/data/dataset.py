@@ -242,7 +242,7 @@ def make_dataset(raw: Raw, *, val_fraction: float = 0.3, test_fraction: float = 
     is_image = raw.images is not None
     columns = raw.columns if not is_image else None
     blocks = sum(-(-len(i) // encode.BLOCK) for i in (tr, va, te))
-    tick = Ticker(progress, blocks + (len(columns) if columns is not None else 1))
+    tick = Ticker(progress, 2 * len(columns) if columns is not None else blocks + 1)
     feature_names, report, encoding, details, encoder, X = list(raw.feature_names), [], None, {}, \
         None, None
     if is_image:
@@ -281,7 +281,11 @@ def make_dataset(raw: Raw, *, val_fraction: float = 0.3, test_fraction: float = 
                       "features": len(feature_names) if not is_image else None,
                       "notes": list(ds.report)}
 
-    def split(idx: np.ndarray) -> Split:
+    splits = (tr, va, te)
+    written = encoder.write(columns, splits, cancel, tick) if encoder is not None else None
+
+    def split(k: int) -> Split:
+        idx = splits[k]
         check_cancel(cancel)
         if raw.task == "regression":
             ys = ((y[idx] - y_mean) / y_std).astype(np.float32).reshape(-1, 1)
@@ -293,12 +297,12 @@ def make_dataset(raw: Raw, *, val_fraction: float = 0.3, test_fraction: float = 
             for _ in range(-(-len(idx) // encode.BLOCK)):
                 tick()
             return out
-        if encoder is not None:
-            return Split(encoder.write(columns, idx, cancel, tick), ys, None)
+        if written is not None:
+            return Split(written[k], ys, None)
         return Split(table_rows(X, idx, x_mean, x_std, standardize, cancel=cancel, tick=tick),
                      ys, None)
 
-    ds.train, ds.val, ds.test = split(tr), split(va), split(te)
+    ds.train, ds.val, ds.test = split(0), split(1), split(2)
     return ds
 
 

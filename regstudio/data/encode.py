@@ -24,7 +24,7 @@ from .errors import DataError
 from .progress import check_cancel
 from .sniff import MISSING
 
-BLOCK = 65536  # rows written at a time (between cancel checks)
+BLOCK = 65536  # rows gathered at a time
 
 
 @dataclass
@@ -64,31 +64,35 @@ class Encoder:
     def std(self) -> np.ndarray:
         return np.concatenate([s.std for s in self.steps]) if self.steps else np.ones(0)
 
-    def write(self, columns: list[Column], idx: np.ndarray, cancel=None,
-              tick=None) -> np.ndarray:
-        """The standardised float32 inputs of rows ``idx`` of ``columns`` (the fitted ones, in
-        order); ``tick()`` after each block of rows."""
+    def write(self, columns: list[Column], splits: tuple, cancel=None,
+              tick=None) -> list[np.ndarray]:
+        """The standardised float32 inputs of each index array in ``splits`` (rows of
+        ``columns``, the fitted ones, in order), written a column at a time: a numeric column
+        is standardised once for every row, then gathered into each split; categories and
+        dates are gathered from their tables by code. ``tick()`` after each column."""
         width = len(self.feature_names)
-        out = np.empty((len(idx), width), np.float32)
-        for lo in range(0, len(idx), BLOCK):
+        outs = [np.empty((len(idx), width), np.float32) for idx in splits]
+        j = 0
+        for step, col in zip(self.steps, columns, strict=True):
+            k = len(step.mean)
             check_cancel(cancel)
-            rows = idx[lo:lo + BLOCK]
-            part = out[lo:lo + len(rows)]
-            j = 0
-            for step, col in zip(self.steps, columns, strict=True):
-                k = len(step.mean)
-                if step.kind == "numeric":
-                    v = col.numbers[rows]
-                    np.copyto(v, step.fill, where=np.isnan(v))
-                    v -= step.mean[0]
-                    v /= step.std[0]
-                    part[:, j] = v
-                elif k:
-                    part[:, j:j + k] = step.table[col.codes[rows] + 1]
-                j += k
+            if step.kind == "numeric":
+                z = col.numbers - step.mean[0]
+                z /= step.std[0]
+                np.copyto(z, (step.fill - step.mean[0]) / step.std[0], where=np.isnan(z))
+                z = z.astype(np.float32)
+                for out, idx in zip(outs, splits, strict=True):
+                    for lo in range(0, len(idx), BLOCK):
+                        out[lo:lo + BLOCK, j] = z[idx[lo:lo + BLOCK]]
+            elif k:
+                codes = col.codes + 1
+                for out, idx in zip(outs, splits, strict=True):
+                    for lo in range(0, len(idx), BLOCK):
+                        out[lo:lo + BLOCK, j:j + k] = step.table[codes[idx[lo:lo + BLOCK]]]
+            j += k
             if tick is not None:
                 tick()
-        return out
+        return outs
 
     def recipe(self) -> dict:
         """JSON for a model header: per column, in input order, how a raw cell becomes inputs."""

@@ -203,23 +203,21 @@ def test_a_small_file_reads_under_a_memory_limit(tmp_path):
 
 # --- cancel after the parse ---------------------------------------------------------------------
 
-def test_cancel_stops_the_encoding_between_blocks(tmp_path, monkeypatch):
-    from regstudio.data import encode
-
-    monkeypatch.setattr(encode, "BLOCK", 100)
-    path = _write(tmp_path, "a,b,c\n" + "".join(f"{i},{i % 3},{'xyz'[i % 3]}\n" for i in range(5000)))
+def test_cancel_stops_the_encoding_between_columns(tmp_path):
+    path = _write(tmp_path, "a,b,c,d\n" + "".join(f"{i},{i % 3},{'xyz'[i % 3]},{i % 2}\n"
+                                                 for i in range(5000)))
     cfg = {"source": "table", "path": str(path)}
     raw = load_raw(cfg)
     steps, stop = [], threading.Event()
 
     def progress(done, total):
         steps.append((done, total))
-        if len(steps) == 5:
+        if len(steps) == 4:  # three columns fitted, the first written
             stop.set()
 
     with pytest.raises(LoadCancelled):
         dataset_from_raw(raw, cfg, progress=progress, cancel=stop)
-    assert len(steps) == 5 and steps[-1][1] == 2 + 50  # two columns fitted, 50 blocks to write
+    assert steps == [(k, 6) for k in range(1, 5)]  # fitted 3, written 3: stopped after 4
     full = []
     dataset_from_raw(raw, cfg, progress=lambda d, t: full.append((d, t)))
-    assert full[-1] == (52, 52)
+    assert full == [(k, 6) for k in range(1, 7)]
