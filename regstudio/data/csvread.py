@@ -16,6 +16,7 @@ from .errors import DataError
 from .files import read_file
 from .progress import check_cancel, report_progress
 
+CHUNK_BYTES = 2 << 20  # text parsed at a time (pandas' buffers for a chunk are a few times this)
 NA_VALUES = sorted({v for m in sniff.MISSING for v in (m, m.upper(), m.title())} | {"NaN", "N/A"})
 
 
@@ -24,28 +25,38 @@ class _Disagree(Exception):
 
 
 def read_text(path: Path, progress, cancel, chunk_rows: int, probe_rows: int):
-    """(columns, file line of each row, how it was read: delimiter, encoding)."""
+    """(columns, file line of each row, how it was read: delimiter, encoding). The bytes are
+    scanned in memory; then, unless they had to be re-encoded, they are let go and pandas reads
+    the file itself a piece at a time (the parsed columns and the file never share memory)."""
     data = read_file(path, "path")
-    data, encoding = sniff.encoding_of(data, path)
-    sample = data[:65536].decode(encoding, errors="replace")
+    text, encoding = sniff.encoding_of(data, path)
+    own = text is data  # the file's own bytes
+    del data
+    sample = text[:65536].decode(encoding, errors="replace")
     delim = sniff.delimiter_of(sample, path.suffix.lower())
-    how = {"delimiter": delim, "encoding": encoding, "sample": sample,
+    how = {"delimiter": delim, "encoding": encoding,
            "decimal": "," if sniff.decimal_comma(sample, delim) else "."}
+    shape = sniff.layout(text, encoding, delim, path, cancel)
+    opts = _options(text, sample, shape, how)
+    size = len(text)
+    if own:
+        text = None
     try:
-        shape = sniff.layout(data, encoding, delim, path, cancel)
-        columns = _parse(data, shape, how, path, progress, cancel, chunk_rows, probe_rows)
-    except _Disagree:
-        shape = sniff.layout_by_csv(data.decode(encoding), delim, path, cancel)
+        columns = _parse(text or path, size, shape, opts, how, progress, cancel, chunk_rows,
+                         probe_rows)
+    except _Disagree:  # pandas saw other rows (odd quoting): the csv module decides
+        text = text or sniff.encoding_of(read_file(path, "path"), path)[0]
+        shape = sniff.layout_by_csv(text.decode(encoding), delim, path, cancel)
         try:
-            columns = _parse(data, shape, how, path, progress, cancel, chunk_rows, probe_rows)
+            columns = _parse(text, len(text), shape, opts, how, progress, cancel, chunk_rows,
+                             probe_rows)
         except _Disagree:
             raise DataError(f"{path}: malformed table (odd quoting): check quotes and "
                             "delimiters") from None
-    del how["sample"]
     return columns, shape.lines, how
 
 
-def _options(data: bytes, shape: sniff.Layout, how: dict) -> dict:
+def _options(data: bytes, sample: str, shape: sniff.Layout, how: dict) -> dict:
     delim = how["delimiter"]
     opts = dict(header=0 if shape.header else None, names=list(range(len(shape.names))),
                 encoding=how["encoding"], skip_blank_lines=True, na_values=NA_VALUES,
@@ -54,25 +65,27 @@ def _options(data: bytes, shape: sniff.Layout, how: dict) -> dict:
         opts.update(sep=r"\s+", quoting=csv.QUOTE_NONE)
     else:  # a quote after a space opens a quoted field; spaces before numbers need nothing,
         # text is stripped later, and the option costs a quarter of the parse: only when needed
-        spaced = (delim + " ") in how["sample"] or (b'"' in data and (delim + ' "').encode() in data)
+        spaced = (delim + " ") in sample or (b'"' in data and (delim + ' "').encode() in data)
         opts.update(sep=delim, skipinitialspace=spaced)
     return opts
 
 
-def _parse(data, shape, how, path, progress, cancel, chunk_rows, probe_rows) -> list[Column]:
+def _parse(source, size, shape, opts, how, progress, cancel, chunk_rows,
+           probe_rows) -> list[Column]:
+    """The columns of ``source`` (the text's bytes, or the file's path)."""
     import pandas as pd
 
-    opts = _options(data, shape, how)
     n, names = len(shape.lines), shape.names
+    chunk_rows = max(1, min(chunk_rows, CHUNK_BYTES * n // max(size, 1)))
     comma = how["delimiter"] not in (",", sniff.WHITESPACE)
     try:  # text columns of the first rows are read as categories: one string per distinct
-        probe = pd.read_csv(io.BytesIO(data), nrows=probe_rows, **opts)  # cell, not per row
+        probe = pd.read_csv(_open(source), nrows=probe_rows, **opts)  # cell, not per row
         text = {j for j, dt in enumerate(probe.dtypes)
                 if not (pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt))}
-    except (ValueError, pd.errors.ParserError):
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError):
         text = set()
     parts = [_Texts(n) if j in text else _Numbers(n, comma) for j in range(len(names))]
-    _read_chunks(data, opts, {j: "category" for j in text}, parts, n, path, progress, cancel,
+    _read_chunks(source, opts, {j: "category" for j in text}, parts, n, progress, cancel,
                  chunk_rows)
     out = []
     for j, (name, part) in enumerate(zip(names, parts, strict=True)):
@@ -80,30 +93,35 @@ def _parse(data, shape, how, path, progress, cancel, chunk_rows, probe_rows) -> 
         column = part.column(name, shape.lines, comma)
         if column is None:  # words among the numbers from a later chunk on: read it as text
             texts = _Texts(n)
-            _read_chunks(data, {**opts, "usecols": [j]}, {j: "category"},
-                         {j: texts}, n, path, None, cancel, chunk_rows)
+            _read_chunks(source, {**opts, "usecols": [j]}, {j: "category"}, {j: texts}, n, None,
+                         cancel, chunk_rows)
             column = texts.column(name, shape.lines, comma)
         out.append(column)
     return out
 
 
-def _read_chunks(data, opts, dtype, parts, n, path, progress, cancel, chunk_rows) -> None:
+def _open(source):
+    return io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
+
+
+def _read_chunks(source, opts, dtype, parts, n, progress, cancel, chunk_rows) -> None:
     import pandas as pd
 
     done = 0
     try:
-        reader = pd.read_csv(io.BytesIO(data), dtype=dtype or None, chunksize=chunk_rows, **opts)
-        for chunk in reader:
-            check_cancel(cancel)
-            m = len(chunk)
-            if done + m > n:
-                raise _Disagree
-            for j, series in chunk.items():
-                parts[j].add(series, done)
-            done += m
-            report_progress(progress, done, n)
-    except (ValueError, pd.errors.ParserError):  # the scan found no such row: quoting
-        raise _Disagree from None
+        with pd.read_csv(_open(source), dtype=dtype or None, chunksize=chunk_rows,
+                         **opts) as reader:  # closes the file on a cancel too
+            for chunk in reader:
+                check_cancel(cancel)
+                m = len(chunk)
+                if done + m > n:
+                    raise _Disagree
+                for j, series in chunk.items():
+                    parts[j].add(series, done)
+                done += m
+                report_progress(progress, done, n)
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError):  # the scan found no such
+        raise _Disagree from None  # row (quoting), or the file changed meanwhile
     if done != n:
         raise _Disagree
 

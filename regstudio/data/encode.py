@@ -77,10 +77,7 @@ class Encoder:
             k = len(step.mean)
             check_cancel(cancel)
             if step.kind == "numeric":
-                z = col.numbers - step.mean[0]
-                z /= step.std[0]
-                np.copyto(z, (step.fill - step.mean[0]) / step.std[0], where=np.isnan(z))
-                z = z.astype(np.float32)
+                z = _standardised(col.numbers, step)
                 for out, idx in zip(outs, splits, strict=True):
                     for lo in range(0, len(idx), BLOCK):
                         out[lo:lo + BLOCK, j] = z[idx[lo:lo + BLOCK]]
@@ -102,6 +99,19 @@ class Encoder:
                             for s in self.steps],
                 "unseen_category": "all zeros", "missing": sorted(MISSING),
                 "date_parts": "year, month, day, weekday (Monday 0), hour, minute"}
+
+
+def _standardised(values: np.ndarray, step: Step) -> np.ndarray:
+    """float32 ``(v - mean) / std`` of every row, missing ones filled; computed in float64 a
+    block at a time (values near the float64 limit stay finite until divided)."""
+    out = np.empty(len(values), np.float32)
+    filled = (step.fill - step.mean[0]) / step.std[0]
+    for lo in range(0, len(values), BLOCK):
+        z = values[lo:lo + BLOCK] - step.mean[0]
+        z /= step.std[0]
+        np.copyto(z, filled, where=np.isnan(z))
+        out[lo:lo + len(z)] = z
+    return out
 
 
 def fit_encoder(columns: list[Column], rows: np.ndarray, standardize: bool = True,

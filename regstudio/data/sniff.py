@@ -21,7 +21,7 @@ from .progress import check_cancel
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "-"})
 DELIMITERS = ",;\t|"
 WHITESPACE = " "  # the delimiter of a .txt file whose columns are separated by runs of spaces
-SCAN_BYTES = 1 << 22  # bytes scanned at a time (the temporary masks are this size)
+SCAN_BYTES = 1 << 19  # bytes scanned at a time (the temporary masks are this size)
 SPACE_BYTES = (9, 13, 32)  # tab, CR, space: with the newline, a line of only these is blank
 
 
@@ -110,84 +110,115 @@ def decimal_comma(sample: str, delim: str) -> bool:
 
 
 def layout(data: bytes, encoding: str, delim: str, path, cancel) -> Layout:
-    """The data rows and the column names; every row must have as many fields as the header."""
-    scan = _scan(data, delim, cancel)
-    if scan is None:  # quotes the byte scan cannot follow: the csv module decides
-        return layout_by_csv(data.decode(encoding), delim, path, cancel)
-    fields, row, content, starts = scan
-    full = np.flatnonzero(content)
-    if not len(full):
-        raise DataError(f"{path}: the file has no rows: choose a file with data")
+    """The data rows and the column names; every row must have as many fields as the header.
 
-    def cells(i: int) -> list[str]:
-        end = starts[i + 1] if i + 1 < len(starts) else len(data)
-        text = data[starts[i]:end].decode(encoding).rstrip("\r\n")
-        return split_line(text, delim)
-
-    header, names = header_of(cells(full[0]), cells(full[1]) if len(full) > 1 else None, delim)
-    bad = np.flatnonzero(fields[full] != len(names))
-    if len(bad):
-        line = full[bad[0]]
-        raise DataError(f"{path}, row {int(line) + 1}: {int(fields[line])} fields but the header "
-                        f"has {len(names)}: fix that row (check quotes and delimiters)")
-    rows = np.flatnonzero(row)
-    body = rows[rows > full[0]] if header else rows
-    return Layout(checked(body + 1, names, delim, path), header, names)
+    A block of lines at a time: its lines' fields are checked as soon as the header is known,
+    and only a flag per line (does pandas read a row there) is kept."""
+    scan = _Scan(data, encoding, delim, path)
+    rows = []
+    for block in scan.blocks(cancel):
+        if block is None:  # quotes the byte scan cannot follow: the csv module decides
+            return layout_by_csv(data.decode(encoding), delim, path, cancel)
+        rows.append(block)
+    if scan.names is None:
+        scan.settle()
+    row = np.concatenate(rows)
+    del rows
+    lines = np.flatnonzero(row)
+    if scan.header:  # the rows after the header line
+        lines = lines[np.searchsorted(lines, scan.first[0][0], side="right"):]
+    lines += 1
+    return Layout(checked(lines, scan.names, delim, path), scan.header, scan.names)
 
 
-def _scan(data: bytes, delim: str, cancel):
-    """Per line: fields, whether pandas reads a row there, whether it holds more than spaces and
-    delimiters, and the byte offset where it starts; None when a line has an odd number of quote
-    marks (a quoted field going on over the next line, or a stray quote mark)."""
-    arr = np.frombuffer(data, np.uint8)
-    spaced = delim == WHITESPACE
-    d = None if spaced else ord(delim)
-    quoted = not spaced and b'"' in data
-    out = {"fields": [], "row": [], "content": [], "starts": []}
-    lo = 0
-    while lo < len(arr):
-        check_cancel(cancel)
-        hi = min(len(arr), lo + SCAN_BYTES)
-        ends = np.flatnonzero(arr[lo:hi] == 10)
-        if hi < len(arr):  # whole lines only
-            if len(ends):
-                hi = lo + int(ends[-1]) + 1
-            else:  # a line longer than the block
-                hi = data.find(b"\n", hi) + 1 or len(arr)
-                ends = np.flatnonzero(arr[lo:hi] == 10)
-        block = arr[lo:hi]
-        starts = np.concatenate([[0], ends[ends < len(block) - 1] + 1]) if len(block) else \
-            np.zeros(1, np.int64)
-        space = block == 10
-        for b in SPACE_BYTES:
-            if b != d:
-                space |= block == b
-        row = np.logical_or.reduceat(~space, starts)
-        if spaced:
-            word = ~space
-            begins = word.copy()
-            begins[1:] &= space[:-1]  # a word starts after a space (or the line's start)
-            fields = np.add.reduceat(begins.view(np.uint8), starts, dtype=np.int32)
-            other = word
-        else:
-            sep = block == d
-            if quoted:
-                quote = block == 34
-                if quote.any():
-                    if (np.add.reduceat(quote.view(np.uint8), starts, dtype=np.int32) & 1).any():
-                        return None
-                    sep &= np.bitwise_xor.accumulate(quote.view(np.uint8)) == 0
-                    space |= quote
-            fields = np.add.reduceat(sep.view(np.uint8), starts, dtype=np.int32) + 1
-            other = ~(space | (block == d))
-        out["fields"].append(fields)
-        out["row"].append(row)
-        out["content"].append(np.logical_or.reduceat(other, starts))
-        out["starts"].append(starts + lo)
-        lo = hi
-    if not out["starts"]:
-        return None
-    return tuple(np.concatenate(out[k]) for k in ("fields", "row", "content", "starts"))
+class _Scan:
+    """Lines of the bytes, found and checked with NumPy a few megabytes at a time."""
+
+    def __init__(self, data: bytes, encoding: str, delim: str, path):
+        self.data, self.encoding, self.delim, self.path = data, encoding, delim, path
+        self.first: list[tuple[int, list[str]]] = []  # (line index, cells) of 2 content lines
+        self.names: list[str] | None = None
+        self.header = False
+        self.pending: list[tuple[int, np.ndarray, np.ndarray]] = []  # lines before the header
+
+    def blocks(self, cancel):
+        """Per block, whether pandas reads a row on each line (None: quotes that need the csv
+        module: a quoted field going on over the next line, or a stray quote mark)."""
+        data, arr = self.data, np.frombuffer(self.data, np.uint8)
+        spaced = self.delim == WHITESPACE
+        d = None if spaced else ord(self.delim)
+        quoted = not spaced and b'"' in data
+        lo, line = 0, 0
+        while lo < len(arr):
+            check_cancel(cancel)
+            hi = min(len(arr), lo + SCAN_BYTES)
+            ends = np.flatnonzero(arr[lo:hi] == 10)
+            if hi < len(arr):  # whole lines only
+                if len(ends):
+                    hi = lo + int(ends[-1]) + 1
+                else:  # a line longer than the block
+                    hi = data.find(b"\n", hi) + 1 or len(arr)
+                    ends = np.flatnonzero(arr[lo:hi] == 10)
+            block = arr[lo:hi]
+            starts = np.concatenate([[0], ends[ends < len(block) - 1] + 1])
+            space = block == 10
+            for b in SPACE_BYTES:
+                if b != d:
+                    space |= block == b
+            row = np.logical_or.reduceat(~space, starts)
+            if spaced:
+                word = ~space
+                begins = word.copy()
+                begins[1:] &= space[:-1]  # a word starts after a space (or the line's start)
+                fields = np.add.reduceat(begins.view(np.uint8), starts, dtype=np.int32)
+                other = word
+            else:
+                sep = block == d
+                if quoted:
+                    quote = block == 34
+                    if quote.any():
+                        if (np.add.reduceat(quote.view(np.uint8), starts, dtype=np.int32)
+                                & 1).any():
+                            yield None
+                            return
+                        sep &= np.bitwise_xor.accumulate(quote.view(np.uint8)) == 0
+                        space |= quote
+                fields = np.add.reduceat(sep.view(np.uint8), starts, dtype=np.int32) + 1
+                other = ~(space | (block == d))
+            content = np.logical_or.reduceat(other, starts)
+            self._check(line, fields, content, block, starts)
+            yield row
+            line += len(starts)
+            lo = hi
+
+    def _check(self, line: int, fields, content, block, starts) -> None:
+        full = np.flatnonzero(content)
+        for i in full[:2 - len(self.first)]:
+            end = starts[i + 1] if i + 1 < len(starts) else len(block)
+            text = bytes(block[starts[i]:end]).decode(self.encoding).rstrip("\r\n")
+            self.first.append((line + int(i), split_line(text, self.delim)))
+        self.pending.append((line, fields[full], full))
+        if self.names is None and len(self.first) == 2:
+            self.settle()
+        elif self.names is not None:
+            self._fields()
+
+    def settle(self) -> None:
+        """The header, once two content lines are known (or the file has no more)."""
+        if not self.first:
+            raise DataError(f"{self.path}: the file has no rows: choose a file with data")
+        second = self.first[1][1] if len(self.first) > 1 else None
+        self.header, self.names = header_of(self.first[0][1], second, self.delim)
+        self._fields()
+
+    def _fields(self) -> None:
+        for line, fields, full in self.pending:
+            bad = np.flatnonzero(fields != len(self.names))
+            if len(bad):
+                raise DataError(f"{self.path}, row {line + int(full[bad[0]]) + 1}: "
+                                f"{int(fields[bad[0]])} fields but the header has "
+                                f"{len(self.names)}: fix that row (check quotes and delimiters)")
+        self.pending.clear()
 
 
 def split_line(text: str, delim: str) -> list[str]:

@@ -28,7 +28,7 @@ __all__ = ["DATE_PARTS", "DELIMITERS", "KINDS", "MAX_LEVELS", "MIN_ROWS_FOR_ID",
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
-CHUNK_ROWS = 100_000  # rows parsed between progress reports and cancel checks
+CHUNK_ROWS = 100_000  # at most this many rows parsed between progress reports and cancel checks
 PROBE_ROWS = 1000  # rows read first to find the text columns
 
 
