@@ -242,7 +242,7 @@ def make_dataset(raw: Raw, *, val_fraction: float = 0.3, test_fraction: float = 
     is_image = raw.images is not None
     columns = raw.columns if not is_image else None
     blocks = sum(-(-len(i) // encode.BLOCK) for i in (tr, va, te))
-    tick = Ticker(progress, 2 * len(columns) if columns is not None else blocks + 1)
+    tick = Ticker(progress, blocks + (len(columns) if columns is not None else 1))
     feature_names, report, encoding, details, encoder, X = list(raw.feature_names), [], None, {}, \
         None, None
     if is_image:

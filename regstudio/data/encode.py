@@ -24,7 +24,7 @@ from .errors import DataError
 from .progress import check_cancel
 from .sniff import MISSING
 
-BLOCK = 65536  # rows gathered at a time
+BLOCK = 32768  # rows written at a time (between cancel checks)
 
 
 @dataclass
@@ -67,28 +67,38 @@ class Encoder:
     def write(self, columns: list[Column], splits: tuple, cancel=None,
               tick=None) -> list[np.ndarray]:
         """The standardised float32 inputs of each index array in ``splits`` (rows of
-        ``columns``, the fitted ones, in order), written a column at a time: a numeric column
-        is standardised once for every row, then gathered into each split; categories and
-        dates are gathered from their tables by code. ``tick()`` after each column."""
+        ``columns``, the fitted ones, in order). A block of rows at a time, each input of the
+        block gathered into one row of a feature-major buffer (numbers standardised on the way,
+        categories and dates from their tables by code), then stored transposed: contiguous
+        writes both ways. ``tick()`` after each block."""
         width = len(self.feature_names)
         outs = [np.empty((len(idx), width), np.float32) for idx in splits]
-        j = 0
-        for step, col in zip(self.steps, columns, strict=True):
-            k = len(step.mean)
-            check_cancel(cancel)
-            if step.kind == "numeric":
-                z = _standardised(col.numbers, step)
-                for out, idx in zip(outs, splits, strict=True):
-                    for lo in range(0, len(idx), BLOCK):
-                        out[lo:lo + BLOCK, j] = z[idx[lo:lo + BLOCK]]
-            elif k:
-                codes = col.codes + 1
-                for out, idx in zip(outs, splits, strict=True):
-                    for lo in range(0, len(idx), BLOCK):
-                        out[lo:lo + BLOCK, j:j + k] = step.table[codes[idx[lo:lo + BLOCK]]]
-            j += k
-            if tick is not None:
-                tick()
+        buf = np.empty((width, BLOCK), np.float32)
+        tables = [np.ascontiguousarray(s.table.T) if s.table is not None else None
+                  for s in self.steps]  # one row per input: its value per code + 1
+        for out, idx in zip(outs, splits, strict=True):
+            for lo in range(0, len(idx), BLOCK):
+                check_cancel(cancel)
+                rows = idx[lo:lo + BLOCK]
+                part = buf[:, :len(rows)]
+                j = 0
+                for step, col, table in zip(self.steps, columns, tables, strict=True):
+                    if step.kind == "numeric":
+                        v = np.take(col.numbers, rows)
+                        v -= step.mean[0]
+                        v /= step.std[0]
+                        np.copyto(v, (step.fill - step.mean[0]) / step.std[0], where=np.isnan(v))
+                        part[j] = v
+                        j += 1
+                    else:
+                        codes = np.take(col.codes, rows)
+                        codes += 1
+                        for values in table:
+                            np.take(values, codes, out=part[j])
+                            j += 1
+                out[lo:lo + len(rows)] = part.T
+                if tick is not None:
+                    tick()
         return outs
 
     def recipe(self) -> dict:
@@ -99,19 +109,6 @@ class Encoder:
                             for s in self.steps],
                 "unseen_category": "all zeros", "missing": sorted(MISSING),
                 "date_parts": "year, month, day, weekday (Monday 0), hour, minute"}
-
-
-def _standardised(values: np.ndarray, step: Step) -> np.ndarray:
-    """float32 ``(v - mean) / std`` of every row, missing ones filled; computed in float64 a
-    block at a time (values near the float64 limit stay finite until divided)."""
-    out = np.empty(len(values), np.float32)
-    filled = (step.fill - step.mean[0]) / step.std[0]
-    for lo in range(0, len(values), BLOCK):
-        z = values[lo:lo + BLOCK] - step.mean[0]
-        z /= step.std[0]
-        np.copyto(z, filled, where=np.isnan(z))
-        out[lo:lo + len(z)] = z
-    return out
 
 
 def fit_encoder(columns: list[Column], rows: np.ndarray, standardize: bool = True,

@@ -203,7 +203,10 @@ def test_a_small_file_reads_under_a_memory_limit(tmp_path):
 
 # --- cancel after the parse ---------------------------------------------------------------------
 
-def test_cancel_stops_the_encoding_between_columns(tmp_path):
+def test_cancel_stops_the_encoding_between_blocks(tmp_path, monkeypatch):
+    from regstudio.data import encode
+
+    monkeypatch.setattr(encode, "BLOCK", 100)
     path = _write(tmp_path, "a,b,c,d\n" + "".join(f"{i},{i % 3},{'xyz'[i % 3]},{i % 2}\n"
                                                  for i in range(5000)))
     cfg = {"source": "table", "path": str(path)}
@@ -212,12 +215,12 @@ def test_cancel_stops_the_encoding_between_columns(tmp_path):
 
     def progress(done, total):
         steps.append((done, total))
-        if len(steps) == 4:  # three columns fitted, the first written
+        if len(steps) == 5:  # three columns fitted, two blocks of rows written
             stop.set()
 
     with pytest.raises(LoadCancelled):
         dataset_from_raw(raw, cfg, progress=progress, cancel=stop)
-    assert steps == [(k, 6) for k in range(1, 5)]  # fitted 3, written 3: stopped after 4
+    assert steps == [(k, 3 + 50) for k in range(1, 6)]  # stopped at the next block
     full = []
     dataset_from_raw(raw, cfg, progress=lambda d, t: full.append((d, t)))
-    assert full == [(k, 6) for k in range(1, 7)]
+    assert full == [(k, 53) for k in range(1, 54)]
