@@ -47,6 +47,7 @@ def read_text(path: Path, progress, cancel, chunk_rows: int, probe_rows: int):
     except _Disagree:  # pandas saw other rows (odd quoting): the csv module decides
         text = text or sniff.encoding_of(read_file(path, "path"), path)[0]
         shape = sniff.layout_by_csv(text.decode(encoding), delim, path, cancel)
+        opts = _options(text, sample, shape, how)
         try:
             columns = _parse(text, len(text), shape, opts, how, progress, cancel, chunk_rows,
                              probe_rows)
@@ -114,7 +115,7 @@ def _read_chunks(source, opts, dtype, parts, n, progress, cancel, chunk_rows) ->
             for chunk in reader:
                 check_cancel(cancel)
                 m = len(chunk)
-                if done + m > n:
+                if done + m > n or chunk.shape[1] != len(parts) and "usecols" not in opts:
                     raise _Disagree
                 for j, series in chunk.items():
                     parts[j].add(series, done)

@@ -407,15 +407,23 @@ def _image_stats(images: np.ndarray, idx: np.ndarray, standardize: bool,
     c = images.shape[-1]
     if not standardize or len(idx) == 0:
         return np.zeros(c), np.ones(c)
-    top = 255.0 if images.dtype == np.uint8 else 1.0
+    exact = images.dtype == np.uint8  # sums of pixels and of their squares in integers
+    top = 255.0 if exact else 1.0
     total, squares = np.zeros(c), np.zeros(c)
     idx = np.sort(idx)
     for start in range(0, len(idx), 1024):
         check_cancel(cancel)
-        px = images[idx[start:start + 1024]].reshape(-1, c).astype(np.float64) / top
-        total += px.sum(axis=0)
-        squares += np.square(px).sum(axis=0)
+        px = images[idx[start:start + 1024]].reshape(-1, c)
+        if exact:
+            total += px.sum(axis=0, dtype=np.int64)
+            wide = px.astype(np.uint32)
+            squares += np.einsum("ij,ij->j", wide, wide, dtype=np.int64)
+        else:
+            px = px.astype(np.float64)
+            total += px.sum(axis=0)
+            squares += np.einsum("ij,ij->j", px, px)
     count = len(idx) * (images.size // len(images)) // c
+    total, squares = total / top, squares / top**2
     mean = total / count
     std = np.sqrt(np.maximum(squares / count - mean**2, 0.0))
     std[std < 1e-6] = 1.0
