@@ -81,3 +81,28 @@ def test_idx_arrays_are_inflated_into_one_buffer(tmp_path):
         assert got.shape == (n // 784, 28, 28) and got.flags.writeable
         assert np.array_equal(got.reshape(-1), images)
         assert peak < n + size + (17 << 20) if name.endswith(".gz") else peak < 1.1 * size, name
+
+
+def test_jpeg_draft_decoding_stays_close_to_full_decoding(tmp_path):
+    """JPEGs are decoded at a reduced scale (draft mode, at least twice the size asked for)
+    before the bilinear resize: checked against decoding them whole, on 200x150 crops of real
+    photos. Mean absolute difference per image: under 2.5 grey levels (1%) at sizes 8 and 16,
+    under 1 level from 32 on (at 1 x size it was 3.2 at 16 and 3.5 at 32)."""
+    from regstudio.resources import resource_path
+
+    rng = np.random.default_rng(1)
+    photos = [Image.open(resource_path("photos", name)).convert("RGB")
+              for name in ("astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg")]
+    for i in range(40):
+        photo = photos[i % 4]
+        x, y = int(rng.integers(0, photo.width - 200)), int(rng.integers(0, photo.height - 150))
+        sub = tmp_path / f"c{i % 2}"
+        sub.mkdir(exist_ok=True)
+        photo.crop((x, y, x + 200, y + 150)).save(sub / f"{i}.jpg", quality=90)
+    files = sorted(tmp_path.glob("c0/*.jpg")) + sorted(tmp_path.glob("c1/*.jpg"))
+    for size, bound in ((8, 2.5), (16, 2.5), (32, 1.0), (48, 1.0)):
+        raw = loaders.read_image_folder(tmp_path, size, workers=1)
+        full = np.stack([np.asarray(Image.open(f).convert("RGB").resize(
+            (size, size), Image.Resampling.BILINEAR)) for f in files])
+        diff = np.abs(raw.images.astype(int) - full).mean(axis=(1, 2, 3))
+        assert diff.mean() < bound and diff.max() < 2 * bound, (size, diff.mean(), diff.max())
