@@ -131,23 +131,45 @@ def fit_encoder(columns: list[Column], rows: np.ndarray, standardize: bool = Tru
 
 
 def _numeric(col: Column, rows: np.ndarray, standardize: bool) -> Step:
-    train = col.numbers[rows]
-    present = train[~np.isnan(train)]
-    fill = float(present.mean()) if len(present) else 0.0
+    fill, dev = _moments(col.numbers, rows)
     mean, std = np.zeros(1), np.ones(1)
     if standardize and len(rows):
-        # In units of the largest magnitude, so that values near the float64 limit (1e300)
-        # neither overflow when squared nor make the column vanish.
-        scale = float(np.abs(present).max(initial=0.0)) or 1.0
-        unit = present / scale - fill / scale
-        dev = float(np.sqrt(np.dot(unit, unit) / len(rows)))
-        mean[0], std[0] = fill, (dev * scale if dev >= 1e-12 else 1.0)
+        mean[0], std[0] = fill, dev if dev > 0 else 1.0
     elif not standardize:
         largest = np.abs(col.numbers[~np.isnan(col.numbers)]).max(initial=0.0)
         if largest > np.finfo(np.float32).max:
             raise DataError(f"{col.name} has values beyond +-3.4e38, too large for 32-bit floats: "
                             "turn data.standardize on or rescale the column")
     return Step(col.name, "numeric", fill, how=dict(col.how), mean=mean, std=std)
+
+
+def _moments(values: np.ndarray, rows: np.ndarray) -> tuple[float, float]:
+    """(mean of the present values of ``rows``, deviation of the filled rows: 0 below 1e-12 of
+    the largest magnitude); a block of rows at a time, in units of the largest magnitude (values
+    near the float64 limit, 1e300, neither overflow when summed or squared nor vanish)."""
+    def blocks():
+        for lo in range(0, len(rows), BLOCK):
+            part = values[rows[lo:lo + BLOCK]]
+            yield part[~np.isnan(part)]
+
+    scale = max((float(np.abs(b).max(initial=0.0)) for b in blocks()), default=0.0) or 1.0
+    count, mean, m2 = 0, 0.0, 0.0
+    for part in blocks():  # per-block mean and squared deviations, merged (Chan et al.)
+        if not len(part):
+            continue
+        unit = part / scale
+        k = len(unit)
+        bmean = float(unit.mean())
+        unit -= bmean
+        delta = bmean - mean
+        total = count + k
+        mean += delta * k / total
+        m2 += float(np.dot(unit, unit)) + delta**2 * count * k / total
+        count = total
+    if not count:
+        return 0.0, 0.0
+    dev = np.sqrt(m2 / len(rows))  # the filled rows add nothing: they equal the mean
+    return mean * scale, float(dev * scale) if dev >= 1e-12 else 0.0
 
 
 def _category(col: Column, rows: np.ndarray, standardize: bool) -> Step:
