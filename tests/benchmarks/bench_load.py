@@ -177,8 +177,10 @@ def bench_cancel(path: Path) -> None:
                 out["at"] = time.perf_counter()
                 stop.set()
 
-        worker = threading.Thread(target=lambda: out.update(
-            loaded=load_for_window(cfg, None, progress, stop, phase)))
+        def run(out=out, stop=stop, progress=progress, phase=phase):
+            out["loaded"] = load_for_window(cfg, None, progress, stop, phase)
+
+        worker = threading.Thread(target=run)
         worker.start()
         worker.join()
         late = time.perf_counter() - out["at"] if "at" in out else float("nan")
