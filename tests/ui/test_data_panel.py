@@ -259,3 +259,29 @@ def test_penguins_train_from_the_window_as_on_the_command_line(qtbot, window):
     ours = record.summary["final"]["val_acc"]
     cli = train(state.config).summary["final"]["val_acc"]
     assert ours > 0.9 and abs(ours - cli) <= 0.03, (ours, cli)
+
+
+def test_a_column_with_a_stray_word_can_be_ignored_from_the_column_table(qtbot, window, tmp_path):
+    rows = [f"r{i},{'heavy' if i == 50 else 3000 + 5 * i},{i % 7},,{'ab'[i % 2]}"
+            for i in range(120)]
+    path = tmp_path / "t.csv"
+    path.write_text("name,mass,n,notes,label\n" + "\n".join(rows) + "\n")
+    _load(qtbot, window, {"source": "table", "path": str(path)})
+    panel = window.data_panel
+    assert "row 52, column 'mass': 'heavy' is not a number" in _plain(panel.error.text())
+    assert panel.columns.isVisibleTo(panel)  # the columns are shown although the load failed
+    kinds = [panel.columns.item(r, 1).text() for r in range(5)]
+    assert kinds == ["text, one per row", "number · 1 not a number", "number", "empty",
+                     "category"]
+    assert "'heavy'" in panel.columns.item(1, 1).toolTip()
+    assert [panel.columns.role(n) for n in panel.columns.names] == \
+        ["left out", "feature", "feature", "left out", "target"]
+    panel.columns.set_role("mass", "ignore")
+    assert window.state.config["data"]["ignore"] == ["mass"]
+    qtbot.waitUntil(lambda: not window.state.needs_load(_key(window))
+                    and not window.state.loader.loading, timeout=20000)
+    assert not panel.error.isVisible() and window.state.dataset.feature_names == ["n"]
+    assert "left out &#x27;name&#x27; (120 distinct text values" in panel.summary.text()
+    panel.columns.set_role("notes", "ignore")  # a left-out column: ignoring it silences it
+    assert window.state.config["data"]["ignore"] == ["mass", "notes"]
+    assert panel.columns.role("notes") == "ignore"
