@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,8 +104,6 @@ def decimal_comma(sample: str, delim: str) -> bool:
     """Whether numbers are written with a decimal comma (only with a delimiter other than ,)."""
     if delim == ",":
         return False
-    import re
-
     return len(re.findall(r"(?<![\d.,])\d+,\d+(?![\d.,])", sample)) > \
         len(re.findall(r"(?<![\d.,])\d+\.\d+(?![\d.,])", sample))
 

@@ -10,7 +10,7 @@ and :mod:`.excel` (parsing), :mod:`.cells` (numbers, dates, categories, ids).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +62,6 @@ class TableInfo:
     encoding: str | None
     sheet: str | None
     n_rows: int
-    notes: list[str] = field(default_factory=list)
 
 
 def inspect_table(path: str | Path, data_cfg: dict | None = None,
