@@ -11,6 +11,7 @@ from .encode import fit_encoder
 from .errors import DataError
 from .progress import Cancel, Progress, Ticker, check_cancel
 
+LEVELS = np.arange(256, dtype=np.int64)  # the values of an 8-bit pixel
 MAX_CLASSES = 100
 MAX_INTEGER_CLASSES = 20  # numeric targets with at most this many integer values are classes
 
@@ -414,10 +415,11 @@ def _image_stats(images: np.ndarray, idx: np.ndarray, standardize: bool,
     for start in range(0, len(idx), 1024):
         check_cancel(cancel)
         px = images[idx[start:start + 1024]].reshape(-1, c)
-        if exact:
-            total += px.sum(axis=0, dtype=np.int64)
-            wide = px.astype(np.uint32)
-            squares += np.einsum("ij,ij->j", wide, wide, dtype=np.int64)
+        if exact:  # a histogram per channel gives both sums exactly
+            for ch in range(c):
+                hist = np.bincount(px[:, ch], minlength=256)
+                total[ch] += hist @ LEVELS
+                squares[ch] += hist @ LEVELS**2
         else:
             px = px.astype(np.float64)
             total += px.sum(axis=0)
