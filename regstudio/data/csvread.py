@@ -141,25 +141,23 @@ class _Numbers:
     def add(self, series, lo: int) -> None:
         import pandas as pd
 
+        room = self.limit + 1 - len(self.text)  # more than the limit: a text column
         if series.dtype.kind in "biuf":
             values = series.to_numpy(np.float64)
-            cell = None
-        else:  # words among the numbers: each distinct cell parsed once
-            codes, uniq = pd.factorize(series)
-            cell = np.array([str(c).strip() for c in uniq], dtype=object)
-            numbers, grouped = cells.numbers_of(cell, self.comma)
-            self.grouped = self.grouped or grouped
-            numbers[cells.missing_cells(cell)] = np.nan
-            values = np.append(numbers, np.nan)[codes]
-            blank = np.append(cells.missing_cells(cell), True)[codes]
-            bad = np.isnan(values) & ~blank
-            for r in np.flatnonzero(bad)[:self.limit + 1 - len(self.text)]:
-                self.text.append((lo + int(r), cell[codes[r]]))
-        self.values[lo:lo + len(values)] = values
-        if cell is None:
-            inf = np.flatnonzero(np.isinf(values))
+            inf = np.flatnonzero(np.isinf(values))  # 1e999: not a number we can use
+            self.text.extend((lo + int(r), str(values[r])) for r in inf[:room])
+            self.values[lo:lo + len(values)] = values
             self.values[lo + inf] = np.nan
-            self.text.extend((lo + int(r), str(values[r])) for r in inf[:self.limit + 1])
+            return
+        codes, uniq = pd.factorize(series)  # words among the numbers: each distinct cell once
+        cell = np.array([str(c).strip() for c in uniq], dtype=object)
+        numbers, grouped = cells.numbers_of(cell, self.comma)
+        self.grouped = self.grouped or grouped
+        blank = cells.missing_cells(cell)
+        word = np.append(np.isnan(numbers) & ~blank, False)[codes]
+        numbers[blank] = np.nan
+        self.values[lo:lo + len(codes)] = np.append(numbers, np.nan)[codes]
+        self.text.extend((lo + int(r), cell[codes[r]]) for r in np.flatnonzero(word)[:room])
 
     def column(self, name: str, lines, comma) -> Column | None:
         n = len(self.values)
