@@ -9,7 +9,7 @@ from .forms import signals_blocked
 
 ROLES = ("feature", "target", "ignore")
 LEFT_OUT = "left out"  # the role shown for an id-like or empty column that is not ignored
-KIND_TEXT = {"numeric": "number", "category": "category", "date": "date → year, month, day, weekday",
+KIND_TEXT = {"numeric": "number", "category": "category", "date": "date → numbers",
              "text-id": "text, one per row", "empty": "empty"}
 KIND_TIP = {"numeric": "Numbers: used as they are (standardised with the training split)",
             "category": "Text with few distinct values: one input per category (one-hot)",
