@@ -24,10 +24,10 @@ IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", 
 # extra preview image, which Pillow opens as MPO (its first frame is the photo).
 FORMAT_ALIASES = {"MPO": "JPEG"}
 MAX_PIXELS = 50_000_000  # decompression-bomb guard, stricter than Pillow's default
-# JPEGs are decoded at the smallest scale of at least DRAFT x size pixels: at 1 x size the
-# bilinear resize that follows is 3.5 grey levels off decoding in full (200x150 photos to 32),
-# at 2 x size 0.4, for 9% more time (tests/data/test_fast_paths.py)
-DRAFT = 2
+# JPEGs are decoded at the smallest scale of at least DRAFT x size pixels, then resized
+# bilinearly. 200x150 photo crops to 32: at 1 x size 3.5 grey levels off decoding in full on
+# average (tests/data/test_fast_paths.py); at 2 x size 0.4, but 15% more time per file.
+DRAFT = 1
 MAX_LISTED = 5
 # From this many files a process per core decodes them: Pillow parses a file's headers in
 # Python, holding the GIL, so threads overlap only the decoding itself.
@@ -181,8 +181,8 @@ def read_image_folder(path: str | Path, size: int = 32, color: str = "rgb", *,
     """One sub-folder per class; unreadable files are skipped and listed in the report.
 
     Files are decoded on ``workers`` threads (default: every core; Pillow decodes without
-    the GIL), JPEGs in draft mode at the smallest scale still at least twice ``size`` pixels
-    (then resized bilinearly: within a grey level of decoding them whole)."""
+    the GIL), JPEGs in draft mode at the smallest scale still at least ``size`` pixels (then
+    resized bilinearly: a few grey levels from decoding them whole, see DRAFT)."""
     root = Path(path)
     if not root.is_dir():
         what = "not found" if not root.exists() else "not a folder"
@@ -190,9 +190,7 @@ def read_image_folder(path: str | Path, size: int = 32, color: str = "rgb", *,
     folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not folders:
         raise DataError(f"{root}: no sub-folders: put the images into one sub-folder per class")
-    listed = [(k, f) for k, folder in enumerate(folders) for f in sorted(
-        p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_FORMATS
-        and not p.name.startswith("."))]
+    listed = [(k, f) for k, folder in enumerate(folders) for f in _images_in(folder)]
     results = _decode_all([f for _, f in listed], size, color, progress, cancel, workers)
     images, labels, classes, skipped, found = [], [], [], [], set()
     for (k, f), (img, why) in zip(listed, results, strict=True):
@@ -222,6 +220,17 @@ def read_image_folder(path: str | Path, size: int = 32, color: str = "rgb", *,
     stack = np.stack(images)
     return Raw(root.name, "classification", np.array(labels, np.int64), classes,
                images=stack if stack.ndim == 4 else stack[..., None], report=report)
+
+
+def _images_in(folder: Path) -> list[Path]:
+    """The image files under ``folder`` (nested folders too; no hidden files), in path order."""
+    found = []
+    for top, _dirs, names in os.walk(folder):
+        found.extend(os.path.join(top, n) for n in names
+                     if os.path.splitext(n)[1].lower() in IMAGE_FORMATS and not n.startswith("."))
+    start = len(str(folder)) + 1
+    found.sort(key=lambda p: p[start:].split(os.sep))  # as Paths sort: part by part
+    return [Path(p) for p in found]
 
 
 def _decode_all(files: list[Path], size: int, color: str, progress: Progress, cancel: Cancel,
