@@ -37,7 +37,7 @@ def read_text(path: Path, progress, cancel, chunk_rows: int, probe_rows: int):
     how = {"delimiter": delim, "encoding": encoding,
            "decimal": "," if sniff.decimal_comma(sample, delim) else "."}
     shape = sniff.layout(text, encoding, delim, path, cancel)
-    opts = _options(text, sample, shape, how)
+    opts = _options(sample, shape, how)
     size = len(text)
     if own:
         text = None
@@ -47,7 +47,7 @@ def read_text(path: Path, progress, cancel, chunk_rows: int, probe_rows: int):
     except _Disagree:  # pandas saw other rows (odd quoting): the csv module decides
         text = text or sniff.encoding_of(read_file(path, "path"), path)[0]
         shape = sniff.layout_by_csv(text.decode(encoding), delim, path, cancel)
-        opts = _options(text, sample, shape, how)
+        opts = _options(sample, shape, how)
         try:
             columns = _parse(text, len(text), shape, opts, how, progress, cancel, chunk_rows,
                              probe_rows)
@@ -57,7 +57,7 @@ def read_text(path: Path, progress, cancel, chunk_rows: int, probe_rows: int):
     return columns, shape.lines, how
 
 
-def _options(data: bytes, sample: str, shape: sniff.Layout, how: dict) -> dict:
+def _options(sample: str, shape: sniff.Layout, how: dict) -> dict:
     delim = how["delimiter"]
     opts = dict(header=0 if shape.header else None, names=list(range(len(shape.names))),
                 encoding=how["encoding"], skip_blank_lines=True, na_values=NA_VALUES,
@@ -66,7 +66,7 @@ def _options(data: bytes, sample: str, shape: sniff.Layout, how: dict) -> dict:
         opts.update(sep=r"\s+", quoting=csv.QUOTE_NONE)
     else:  # a quote after a space opens a quoted field; spaces before numbers need nothing,
         # text is stripped later, and the option costs a quarter of the parse: only when needed
-        spaced = (delim + " ") in sample or (b'"' in data and (delim + ' "').encode() in data)
+        spaced = (delim + " ") in sample or shape.spaced_quote
         opts.update(sep=delim, skipinitialspace=spaced)
     return opts
 

@@ -33,6 +33,7 @@ class Layout:
     lines: np.ndarray
     header: bool
     names: list[str]
+    spaced_quote: bool = True  # a quote mark may follow a space (unknown: assume so)
 
 
 def encoding_of(data: bytes, path) -> tuple[bytes, str]:
@@ -127,7 +128,8 @@ def layout(data: bytes, encoding: str, delim: str, path, cancel) -> Layout:
     if scan.header:  # the rows after the header line
         lines = lines[np.searchsorted(lines, scan.first[0][0], side="right"):]
     lines += 1
-    return Layout(checked(lines, scan.names, delim, path), scan.header, scan.names)
+    return Layout(checked(lines, scan.names, delim, path), scan.header, scan.names,
+                  scan.spaced_quote)
 
 
 class _Scan:
@@ -139,6 +141,7 @@ class _Scan:
         self.names: list[str] | None = None
         self.header = False
         self.pending: list[tuple[int, np.ndarray, np.ndarray]] = []  # lines before the header
+        self.spaced_quote = False  # a quote mark after a space (pandas must skip the spaces)
 
     def blocks(self, cancel):
         """Per block, whether pandas reads a row on each line (None: quotes that need the csv
@@ -180,7 +183,8 @@ class _Scan:
                                 & 1).any():
                             yield None
                             return
-                        sep &= np.bitwise_xor.accumulate(quote.view(np.uint8)) == 0
+                        sep &= ~np.logical_xor.accumulate(quote)  # outside quotes
+                        self.spaced_quote |= bool((quote[1:] & (block[:-1] == 32)).any())
                         space |= quote
                 fields = np.add.reduceat(sep.view(np.uint8), starts, dtype=np.int32) + 1
                 other = ~(space | (block == d))

@@ -224,3 +224,10 @@ def test_cancel_stops_the_encoding_between_blocks(tmp_path, monkeypatch):
     full = []
     dataset_from_raw(raw, cfg, progress=lambda d, t: full.append((d, t)))
     assert full == [(k, 53) for k in range(1, 54)]
+
+
+def test_quoted_fields_after_a_space(tmp_path):
+    rows = [f'{i}, "{"a,b" if i % 2 else "c"}", {"xy"[i % 3 == 0]}' for i in range(30)]
+    path = _write(tmp_path, 'n, t, label\n' + "\n".join(rows) + "\n")
+    ds = load_dataset({"source": "table", "path": str(path)})
+    assert ds.feature_names == ["n", "t=a,b", "t=c"] and ds.classes == ["x", "y"]
