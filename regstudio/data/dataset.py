@@ -6,9 +6,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import encode
 from .encode import fit_encoder
 from .errors import DataError
+from .progress import Cancel, Progress, Ticker, check_cancel
 
+LEVELS = np.arange(256, dtype=np.int64)  # the values of an 8-bit pixel
 MAX_CLASSES = 100
 MAX_INTEGER_CLASSES = 20  # numeric targets with at most this many integer values are classes
 
@@ -28,6 +31,7 @@ class Raw:
     columns: list | None = None  # tables: raw feature columns, encoded by make_dataset
     table_info: dict | None = None  # tables: file, rows, columns with kind and role
     raw_scale: float = 1.0  # images: stored pixels = round(source values * raw_scale)
+    target: str | None = None  # tables: the name of the target column
 
 
 @dataclass
@@ -58,6 +62,7 @@ class Dataset:
     data_report: dict = field(default_factory=dict)  # what was read, encoded, imputed, dropped
     encoding: dict | None = None  # tables: the fitted column encoding (see encode.Encoder.recipe)
     raw_scale: float = 1.0
+    target: str | None = None  # tables: the name of the target column
 
     def images_to_X(self, images: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """uint8 (or float in [0, 1]) NHWC images -> float32 model input, as for train.X."""
@@ -214,16 +219,20 @@ def _subsample(groups: list[np.ndarray], size: int, rng: np.random.Generator) ->
 
 def make_dataset(raw: Raw, *, val_fraction: float = 0.3, test_fraction: float = 0.0,
                  train_size: int | None = None, standardize: bool = True, seed: int = 0,
-                 indices: tuple | None = None) -> Dataset:
+                 indices: tuple | None = None, progress: Progress = None,
+                 cancel: Cancel = None) -> Dataset:
     """Split ``raw`` and standardise it with statistics of the training split only.
 
-    ``indices`` = ``(train, val, test)`` index arrays replace the seeded split (folds)."""
+    ``indices`` = ``(train, val, test)`` index arrays replace the seeded split (folds).
+    ``progress(done, total)`` hears of the steps done (columns fitted, blocks of rows written);
+    ``cancel`` stops the work between them with :class:`LoadCancelled`."""
     if val_fraction + test_fraction >= 0.95:
         raise DataError(f"data.val_fraction + data.test_fraction must be below 0.95 "
                         f"(got {val_fraction + test_fraction:g}): leave data for training")
     n = len(raw.y)
     if n < 3:
         raise DataError(f"{raw.name}: only {n} sample(s): at least 3 are needed to split")
+    check_cancel(cancel)
     if indices is not None:
         tr, va, te = (np.asarray(i, dtype=np.intp) for i in indices)
         notes = []
@@ -232,20 +241,27 @@ def make_dataset(raw: Raw, *, val_fraction: float = 0.3, test_fraction: float = 
         tr, va, te, notes = split_indices(raw.y, raw.task, val_fraction, test_fraction, train_size,
                                           rng, raw.classes)
     is_image = raw.images is not None
-    feature_names, report, encoding, details = list(raw.feature_names), [], None, {}
+    columns = raw.columns if not is_image else None
+    blocks = sum(-(-len(i) // encode.BLOCK) for i in (tr, va, te))
+    tick = Ticker(progress, blocks + (len(columns) if columns is not None else 1))
+    feature_names, report, encoding, details, encoder, X = list(raw.feature_names), [], None, {}, \
+        None, None
     if is_image:
-        x_mean, x_std = _image_stats(raw.images[tr], standardize)
+        x_mean, x_std = _image_stats(raw.images, tr, standardize, cancel)
+        tick()
+    elif columns is not None:
+        encoder = fit_encoder(columns, tr, standardize, cancel, tick)
+        x_mean, x_std = encoder.mean, encoder.std
+        feature_names = encoder.feature_names
+        encoding = {**encoder.recipe(), "decimal_comma": (raw.table_info or {}).get(
+            "delimiter") not in (",", " ", None)}
+        report, details = _encoding_notes(columns, encoder)
     else:
-        if raw.columns is not None:
-            encoder = fit_encoder(raw.columns, tr)
-            X = encoder.transform(raw.columns)
-            feature_names, encoding = encoder.feature_names, encoder.recipe()
-            report, details = _encoding_notes(raw.columns, encoder)
-        else:
-            X = np.asarray(raw.X)
-        x_mean, x_std = _stats(X, standardize, np.sort(tr))  # sorted: the order sums need not keep
+        X = np.asarray(raw.X)
+        x_mean, x_std = _stats(X, standardize, np.sort(tr), cancel=cancel)  # sorted: faster
         if not standardize and X.dtype.kind == "f" and X.dtype.itemsize > 4:
             _check_float32_range(X, feature_names, raw.name)
+        tick()
     y = raw.y
     y_mean, y_std = 0.0, 1.0
     if raw.task == "regression":
@@ -260,44 +276,65 @@ def make_dataset(raw: Raw, *, val_fraction: float = 0.3, test_fraction: float = 
         feature_names=feature_names,
         image_shape=tuple(int(s) for s in raw.images.shape[1:]) if is_image else None,
         report=list(raw.report) + report + notes, x_mean=x_mean, x_std=x_std, y_mean=y_mean,
-        y_std=y_std, encoding=encoding, raw_scale=raw.raw_scale,
+        y_std=y_std, encoding=encoding, raw_scale=raw.raw_scale, target=raw.target,
     )
     ds.data_report = {**(raw.table_info or {}), **details,
                       "features": len(feature_names) if not is_image else None,
                       "notes": list(ds.report)}
 
-    def split(idx: np.ndarray) -> Split:
+    splits = (tr, va, te)
+    written = encoder.write(columns, splits, cancel, tick) if encoder is not None else None
+
+    def split(k: int) -> Split:
+        idx = splits[k]
+        check_cancel(cancel)
         if raw.task == "regression":
             ys = ((y[idx] - y_mean) / y_std).astype(np.float32).reshape(-1, 1)
         else:
             ys = np.asarray(y[idx], dtype=np.int64)
         if is_image:
             imgs = raw.images[idx]
-            return Split(ds.images_to_X(imgs), ys, imgs)
-        return Split(table_rows(X, idx, x_mean, x_std, standardize), ys, None)
+            out = Split(ds.images_to_X(imgs), ys, imgs)
+            for _ in range(-(-len(idx) // encode.BLOCK)):
+                tick()
+            return out
+        if written is not None:
+            return Split(written[k], ys, None)
+        return Split(table_rows(X, idx, x_mean, x_std, standardize, cancel=cancel, tick=tick),
+                     ys, None)
 
-    ds.train, ds.val, ds.test = split(tr), split(va), split(te)
+    ds.train, ds.val, ds.test = split(0), split(1), split(2)
     return ds
 
 
 def table_rows(X: np.ndarray, idx: np.ndarray | None, mean: np.ndarray, std: np.ndarray,
-               standardize: bool = True, block: int = 16384) -> np.ndarray:
+               standardize: bool = True, block: int | None = None, cancel: Cancel = None,
+               tick=None) -> np.ndarray:
     """Rows ``idx`` (None: all) of ``X`` as float32 model input ``(x - mean) / std``, computed
     in float64 a block at a time: the result is the one full-size copy."""
-    if not standardize and X.dtype == np.float32:  # nothing to compute: the one copy
-        return X.copy() if idx is None else np.take(X, idx, axis=0)
+    block = block or encode.BLOCK
     n = len(X) if idx is None else len(idx)
+    if not standardize and X.dtype == np.float32:  # nothing to compute: the one copy
+        check_cancel(cancel)
+        out = X.copy() if idx is None else np.take(X, idx, axis=0)
+        for _ in range(-(-n // block)) if tick is not None else ():
+            tick()
+        return out
     out = np.empty((n, X.shape[1]), np.float32)
     for lo in range(0, n, block):
+        check_cancel(cancel)
         part = X[lo:lo + block] if idx is None else X[idx[lo:lo + block]]
         out[lo:lo + len(part)] = (part - mean) / std if standardize else part
+        if tick is not None:
+            tick()
     return out
 
 
 def _encoding_notes(columns: list, encoder) -> tuple[list[str], dict]:
     """Report lines and details of what the encoder did (one-hot, dates, imputation)."""
-    notes, details = [], {"one_hot": {}, "dates": {}, "imputed": {}}
+    notes, details = [], {"one_hot": {}, "dates": {}, "imputed": {}, "fill": {}}
     for col, step in zip(columns, encoder.steps, strict=True):
+        details["fill"][col.name] = step.fill
         if step.kind == "category":
             details["one_hot"][col.name] = list(step.categories)
         elif step.kind == "date":
@@ -319,7 +356,7 @@ def _encoding_notes(columns: list, encoder) -> tuple[list[str], dict]:
 
 
 def _stats(a: np.ndarray, standardize: bool, idx: np.ndarray | None = None,
-           block: int = 16384) -> tuple[np.ndarray, np.ndarray]:
+           block: int = 16384, cancel: Cancel = None) -> tuple[np.ndarray, np.ndarray]:
     """Column mean and std of the rows ``idx`` (None: all) of a 2-D array (std 1 for constant
     columns); (0, 1) when off. A block of rows at a time: no copy of the rows is made."""
     cols = a.shape[1]
@@ -329,6 +366,7 @@ def _stats(a: np.ndarray, standardize: bool, idx: np.ndarray | None = None,
 
     def blocks():
         for lo in range(0, n, block):
+            check_cancel(cancel)
             yield a[lo:lo + block] if idx is None else a[idx[lo:lo + block]]
 
     # In units of each column's largest magnitude, so that values near the float64 limit
@@ -363,18 +401,31 @@ def _check_float32_range(values: np.ndarray, names: list[str], where: str) -> No
                         "turn data.standardize on or rescale the column")
 
 
-def _image_stats(images: np.ndarray, standardize: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel mean and std of images in [0, 1] scale, accumulated in chunks."""
+def _image_stats(images: np.ndarray, idx: np.ndarray, standardize: bool,
+                 cancel: Cancel = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and std of images ``idx`` in [0, 1] scale, accumulated in chunks (no
+    copy of the images; nothing done when off)."""
     c = images.shape[-1]
-    if not standardize or len(images) == 0:
+    if not standardize or len(idx) == 0:
         return np.zeros(c), np.ones(c)
-    top = 255.0 if images.dtype == np.uint8 else 1.0
+    exact = images.dtype == np.uint8  # sums of pixels and of their squares in integers
+    top = 255.0 if exact else 1.0
     total, squares = np.zeros(c), np.zeros(c)
-    for start in range(0, len(images), 1024):
-        px = images[start:start + 1024].reshape(-1, c).astype(np.float64) / top
-        total += px.sum(axis=0)
-        squares += np.square(px).sum(axis=0)
-    count = images.size // c
+    idx = np.sort(idx)
+    for start in range(0, len(idx), 1024):
+        check_cancel(cancel)
+        px = images[idx[start:start + 1024]].reshape(-1, c)
+        if exact:  # a histogram per channel gives both sums exactly
+            for ch in range(c):
+                hist = np.bincount(px[:, ch], minlength=256)
+                total[ch] += hist @ LEVELS
+                squares[ch] += hist @ LEVELS**2
+        else:
+            px = px.astype(np.float64)
+            total += px.sum(axis=0)
+            squares += np.einsum("ij,ij->j", px, px)
+    count = len(idx) * (images.size // len(images)) // c
+    total, squares = total / top, squares / top**2
     mean = total / count
     std = np.sqrt(np.maximum(squares / count - mean**2, 0.0))
     std[std < 1e-6] = 1.0

@@ -16,7 +16,7 @@ from .dataset import Raw, encode_target
 from .errors import DataError
 from .files import MAX_ARRAY_BYTES, read_file
 from .progress import Cancel, Progress, check_cancel, report_progress
-from .table import Column, Table, is_missing, read_table
+from .table import Column, Table, read_table
 
 IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".gif": "GIF",
                  ".tif": "TIFF", ".tiff": "TIFF"}
@@ -24,15 +24,15 @@ IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", 
 # extra preview image, which Pillow opens as MPO (its first frame is the photo).
 FORMAT_ALIASES = {"MPO": "JPEG"}
 MAX_PIXELS = 50_000_000  # decompression-bomb guard, stricter than Pillow's default
+# JPEGs are decoded at the smallest scale of at least DRAFT x size pixels, then resized
+# bilinearly. 200x150 photo crops to 32: at 1 x size 3.5 grey levels off decoding in full on
+# average (tests/data/test_fast_paths.py); at 2 x size 0.4, but 15% more time per file.
+DRAFT = 1
 MAX_LISTED = 5
 # From this many files a process per core decodes them: Pillow parses a file's headers in
 # Python, holding the GIL, so threads overlap only the decoding itself.
 PROCESS_MIN = 1500
 PROCESS_CHUNK = 128  # files per task of a worker process
-
-
-def _file(path: Path, what: str) -> bytes:
-    return read_file(path, what)
 
 
 # --- tables ----------------------------------------------------------------------------------
@@ -47,11 +47,11 @@ def read_csv(path: str | Path, target: str | None = None, task: str | None = Non
     ``drop_missing=True`` means drop."""
     missing = missing or ("drop" if drop_missing else "impute")
     table = read_table(Path(path), sheet=sheet, progress=progress, cancel=cancel)
-    return table_source(table, target, task, missing, ignore)
+    return table_source(table, target, task, missing, ignore, cancel)
 
 
 def table_source(table: Table, target: str | None, task: str | None, missing: str,
-                 ignore: list[str] = ()) -> Raw:
+                 ignore: list[str] = (), cancel: Cancel = None) -> Raw:
     """A parsed table as Raw for ``target`` (default: the last column), ``ignore`` left out."""
     names = table.names
     t = len(names) - 1 if target is None else _column(names, target, table.path)
@@ -59,26 +59,50 @@ def table_source(table: Table, target: str | None, task: str | None, missing: st
         if name not in names:
             raise DataError(f"{table.path}: data.ignore names {name!r}, which is not a column: "
                             f"use some of {_shown(names)}")
-    return table_raw(table, t, task, missing, set(ignore))
+    return table_raw(table, t, task, missing, set(ignore), cancel)
 
 
-def table_raw(table: Table, t: int, task: str | None, missing: str, ignore: set[str]) -> Raw:
+LEFT_OUT = {"text-id": "{levels} distinct text values: an id or a name, not a category",
+            "empty": "every cell is empty"}
+
+
+def column_roles(table: Table, t: int, ignore: set[str]) -> dict[str, str]:
+    """Each column's role: target, ignored (data.ignore), left out (an id, a name, or empty)
+    or feature."""
+    return {c.name: "target" if i == t else "ignored" if c.name in ignore else
+            "left out" if c.kind in LEFT_OUT else "feature" for i, c in enumerate(table.columns)}
+
+
+def table_raw(table: Table, t: int, task: str | None, missing: str, ignore: set[str],
+              cancel: Cancel = None) -> Raw:
     """The parsed table as Raw: target encoded, rows with missing values dropped or refused as
-    ``missing`` says, id-like text columns left out; features kept as columns."""
+    ``missing`` says, id-like text and empty columns left out; features kept as columns. A
+    column used (a feature or the target) whose numbers hold a few words stops here, naming
+    the first; ignored columns are never checked."""
     path, cols = table.path, table.columns
-    target = cols[t]
-    roles = {c.name: "target" if i == t else "ignored" if c.name in ignore else
-             "left out" if c.kind == "text-id" else "feature" for i, c in enumerate(cols)}
-    feats = [c for c in cols if roles[c.name] == "feature"]
-    used = [target, *feats]
-    gaps = np.column_stack([is_missing(c.values) for c in used])
-    bad = gaps.any(axis=1)
+    roles = column_roles(table, t, ignore)
+    used = [cols[t], *(c for c in cols if roles[c.name] == "feature")]
+    for c in used:
+        if c.stray:
+            count, line, text = c.stray
+            more = f" (and {count - 1} more cell(s) like it)" if count > 1 else ""
+            raise DataError(f"{path}, row {line}, column {c.name!r}: {text!r} is not a number"
+                            f"{more}: the column's other values are numbers: fix the cell, or "
+                            "leave the column out with data.ignore")
     report, lines, dropped = [], table.lines, 0
+    gaps = None
     if missing == "impute":
-        bad = gaps[:, 0]  # a missing target cannot be imputed: those rows go
+        bad = used[0].missing_mask()  # a missing target cannot be imputed: those rows go
+    else:
+        gaps = []
+        for c in used:
+            check_cancel(cancel)
+            gaps.append(c.missing_mask())
+        bad = np.logical_or.reduce(gaps)
     if bad.any():
         if missing == "error":
-            r, c = np.argwhere(gaps)[0]
+            r = int(np.flatnonzero(bad)[0])
+            c = next(i for i, g in enumerate(gaps) if g[r])
             raise DataError(f"{path}: {int(bad.sum())} row(s) have missing values (first: row "
                             f"{lines[r]}, column {used[c].name!r}): fill them in or set "
                             "data.missing to impute or drop (data.drop_missing: true also drops)")
@@ -89,31 +113,47 @@ def table_raw(table: Table, t: int, task: str | None, missing: str, ignore: set[
         if not keep.any():
             raise DataError(f"{path}: every row has a missing value: fill them in")
         lines = lines[keep]
-        cols = [_rows(c, keep) for c in cols]
-        target, feats = cols[t], [c for c in cols if roles[c.name] == "feature"]
-    if target.kind == "date":
-        raise DataError(f"{path}: target column {target.name!r} holds dates: choose a column of "
-                        "classes or numbers as data.target")
-    labels = target.values if target.kind == "numeric" else target.values.astype(str)
-    y, classes, task = encode_target(labels, task, f"{path}, column {target.name!r}")
+        used = [c.take(keep) for c in used]
+    check_cancel(cancel)
+    target, feats = used[0], used[1:]
+    y, classes, task = _target(target, task, path)
     left = [c for c in cols if roles[c.name] == "left out"]
     if left:
-        report.append("left out " + ", ".join(f"{c.name!r} ({c.levels} distinct text values: an "
-                                               "id or a name, not a category)" for c in left)
-                      + ": list it in data.ignore to silence this, or encode it yourself")
+        report.append("left out " + ", ".join(
+            f"{c.name!r} ({LEFT_OUT[c.kind].format(levels=c.levels)})" for c in left)
+            + ": list it in data.ignore to silence this, or encode it yourself")
+    report.extend(note for c in feats for note in c.notes)
     if not feats:
         raise DataError(f"{path}: no feature columns left (besides the target "
                         f"{target.name!r}): keep at least one column out of data.ignore")
     info = {"file": str(path), "rows": int(len(table)), "rows_dropped": dropped,
             "delimiter": table.delimiter, "encoding": table.encoding, "sheet": table.sheet,
+            "decimal": table.decimal, "target": target.name,
             "columns": [{**c.info(), "role": roles[c.name]} for c in table.columns]}
     return Raw(path.stem, task, y, classes, feature_names=[c.name for c in feats], report=report,
-               columns=feats, table_info=info)
+               columns=feats, table_info=info, target=target.name)
 
 
-def _rows(col: Column, keep: np.ndarray) -> Column:
-    values = col.values[keep]
-    return Column(col.name, col.kind, values, int(is_missing(values).sum()), col.levels)
+def _target(col: Column, task: str | None, path: Path) -> tuple[np.ndarray, list, str]:
+    """The target column's labels: numbers as :func:`encode_target` reads them; text through
+    its distinct cells (each encoded once, then spread by the codes)."""
+    where = f"{path}, column {col.name!r}"
+    if col.kind == "date":
+        raise DataError(f"{path}: target column {col.name!r} holds dates: choose a column of "
+                        "classes or numbers as data.target")
+    if col.codes is None:
+        return encode_target(col.numbers, task, where)
+    if task == "regression":
+        raise DataError(f"{where}: target is text, so it cannot be a regression target: "
+                        "use task classification or a numeric column")
+    seen = np.flatnonzero(np.bincount(col.codes, minlength=len(col.cells)))
+    if not len(seen):
+        raise DataError(f"{where}: holds no samples")
+    y, classes, task = encode_target(np.asarray(col.cells, dtype=object)[seen].astype(str), task,
+                                     where)
+    lut = np.zeros(len(col.cells), np.int64)
+    lut[seen] = y
+    return lut[col.codes], classes, task
 
 
 def _shown(names: list[str]) -> str:
@@ -141,7 +181,8 @@ def read_image_folder(path: str | Path, size: int = 32, color: str = "rgb", *,
     """One sub-folder per class; unreadable files are skipped and listed in the report.
 
     Files are decoded on ``workers`` threads (default: every core; Pillow decodes without
-    the GIL), JPEGs in draft mode at the smallest scale still at least ``size`` pixels."""
+    the GIL), JPEGs in draft mode at the smallest scale still at least ``size`` pixels (then
+    resized bilinearly: a few grey levels from decoding them whole, see DRAFT)."""
     root = Path(path)
     if not root.is_dir():
         what = "not found" if not root.exists() else "not a folder"
@@ -149,9 +190,7 @@ def read_image_folder(path: str | Path, size: int = 32, color: str = "rgb", *,
     folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not folders:
         raise DataError(f"{root}: no sub-folders: put the images into one sub-folder per class")
-    listed = [(k, f) for k, folder in enumerate(folders) for f in sorted(
-        p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_FORMATS
-        and not p.name.startswith("."))]
+    listed = [(k, f) for k, folder in enumerate(folders) for f in _images_in(folder)]
     results = _decode_all([f for _, f in listed], size, color, progress, cancel, workers)
     images, labels, classes, skipped, found = [], [], [], [], set()
     for (k, f), (img, why) in zip(listed, results, strict=True):
@@ -183,6 +222,17 @@ def read_image_folder(path: str | Path, size: int = 32, color: str = "rgb", *,
                images=stack if stack.ndim == 4 else stack[..., None], report=report)
 
 
+def _images_in(folder: Path) -> list[Path]:
+    """The image files under ``folder`` (nested folders too; no hidden files), in path order."""
+    found = []
+    for top, _dirs, names in os.walk(folder):
+        found.extend(os.path.join(top, n) for n in names
+                     if os.path.splitext(n)[1].lower() in IMAGE_FORMATS and not n.startswith("."))
+    start = len(str(folder)) + 1
+    found.sort(key=lambda p: p[start:].split(os.sep))  # as Paths sort: part by part
+    return [Path(p) for p in found]
+
+
 def _decode_all(files: list[Path], size: int, color: str, progress: Progress, cancel: Cancel,
                 workers: int | None) -> list[tuple[np.ndarray | None, str]]:
     """(pixels, why skipped) of every file, in order: on a pool of threads, or of processes
@@ -194,14 +244,16 @@ def _decode_all(files: list[Path], size: int, color: str, progress: Progress, ca
         except (OSError, RuntimeError) as e:  # no processes here (BrokenProcessPool too)
             warnings.warn(f"decoding images on threads: worker processes failed ({e})",
                           RuntimeWarning, stacklevel=2)
-    out: list = [None] * len(files)
-    step = max(64, 8 * workers)  # files handed out between cancel checks
+    out: list = []
+    step = 16 * workers  # files handed out between cancel checks, 16 to a task
     with ThreadPoolExecutor(workers) as pool:
         for lo in range(0, len(files), step):
             check_cancel(cancel)
-            batch = files[lo:lo + step]
-            out[lo:lo + len(batch)] = pool.map(lambda f: _read_image(f, size, color), batch)
-            report_progress(progress, lo + len(batch), len(files))
+            tasks = [files[i:i + 16] for i in range(lo, min(lo + step, len(files)), 16)]
+            for done in pool.map(_decode_chunk, tasks, [size] * len(tasks),
+                                 [color] * len(tasks)):
+                out.extend(done)
+            report_progress(progress, len(out), len(files))
     return out
 
 
@@ -271,8 +323,6 @@ def _decode_in_processes(files, size, color, progress, cancel, workers) -> list:
 def _read_image(path: Path, size: int, color: str) -> tuple[np.ndarray | None, str]:
     """(pixels, "") or (None, why it was skipped)."""
     try:
-        if path.stat().st_size == 0:
-            return None, "empty file"
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as img:
@@ -282,7 +332,7 @@ def _read_image(path: Path, size: int, color: str) -> tuple[np.ndarray | None, s
                 if img.width * img.height > MAX_PIXELS:
                     return None, f"too large ({img.width}x{img.height} pixels)"
                 if expected == "JPEG" and img.mode in ("RGB", "L"):  # decode at 1/2, 1/4, 1/8
-                    img.draft("L" if color == "grayscale" else img.mode, (size, size))
+                    img.draft("L" if color == "grayscale" else img.mode, (DRAFT * size,) * 2)
                 img.load()
                 if "exif" in img.info:  # turned upright as the camera held it
                     img = ImageOps.exif_transpose(img)
@@ -299,7 +349,16 @@ def _read_image(path: Path, size: int, color: str) -> tuple[np.ndarray | None, s
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return None, "too large (decompression-bomb guard)"
     except Exception as e:  # Pillow's decoders raise many types for damaged files
+        if _empty(path):
+            return None, "empty file"
         return None, "truncated" if "truncated" in str(e) else "unreadable"
+
+
+def _empty(path: Path) -> bool:
+    try:
+        return path.stat().st_size == 0
+    except OSError:
+        return False
 
 
 def _to_8bit(img: Image.Image) -> Image.Image:
@@ -426,45 +485,85 @@ IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x
 
 def read_idx(path: str | Path, what: str) -> np.ndarray:
     """One IDX array, gzip-compressed or raw (detected by the magic bytes); what the header
-    declares is checked against MAX_ARRAY_BYTES before anything is inflated."""
+    declares is checked against MAX_ARRAY_BYTES before anything is inflated. The values land
+    in one buffer (gzip: inflated into it a piece at a time); only a multi-byte type stored
+    big-endian is converted (one copy)."""
     path = Path(path)
-    data = _file(path, what)
-    inflate = None
-    if data[:2] == b"\x1f\x8b":
-        inflate = zlib.decompressobj(wbits=31)
-        try:
-            body = inflate.decompress(data, 4 + 4 * 4)
-        except zlib.error as e:
-            raise DataError(f"{path}: damaged gzip file ({e}): download it again") from None
-    else:
-        body = data
-    if len(body) < 4 or body[:2] != b"\0\0" or body[2] not in IDX_TYPES or not 1 <= body[3] <= 4:
+    data = read_file(path, what, writable=True)  # raw files: the array views these bytes
+    stream = _Gunzip(data, path) if data[:2] == b"\x1f\x8b" else None
+    start = stream.read(4 + 4 * 4) if stream else data[:4 + 4 * 4]
+    if len(start) < 4 or start[:2] != b"\0\0" or start[2] not in IDX_TYPES or not 1 <= start[3] <= 4:
         raise DataError(f"{path}: not an IDX file (bad magic number): data.{what} needs an "
                         "MNIST-format file such as train-images-idx3-ubyte(.gz)")
-    ndim = body[3]
+    ndim = start[3]
     head = 4 + 4 * ndim
-    if len(body) < head:
+    if len(start) < head:
         raise DataError(f"{path}: truncated IDX header: download the file again")
-    dims = [int.from_bytes(body[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    dtype = np.dtype(IDX_TYPES[body[2]])
+    dims = [int.from_bytes(start[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    dtype = np.dtype(IDX_TYPES[start[2]])
     need = math.prod(dims) * dtype.itemsize
+    shape = "x".join(map(str, dims))
     if need > MAX_ARRAY_BYTES:
-        raise DataError(f"{path}: the header declares {'x'.join(map(str, dims))} values "
-                        f"({need / 2**30:.1f} GiB), more than the {MAX_ARRAY_BYTES >> 30} GiB "
-                        "allowed: use a smaller file")
-    if inflate is not None:
-        try:  # at most one byte more than declared: enough to see that a file holds too much
-            body += inflate.decompress(inflate.unconsumed_tail,
-                                       max(1, need + 1 - (len(body) - head)))
+        raise DataError(f"{path}: the header declares {shape} values ({need / 2**30:.1f} GiB), "
+                        f"more than the {MAX_ARRAY_BYTES >> 30} GiB allowed: use a smaller file")
+    if stream:
+        body, got = stream.into(start[head:], need)
+        values = np.frombuffer(body, dtype)
+    else:
+        got = len(data) - head
+        values = np.frombuffer(data, dtype, count=need // dtype.itemsize, offset=head) \
+            if got == need else None
+    if got != need:
+        held = f"more than {need}" if got > need else str(got)
+        raise DataError(f"{path}: the header promises {shape} values ({need} bytes) but the file "
+                        f"holds {held} bytes: download it again")
+    return values.reshape(dims).astype(dtype.newbyteorder("="), copy=False)
+
+
+class _Gunzip:
+    """A gzip stream inflated a piece at a time: neither the input nor the output is ever
+    copied whole (zlib's ``unconsumed_tail`` would copy the rest of the input at each call)."""
+
+    IN, OUT = 1 << 20, 1 << 22
+
+    def __init__(self, data, path: Path):
+        self.z, self.src, self.pos, self.path = zlib.decompressobj(wbits=31), memoryview(data), 0, path
+
+    def read(self, n: int) -> bytes:
+        """Up to ``n`` bytes (fewer only where the stream ends)."""
+        parts, got = [], 0
+        try:
+            while got < n and not self.z.eof:
+                tail = self.z.unconsumed_tail
+                if not tail and self.pos < len(self.src):
+                    tail = self.src[self.pos:self.pos + self.IN]
+                    self.pos += self.IN
+                chunk = self.z.decompress(tail, n - got)
+                if not chunk and not tail:
+                    break
+                parts.append(chunk)
+                got += len(chunk)
         except zlib.error as e:
-            raise DataError(f"{path}: damaged gzip file ({e}): download it again") from None
-        if len(body) - head < need + 1 and not inflate.eof:
-            raise DataError(f"{path}: damaged gzip file (it ends early): download it again")
-    if len(body) - head != need:
-        got = f"more than {need}" if len(body) - head > need else str(len(body) - head)
-        raise DataError(f"{path}: the header promises {'x'.join(map(str, dims))} values "
-                        f"({need} bytes) but the file holds {got} bytes: download it again")
-    return np.frombuffer(body, dtype, offset=head).reshape(dims).astype(dtype.newbyteorder("="))
+            raise DataError(f"{self.path}: damaged gzip file ({e}): download it again") from None
+        return b"".join(parts)
+
+    def into(self, first: bytes, need: int) -> tuple[bytearray, int]:
+        """(buffer of ``need`` bytes, bytes the stream holds: ``need + 1`` when it holds more)."""
+        body = bytearray(need)
+        view = memoryview(body)
+        got = min(len(first), need)
+        view[:got] = first[:got]
+        more = len(first) > need
+        while got < need and not more:
+            chunk = self.read(min(self.OUT, need - got))
+            if not chunk:
+                break
+            view[got:got + len(chunk)] = chunk
+            got += len(chunk)
+        more = more or bool(got == need and self.read(1))
+        if got < need and not self.z.eof:
+            raise DataError(f"{self.path}: damaged gzip file (it ends early): download it again")
+        return body, got + more
 
 
 def read_idx_pair(images: str | Path, labels: str | Path, task: str | None = None) -> Raw:

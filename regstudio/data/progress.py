@@ -25,3 +25,14 @@ def report_progress(progress: Progress, done: int, total: int | None) -> None:
     """Tell ``progress`` how many rows or files were read so far (and the total when known)."""
     if progress is not None:
         progress(int(done), None if total is None else int(total))
+
+
+class Ticker:
+    """Counts steps of known ``total`` and tells ``progress`` after each (a no-op without)."""
+
+    def __init__(self, progress: Progress, total: int):
+        self.progress, self.total, self.done = progress, max(int(total), 1), 0
+
+    def __call__(self) -> None:
+        self.done += 1
+        report_progress(self.progress, min(self.done, self.total), self.total)

@@ -132,15 +132,17 @@ def load_raw(data_cfg: dict, base_dir: str | Path | None = None, *, progress: Pr
                      cancel, cache)
 
 
-def dataset_from_raw(raw: Raw, data_cfg: dict, indices=None) -> Dataset:
+def dataset_from_raw(raw: Raw, data_cfg: dict, indices=None, *, progress: Progress = None,
+                     cancel: Cancel = None) -> Dataset:
     """Split ``raw`` as ``data_cfg`` says and fit every transform on its training split.
 
     ``indices``: an explicit ``(train, val, test)`` tuple of index arrays (cross-validation
-    folds) instead of the seeded split."""
+    folds) instead of the seeded split. ``progress(done, total)`` hears of the encoding steps
+    (columns fitted, blocks of rows written); ``cancel`` stops between them."""
     cfg = validate_data(data_cfg)
     return make_dataset(raw, val_fraction=cfg["val_fraction"], test_fraction=cfg["test_fraction"],
                         train_size=cfg["train_size"], standardize=cfg["standardize"],
-                        seed=cfg["seed"], indices=indices)
+                        seed=cfg["seed"], indices=indices, progress=progress, cancel=cancel)
 
 
 def _load_raw(cfg: dict, base: Path, progress: Progress, cancel: Cancel, use_cache: bool) -> Raw:
@@ -151,8 +153,8 @@ def _load_raw(cfg: dict, base: Path, progress: Progress, cancel: Cancel, use_cac
         p = Path(cfg[key]).expanduser()
         return p if p.is_absolute() else base / p
 
-    def keep(key: tuple, make):
-        return cache.cached(key, make) if use_cache else make()
+    def keep(key, make):  # key: a callable (an image folder's key stats every file)
+        return cache.cached(key(), make) if use_cache else make()
 
     source = cfg["source"]
     if source == "builtin":
@@ -160,20 +162,21 @@ def _load_raw(cfg: dict, base: Path, progress: Progress, cancel: Cancel, use_cac
         return spec.make({k: cfg[k] for k in spec.options}, np.random.default_rng([cfg["seed"], 0]))
     if source in ("csv", TABLE):
         file = path("path")
-        table = keep(table_key(file, cfg["sheet"]),
+        table = keep(lambda: table_key(file, cfg["sheet"]),
                      lambda: read_table(file, sheet=cfg["sheet"], progress=progress, cancel=cancel))
         missing = "drop" if cfg["drop_missing"] else cfg["missing"]
-        return loaders.table_source(table, cfg["target"], cfg["task"], missing, cfg["ignore"])
+        return loaders.table_source(table, cfg["target"], cfg["task"], missing, cfg["ignore"],
+                                    cancel)
     if source == "images":
         file = path("path")
-        return keep(("images", str(file.resolve()), cfg["size"], cfg["color"],
-                     cache.folder_key(file)),
+        return keep(lambda: ("images", str(file.resolve()), cfg["size"], cfg["color"],
+                             cache.folder_key(file)),
                     lambda: loaders.read_image_folder(file, cfg["size"], cfg["color"],
                                                       progress=progress, cancel=cancel))
     if source == "npz":
         file = path("path")
-        return keep(("npz", cache.file_key(file), cfg["x_key"], cfg["y_key"], cfg["task"]),
+        return keep(lambda: ("npz", cache.file_key(file), cfg["x_key"], cfg["y_key"], cfg["task"]),
                     lambda: loaders.read_npz(file, cfg["x_key"], cfg["y_key"], cfg["task"]))
     images, labels = path("images"), path("labels")
-    return keep(("idx", cache.file_key(images, labels), cfg["task"]),
+    return keep(lambda: ("idx", cache.file_key(images, labels), cfg["task"]),
                 lambda: loaders.read_idx_pair(images, labels, cfg["task"]))

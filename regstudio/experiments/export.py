@@ -113,11 +113,20 @@ def _fmt(value) -> str:
 
 def save_model(path: str | Path, model: Sequential, config: dict, task: str = "classification",
                scaling: dict | None = None) -> None:
-    """Weights by name plus a JSON header (config, shapes, task and the data's ``standardization``
-    when given, see :func:`standardization`) in one ``.npz``; no pickle."""
+    """Weights by name plus a JSON header in one ``.npz``; no pickle. The header holds the
+    config, shapes, task, ``layers`` (each layer's name, as its weights are keyed, type and
+    activation), ``dropout_test_scale`` (keep-probability dropout), and with ``scaling`` (see
+    :func:`standardization`) the ``classes``, the ``target`` column and the
+    ``standardization``: everything docs/export.md's recipe needs to apply the model to raw
+    rows or images with NumPy alone."""
     meta = {"format": MODEL_FORMAT, "config": config, "input_shape": list(model.input_shape),
-            "n_outputs": int(model.output_shape[-1]), "task": task}
+            "n_outputs": int(model.output_shape[-1]), "task": task,
+            "layers": [{"name": layer.name, **spec}
+                       for layer, spec in zip(model.layers, model.layer_specs, strict=True)]}
     if scaling is not None:
+        scaling = dict(scaling)
+        meta["classes"] = scaling.pop("classes", None)
+        meta["target"] = scaling.pop("target", None)
         meta["standardization"] = scaling
     scales = dropout_test_scales(model)
     if scales:

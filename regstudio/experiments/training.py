@@ -35,7 +35,10 @@ def train(config: dict, base_dir: str | Path | None = None, on_event=None,
 def summarize(trainer, dataset, seconds: float) -> dict:
     """The ``summary.json`` contents (ARCHITECTURE.md) of a finished run. ``best_epoch`` is the
     epoch of the lowest validation loss; ``restored_epoch`` the epoch whose weights early
-    stopping put back (None when the run ends with its last epoch's weights)."""
+    stopping put back (None when the run ends with its last epoch's weights);
+    ``data_report`` the data notes (texts, as printed), ``data_details`` the structured
+    report (file, delimiter, encoding, columns with kind, role and missing count, categories,
+    fill values, dates, imputed cells)."""
     rows = trainer.history.rows
     best = trainer.best_epoch
     final = {"train_loss": None, "val_loss": None}
@@ -61,4 +64,5 @@ def summarize(trainer, dataset, seconds: float) -> dict:
         "n_params": trainer.model.n_params(),
         "seconds": seconds,
         "data_report": list(dataset.report),
+        "data_details": dict(getattr(dataset, "data_report", None) or {}),
     }

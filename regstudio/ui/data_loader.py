@@ -36,20 +36,30 @@ class Loaded:
     cancelled: bool = False
 
 
-def load_for_window(data_cfg: dict, base_dir: str | None, progress=None, cancel=None) -> Loaded:
-    """Parse (or reuse the parse of) ``data_cfg``'s file and split it; never raises."""
+def load_for_window(data_cfg: dict, base_dir: str | None, progress=None, cancel=None,
+                    phase=None) -> Loaded:
+    """Parse (or reuse the parse of) ``data_cfg``'s file and split it; never raises.
+
+    ``progress(done, total)`` counts rows or files read, then (after ``phase("encoding")``)
+    the steps of encoding and splitting; ``cancel`` stops either at its next check."""
     from regstudio.data import dataset_from_raw, inspect_table, load_raw, validate_data
     from regstudio.data.progress import LoadCancelled
+
+    def say(name: str) -> None:
+        if phase is not None:
+            phase(name)
 
     out = Loaded(data_key(data_cfg, base_dir))
     try:
         cfg = validate_data(data_cfg)
+        say("reading")
         if cfg["source"] in TABLE_SOURCES and cfg["path"]:
             out.table = inspect_table(cfg["path"], cfg, base_dir or Path.cwd(), progress=progress,
                                       cancel=cancel, use_cache=True)
         raw = load_raw(cfg, base_dir, progress=progress, cancel=cancel, cache=True)
         out.samples = len(raw.y)
-        out.dataset = dataset_from_raw(raw, cfg)
+        say("encoding")
+        out.dataset = dataset_from_raw(raw, cfg, progress=progress, cancel=cancel)
     except LoadCancelled:
         out.cancelled = True
     except Exception as exc:  # DataError and friends: shown in the Data panel
@@ -58,7 +68,8 @@ def load_for_window(data_cfg: dict, base_dir: str | None, progress=None, cancel=
 
 
 class _LoadWorker(QObject):
-    progress = Signal(int, int)  # rows or files read, total (-1: unknown)
+    progress = Signal(int, int)  # rows or files read (or encoding steps done), total (-1: unknown)
+    phase = Signal(str)  # "reading", then "encoding"
     done = Signal(object)  # Loaded
 
     def __init__(self, data_cfg: dict, base_dir: str | None):
@@ -73,16 +84,20 @@ class _LoadWorker(QObject):
         def report(done: int, total: int | None) -> None:
             self.progress.emit(done, -1 if total is None else total)
 
-        self.done.emit(load_for_window(self.data_cfg, self.base_dir, report, self.stop))
+        self.done.emit(load_for_window(self.data_cfg, self.base_dir, report, self.stop,
+                                       self.phase.emit))
 
 
 class DataLoader(QObject):
     """Loads ``state``'s data section in the background; ``state.apply_loaded`` gets the result.
 
     Signals: ``busy_changed(bool)`` when a load starts or ends (or is cancelled),
-    ``progress(int, int)`` rows or files read and the total (-1 when unknown)."""
+    ``phase(str)`` "reading" or "encoding" (encoding, imputing, splitting, standardising),
+    ``progress(int, int)`` rows or files read, or encoding steps done, and the total (-1 when
+    unknown)."""
 
     busy_changed = Signal(bool)
+    phase = Signal(str)
     progress = Signal(int, int)
 
     def __init__(self, state, parent: QObject | None = None):
@@ -112,6 +127,7 @@ class DataLoader(QObject):
         thread.started.connect(worker.run)
         worker.done.connect(self._on_done)
         worker.progress.connect(self._on_progress)
+        worker.phase.connect(self._on_phase)
         # Direct: QThread.quit is thread-safe, and _on_done waits for the thread to end.
         worker.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         self._current = (thread, worker, key)
@@ -140,6 +156,10 @@ class DataLoader(QObject):
     def _on_progress(self, done: int, total: int) -> None:
         if self._current is not None and self.sender() is self._current[1]:
             self.progress.emit(done, total)
+
+    def _on_phase(self, name: str) -> None:
+        if self._current is not None and self.sender() is self._current[1]:
+            self.phase.emit(name)
 
     def _on_done(self, loaded: Loaded) -> None:
         if self._current is None or self.sender() is not self._current[1]:

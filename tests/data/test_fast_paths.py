@@ -59,3 +59,50 @@ def test_text_columns_read_as_categories_across_chunks(tmp_path, monkeypatch):
     assert letter.values[0] == "x"  # stripped
     assert pair.missing == 5 and pair.values[0] is None and pair.values[1] == "v"
     assert k.kind == "numeric" and k.values[30] == 2.5
+
+
+def test_idx_arrays_are_inflated_into_one_buffer(tmp_path):
+    """The gzip path used to concatenate the inflated pieces and copy the result (about 4x the
+    array at its peak); now the array is the buffer the stream is inflated into."""
+    import gzip
+    import tracemalloc
+
+    n = 26_000 * 784  # 20 MB of uint8 images
+    images = np.random.default_rng(0).integers(0, 256, n, dtype=np.uint8)
+    header = b"\0\0\x08\x03" + b"".join(v.to_bytes(4, "big") for v in (n // 784, 28, 28))
+    (tmp_path / "raw-idx3-ubyte").write_bytes(header + images.tobytes())
+    (tmp_path / "gz-idx3-ubyte.gz").write_bytes(gzip.compress(header + images.tobytes(), 1))
+    for name in ("raw-idx3-ubyte", "gz-idx3-ubyte.gz"):
+        size = (tmp_path / name).stat().st_size
+        tracemalloc.start()
+        got = loaders.read_idx(tmp_path / name, "images")
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert got.shape == (n // 784, 28, 28) and got.flags.writeable
+        assert np.array_equal(got.reshape(-1), images)
+        assert peak < n + size + (17 << 20) if name.endswith(".gz") else peak < 1.1 * size, name
+
+
+def test_jpeg_draft_decoding_stays_close_to_full_decoding(tmp_path):
+    """JPEGs are decoded at a reduced scale (draft mode) before the bilinear resize: checked
+    against decoding them whole, on 200x150 crops of real photos. Mean absolute difference per
+    image under 4.5 grey levels (1.8%) on average, under 9 for any image (measured: 1.7 at size
+    8, 2-3.2 at 16, 2.3-3.5 at 32, 1.1 at 64)."""
+    from regstudio.resources import resource_path
+
+    rng = np.random.default_rng(1)
+    photos = [Image.open(resource_path("photos", name)).convert("RGB")
+              for name in ("astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg")]
+    for i in range(40):
+        photo = photos[i % 4]
+        x, y = int(rng.integers(0, photo.width - 200)), int(rng.integers(0, photo.height - 150))
+        sub = tmp_path / f"c{i % 2}"
+        sub.mkdir(exist_ok=True)
+        photo.crop((x, y, x + 200, y + 150)).save(sub / f"{i}.jpg", quality=90)
+    files = sorted(tmp_path.glob("c0/*.jpg")) + sorted(tmp_path.glob("c1/*.jpg"))
+    for size, bound in ((8, 4.5), (16, 4.5), (32, 4.5), (48, 4.5)):
+        raw = loaders.read_image_folder(tmp_path, size, workers=1)
+        full = np.stack([np.asarray(Image.open(f).convert("RGB").resize(
+            (size, size), Image.Resampling.BILINEAR)) for f in files])
+        diff = np.abs(raw.images.astype(int) - full).mean(axis=(1, 2, 3))
+        assert diff.mean() < bound and diff.max() < 2 * bound, (size, diff.mean(), diff.max())

@@ -178,7 +178,9 @@ class DataPanel(FileDropTarget, QWidget):
         state.dataset_changed.connect(self._show_dataset)
         state.loader.busy_changed.connect(self._on_busy)
         state.loader.progress.connect(self._on_progress)
+        state.loader.phase.connect(self._on_phase)
         self._fill_builtins()
+        self._phase = "reading"
         self._on_busy(False)
         self.refresh()
 
@@ -315,15 +317,31 @@ class DataPanel(FileDropTarget, QWidget):
         self.progress.setVisible(busy)
         self.cancel.setVisible(busy)
         if busy:
+            self._phase = "reading"
+            self.progress.setFormat("%v / %m rows")
             self.progress.setRange(0, 0)  # busy until the first count arrives
             self.load_status.setText("Loading the data…")
-        elif self.load_status.text().startswith("Loading"):
+        elif self.load_status.text().startswith(("Loading", "Preparing")):
             self.load_status.setText("")
+
+    def _on_phase(self, name: str) -> None:
+        """Reading the file (rows or files), then encoding and splitting (steps, in %)."""
+        self._phase = name
+        if name == "encoding":
+            self.progress.setFormat("%p%")
+            self.progress.setRange(0, 0)
+            self.load_status.setText("Preparing the data (encoding, filling gaps, splitting, "
+                                     "standardising)…")
 
     def _on_progress(self, done: int, total: int) -> None:
         if total > 0:
             self.progress.setRange(0, total)
             self.progress.setValue(min(done, total))
+        if self._phase == "encoding":
+            share = f" {100 * done // total}%" if total > 0 else ""
+            self.load_status.setText("Preparing the data (encoding, filling gaps, splitting, "
+                                     f"standardising)…{share}")
+            return
         self.load_status.setText(f"Loading the data… {done:,} rows or files read"
                                  + (f" of {total:,}" if total > 0 else ""))
 
