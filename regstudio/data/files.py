@@ -12,6 +12,12 @@ MAX_FILE_BYTES = 4 << 30  # 4 GiB: a data file larger than this is refused befor
 MAX_ARRAY_BYTES = 4 << 30  # what an .npz member or an IDX file may inflate to
 
 
+def out_of_memory(path, nbytes: int) -> DataError:
+    """The error for data that the limits allow but this machine's free memory does not hold."""
+    return DataError(f"{path}: its data ({nbytes / 2**30:.1f} GiB once read) do not fit in the "
+                     "memory available: use a smaller file, or close other programs and try again")
+
+
 def read_file(path: Path, what: str, keep: bool = True, writable: bool = False) -> bytes:
     """The file's bytes (or b"" when ``keep`` is false: the checks alone; a bytearray with
     ``writable``, for arrays that view it); DataError naming ``data.<what>`` for a missing,

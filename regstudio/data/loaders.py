@@ -14,7 +14,7 @@ from PIL import Image, ImageOps
 
 from .dataset import Raw, encode_target
 from .errors import DataError
-from .files import MAX_ARRAY_BYTES, read_file
+from .files import MAX_ARRAY_BYTES, out_of_memory, read_file
 from .progress import Cancel, Progress, check_cancel, report_progress
 from .table import Column, Table, read_table
 
@@ -394,6 +394,7 @@ def read_npz(path: str | Path, x_key: str = "X", y_key: str = "y", task: str | N
     if magic[:4] != b"PK\x03\x04":
         raise DataError(f"{path}: not an .npz file (an .npz is a zip archive of arrays): save "
                         "with numpy.savez(path, X=..., y=...)")
+    declared = 0  # bytes the two arrays inflate to
     try:
         with np.load(path, allow_pickle=False) as npz:  # inflated straight into the arrays
             for key in (x_key, y_key):
@@ -402,9 +403,12 @@ def read_npz(path: str | Path, x_key: str = "X", y_key: str = "y", task: str | N
                                     f"{', '.join(npz.files) or 'none'}): save with "
                                     "numpy.savez(path, X=..., y=...)")
                 _check_member(npz.zip, key, path)
+                declared += npz.zip.getinfo(f"{key}.npy").file_size
             X, y = npz[x_key], npz[y_key]
     except DataError:
         raise
+    except MemoryError:
+        raise out_of_memory(path, declared) from None
     except ValueError as e:
         if "pickle" in str(e):
             raise DataError(f"{path}: holds Python objects, which are not loaded for safety: "
@@ -507,7 +511,10 @@ def read_idx(path: str | Path, what: str) -> np.ndarray:
         raise DataError(f"{path}: the header declares {shape} values ({need / 2**30:.1f} GiB), "
                         f"more than the {MAX_ARRAY_BYTES >> 30} GiB allowed: use a smaller file")
     if stream:
-        body, got = stream.into(start[head:], need)
+        try:
+            body, got = stream.into(start[head:], need)
+        except MemoryError:
+            raise out_of_memory(path, need) from None
         values = np.frombuffer(body, dtype)
     else:
         got = len(data) - head
