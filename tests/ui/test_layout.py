@@ -217,3 +217,23 @@ def test_no_tab_makes_the_window_wider_than_a_1366_px_screen(window, qtbot):
         window.tabs.setCurrentIndex(index)
         qtbot.wait(20)
         assert window.minimumSizeHint().width() <= 1366 - 12, window.tabs.tabText(index)  # frame
+
+
+def test_error_text_stays_readable_on_a_dark_palette(window):
+    """Dark red on a dark window reads at under 3:1: a dark system theme gets a light red."""
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    light = app.palette()
+    try:
+        window.training_panel.set_blocked_reason("the data is loading")
+        assert "#c0392b" in window.training_panel.reason.text()
+        dark = QPalette(light)
+        dark.setColor(QPalette.ColorRole.Window, QColor("#353535"))
+        app.setPalette(dark)
+        window.training_panel.set_blocked_reason("the data is loading")
+        assert "#ff7b6b" in window.training_panel.reason.text()
+    finally:
+        app.setPalette(light)
+    assert "palette(mid)" not in window.data_panel.description.styleSheet()  # pale: read as disabled

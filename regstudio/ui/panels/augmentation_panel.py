@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..colors import error_html
 from .data_panel import array_to_pixmap
 from .forms import make_editor, signals_blocked
 
@@ -234,7 +235,7 @@ class AugmentationPanel(QWidget):
             batch = np.repeat(sample[None], N_PREVIEW, axis=0)
             out = pipeline(batch, np.random.default_rng(self.seed))
         except Exception as exc:
-            self.preview_note.setText(f"<span style='color:#c0392b'>{exc}</span>")
+            self.preview_note.setText(error_html(str(exc)))
             return
         self.last_preview = np.asarray(out)
         scale = max(1, PREVIEW_PX // max(sample.shape[:2]))

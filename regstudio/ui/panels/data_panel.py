@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..colors import error_color
 from ..file_drop import FileDropTarget
 from .column_table import ColumnTable
 from .forms import OptionForm, signals_blocked
@@ -109,7 +110,7 @@ class DataPanel(FileDropTarget, QWidget):
         lay.addWidget(self.columns)
         self.description = QLabel("")
         self.description.setWordWrap(True)
-        self.description.setStyleSheet("color: palette(mid);")
+        self.description.setStyleSheet("font-style: italic;")  # secondary, yet as readable as the rest
         lay.addWidget(self.description)
         self.options_box = QVBoxLayout()
         lay.addLayout(self.options_box)
@@ -150,7 +151,7 @@ class DataPanel(FileDropTarget, QWidget):
         self.error.setWordWrap(True)
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.error.setStyleSheet("color: #c0392b; font-weight: bold;")
+        self.error.setStyleSheet(f"color: {error_color()}; font-weight: bold;")
         self.error.hide()
         lay.addWidget(self.error)
         self.summary = QLabel("")

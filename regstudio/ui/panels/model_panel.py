@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..colors import error_color, error_html
 from .forms import OptionForm, signals_blocked
 
 PRESETS = {
@@ -193,7 +194,7 @@ class ModelPanel(QWidget):
                     info = infos[i]
                     if info.error:
                         text += f"   ⚠ {info.error}"
-                        item.setForeground(QBrush(QColor("#c0392b")))
+                        item.setForeground(QBrush(QColor(error_color())))
                         tip = info.error
                     else:
                         shape = "×".join(str(d) for d in (info.output_shape or ())) or "?"
@@ -206,7 +207,7 @@ class ModelPanel(QWidget):
         reason = ""
         if not layers:
             reason = "the model has no layers"
-            self.total.setText(f"<span style='color:#c0392b'>{reason}: add a dense output "
+            self.total.setText(f"<span style='color:{error_color()}'>{reason}: add a dense output "
                                "layer</span>")
         elif infos is not None:
             bad = [inf for inf in infos if inf.error]
@@ -214,7 +215,7 @@ class ModelPanel(QWidget):
                 reason = f"layer {bad[0].index + 1} ({bad[0].type}): {bad[0].error}"
             total = sum(inf.n_params for inf in infos)
             self.total.setText(f"<b>{total:,}</b> trainable parameters"
-                               + (f" — <span style='color:#c0392b'>{reason}</span>" if reason else ""))
+                               + (f" — {error_html(reason)}" if reason else ""))
         else:
             self.total.setText("load the data to see shapes and parameter counts")
         if reason != self.reason:

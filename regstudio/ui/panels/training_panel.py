@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QVBoxLayout, QWidget
 
+from ..colors import error_html
 from .forms import OptionForm
 
 LABELS = {"optimizer": "Optimizer", "lr": "Learning rate", "momentum": "Momentum",
@@ -62,5 +63,5 @@ class TrainingPanel(QWidget):
             bar.setFormat(text)
 
     def set_blocked_reason(self, text: str) -> None:
-        self.reason.setText(f"<span style='color:#c0392b'>{text}</span>" if text else "")
+        self.reason.setText(error_html(text) if text else "")
         self.reason.setVisible(bool(text))
