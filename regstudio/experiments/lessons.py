@@ -88,11 +88,12 @@ LESSONS: tuple[Lesson, ...] = (
            (("no regularization", _named(_digits(), "digits, no regularization")),
             ("L2 0.01", _named(_digits(l2=0.01), "digits, L2 0.01")))),
     Lesson("too_strong", "Too strong a penalty underfits",
-           "Alpha must be tuned. With L2 alpha 0.001 the moons are learned and the validation loss "
-           "stays low; with alpha 1 the penalty outweighs the data: every weight is pushed to zero, "
-           "the network predicts the same for every point, and the training and validation losses "
-           "both stay high (about 0.69, a coin flip). Use the Sweep tab to find the best alpha.",
-           (("L2 0.001", _named(set_path(_moons(), "regularization.l2", 0.001), "moons, L2 0.001")),
+           "Alpha must be tuned. With L2 alpha 0.01 the moons are learned and the validation loss "
+           "stays low (about 0.4); with alpha 1 the penalty outweighs the data: every weight is "
+           "pushed to zero, the network predicts the same for every point, and the training and "
+           "validation losses both stay high (about 0.69, a coin flip). Use the Sweep tab to find "
+           "the best alpha.",
+           (("L2 0.01", _named(set_path(_moons(), "regularization.l2", 0.01), "moons, L2 0.01")),
             ("L2 1", _named(set_path(_moons(), "regularization.l2", 1.0), "moons, L2 1")))),
     Lesson("dropout_gap", "Dropout narrows the gap",
            "The overfitting moons network, then the same with dropout 0.5 after each hidden layer: "

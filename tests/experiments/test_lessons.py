@@ -42,6 +42,9 @@ def test_too_strong_underfits():
     good, strong = run_all("too_strong")
     assert strong.summary["final"]["train_data_loss"] > 0.6 and strong.summary["final"]["val_loss"] > 0.6
     assert strong.summary["final"]["train_acc"] < good.summary["final"]["train_acc"] - 0.2
+    # the good alpha is better on the validation set too, at its best epoch and at the end
+    assert good.summary["best_val_loss"] < strong.summary["best_val_loss"]
+    assert good.summary["final"]["val_loss"] < strong.summary["final"]["val_loss"] - 0.15
 
 
 def gap(result):

@@ -237,3 +237,14 @@ def test_error_text_stays_readable_on_a_dark_palette(window):
     finally:
         app.setPalette(light)
     assert "palette(mid)" not in window.data_panel.description.styleSheet()  # pale: read as disabled
+
+
+def test_runs_table_cells_read_whole_numbers():
+    """A tiny gap reads +0.000, not 9.842e-05 (cut to "9.842" by a narrow column)."""
+    from regstudio.ui.panels.runs_panel import FORMATS, _Item
+
+    assert _Item(9.842e-05, FORMATS["gap"]).text() == "+0.000"
+    assert _Item(-0.1234, FORMATS["gap"]).text() == "-0.123"
+    assert _Item(0.594, FORMATS["sparsity"]).text() == "59%"
+    assert _Item(0.35934).text() == "0.3593" and _Item(None).text() == "" and _Item(12).text() == "12"
+    assert _Item(0.001, FORMATS["gap"]) < _Item(0.002, FORMATS["gap"])  # sorted by the number

@@ -21,7 +21,8 @@ from .forms import LogSlider, OptionForm, signals_blocked
 HELP = {
     "none": "No penalty: the network is free to use huge weights to memorise the training set.",
     "l2": "L2 adds alpha·Σw² to the loss: every weight shrinks in proportion to its size, so the "
-          "weight map dims evenly. Too strong (≳1e-2 here) and the net underfits: both losses stay high.",
+          "weight map dims evenly. Too strong and the net underfits: both losses stay high (the Sweep "
+          "tab finds the alpha between).",
     "l1": "L1 adds alpha·Σ|w|: small weights are pushed to exactly zero, so the weight map empties "
           "and sparsity rises. Too strong and whole units die.",
     "elastic": "Elastic net: both penalties at once; L1 selects, L2 shrinks what is left.",

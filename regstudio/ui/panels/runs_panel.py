@@ -27,11 +27,16 @@ _RUN_ID = Qt.ItemDataRole.UserRole
 FIRST_SHOWN = ("name", "best_val_loss", "best_epoch", "gap")  # the comparison first, settings after
 
 
+# How a column's numbers read in the table (the CSV keeps them whole): a loss difference of
+# 9.8e-05 must not read "9.842" where a narrow column cuts it off.
+FORMATS = {"gap": "{:+.3f}", "sparsity": "{:.0%}", "seconds": "{:.1f}"}
+
+
 class _Item(QTableWidgetItem):
     """A cell that sorts by its number when it has one."""
 
-    def __init__(self, value):
-        text = "" if value is None else (f"{value:.4g}" if isinstance(value, float) else str(value))
+    def __init__(self, value, fmt: str = "{:.4g}"):
+        text = "" if value is None else (fmt.format(value) if isinstance(value, float) else str(value))
         super().__init__(text)
         self.value = value
         self.setFlags(self.flags() & ~Qt.ItemFlag.ItemIsEditable)
@@ -167,7 +172,7 @@ class RunsPanel(QWidget):
         old = self._items.get(run_id)
         checked = old is not None and old.checkState() == Qt.CheckState.Checked
         for c, (key, _title) in enumerate(COLUMNS):
-            item = _Item(row.get(key))
+            item = _Item(row.get(key), FORMATS.get(key, "{:.4g}"))
             item.setData(_RUN_ID, run_id)
             if c == 0:
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
