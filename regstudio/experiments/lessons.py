@@ -104,9 +104,9 @@ LESSONS: tuple[Lesson, ...] = (
             ("dropout 0.5", _named(_with_dropout(_moons(), 0.5), "moons, dropout 0.5")))),
     Lesson("early_stopping", "Early stopping stops at the turn",
            "The overfitting moons network with early stopping (patience 10, restore best weights). "
-           "Training stops 10 epochs after the lowest validation loss, the grey line, and the weights "
-           "of that best epoch are put back: the network you keep is the one from just before it "
-           "started to memorise.",
+           "Training stops (the grey dashed line) 10 epochs after the lowest validation loss (the "
+           "green marker), and the weights of that best epoch are put back: the network you keep is "
+           "the one from just before it started to memorise.",
            (("early stopping, patience 10",
              _named(set_path(_moons(), "early_stopping", {"enabled": True, "patience": 10,
                                                             "restore_best_weights": True}),
