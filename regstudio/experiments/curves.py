@@ -78,11 +78,24 @@ def kept_points(v) -> np.ndarray:
     v = v[:blow_up_index(v)]
     v = v[skip_count(len(v)):]
     if len(v) >= 4:
-        q1, q3 = np.percentile(v, [25, 75])
+        q1, q3 = _quartiles(v)
         high = v > q3 + FENCE * max(q3 - q1, 1e-12 * abs(q3))
         peak = np.r_[v[0] >= v[1], (v[1:-1] >= v[:-2]) & (v[1:-1] >= v[2:]), v[-1] >= v[-2]]
         v = v[~(high & peak)]
     return v
+
+
+def _quartiles(v: np.ndarray) -> tuple[float, float]:
+    """``np.percentile(v, [25, 75])`` (linear interpolation) from one sort: a tenth of the
+    time on the short curves the loss view ranges several times a second."""
+    s = np.sort(v)
+    out = []
+    for q in (0.25, 0.75):
+        pos = q * (len(s) - 1)
+        lo = int(pos)
+        hi = min(lo + 1, len(s) - 1)
+        out.append(float(s[lo] + (s[hi] - s[lo]) * (pos - lo)))
+    return out[0], out[1]
 
 
 def _span(curves, log: bool) -> tuple[float, float] | None:

@@ -2,10 +2,11 @@
 
 The worker is a parent-less QObject moved to a QThread (``started -> run``, ``done -> quit``,
 ``finished -> deleteLater``). It never touches a widget. It turns the engine's events into
-throttled Qt signals carrying copies: curves 3 times a second, weight snapshots and
+throttled Qt signals carrying copies: curves twice a second, weight snapshots and
 predictions once a second (the architecture's caps are 30 and 5), and the last value of each
 always arrives. Repainting pyqtgraph items holds the GIL, so each repaint per second costs
-the training thread about 3%: at these rates the window trains at 0.9x headless speed.
+the training thread about 3%: at these rates the window trains at 0.93x headless speed
+(``tests/benchmarks/bench_gui.py``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from regstudio.experiments.predictions import compute_predictions
 
 from .throttle import Throttle, concat, keep_last
 
-CURVE_HZ = 3.0  # <= 30 Hz (see the module docstring and tests/benchmarks/bench_gui.py)
+CURVE_HZ = 2.0  # <= 30 Hz (see the module docstring and tests/benchmarks/bench_gui.py)
 SNAPSHOT_HZ = 1.0  # <= 5 Hz
 
 

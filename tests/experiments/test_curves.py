@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from regstudio.experiments import curves
 from regstudio.experiments.curves import blow_up_index, kept_points, share, verdict, view_range
@@ -156,3 +158,10 @@ def test_a_run_that_blows_up_in_its_first_epoch():
 def test_no_blow_up_cuts_nothing():
     arrays, blown = curves.before_blow_up([falling(), falling(end=0.1)])
     assert blown is None and [len(a) for a in arrays] == [40, 40]
+
+
+@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=300))
+def test_quartiles_are_numpys_percentiles(values):
+    from regstudio.experiments.curves import _quartiles
+
+    assert np.allclose(_quartiles(np.asarray(values)), np.percentile(values, [25, 75]), rtol=1e-12, atol=1e-9)
