@@ -108,11 +108,13 @@ def conv_plan(geo: ConvGeometry, n: int, window: int, dtype, piece_bytes: int) -
     taps = k * k * c
     rows = s * s * n * ph * pw
     if c < 8:
-        col = np.ones((taps + 1, rows), dtype).T
+        col = np.empty((taps + 1, rows), dtype).T
+        col[:, taps] = 1  # the bias column; forward copies the fields into the others
         pieces = [(fields, np.reshape(col[:, :taps], fields.shape, copy=False), col, slice(None))]
     else:
         per = max(1, piece_bytes // (ph * pw * (taps + 1) * np.dtype(dtype).itemsize))
-        buffer = np.ones((min(per, n) * ph * pw, taps + 1), dtype)
+        buffer = np.empty((min(per, n) * ph * pw, taps + 1), dtype)
+        buffer[:, taps] = 1
         pieces, row = [], 0
         for a in range(s):
             for b in range(s):

@@ -59,7 +59,7 @@ class ModelSpecError(ValueError):
 MAX_PARAMS = 100_000_000
 MAX_MACS_PER_SAMPLE = 1_000_000_000  # multiply-adds of one sample's forward pass
 MAX_BATCH_VALUES = 2**28  # layer outputs of one batch: 1 GiB of float32
-EVAL_BATCH = 1024  # samples per evaluation batch (Sequential.outputs)
+EVAL_BATCH = 256  # samples per evaluation chunk (Sequential.outputs): one size, one set of work buffers
 
 
 def check_size(layers: list[Layer], batch_size: int = EVAL_BATCH) -> None:
@@ -280,15 +280,26 @@ class Sequential:
             if dy is None:
                 break
 
-    def outputs(self, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-        """Raw outputs (logits or values) in evaluation mode, as a new array."""
-        parts = [self.forward(X[i : i + batch_size], training=False).copy()
-                 for i in range(0, len(X), batch_size)]
-        if not parts:
-            return np.zeros((0, *self.output_shape), self.dtype)
-        return np.concatenate(parts)
+    def outputs(self, X: np.ndarray, batch_size: int = EVAL_BATCH) -> np.ndarray:
+        """Raw outputs (logits or values) in evaluation mode, as a new array.
 
-    def predict(self, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+        Evaluated in chunks of one size, the last one padded with zero rows: the layers keep
+        one set of work buffers for evaluation whatever the number of rows (a new size would
+        allocate, and hold the GIL, for a fresh convolution plan each time)."""
+        n = len(X)
+        out = np.empty((n, *self.output_shape), self.dtype)
+        padded = None
+        for i in range(0, n, batch_size):
+            chunk = X[i : i + batch_size]
+            if len(chunk) < batch_size:
+                padded = np.zeros((batch_size, *X.shape[1:]), X.dtype)
+                padded[: len(chunk)] = chunk
+                out[i:] = self.forward(padded, training=False)[: len(chunk)]
+            else:
+                out[i : i + batch_size] = self.forward(chunk, training=False)
+        return out
+
+    def predict(self, X: np.ndarray, batch_size: int = EVAL_BATCH) -> np.ndarray:
         """What a user reads: class probabilities or regression values (standardized units).
 
         ``head`` maps raw outputs through the loss's link (softmax, sigmoid); the

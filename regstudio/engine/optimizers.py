@@ -21,6 +21,11 @@ class Optimizer:
     def step(self, params: np.ndarray, grads: np.ndarray) -> None:
         raise NotImplementedError
 
+    def prepare(self, params: np.ndarray) -> None:
+        """Allocate (and touch) the state for ``params`` before the first step, so that step
+        runs at the usual speed (fresh pages for a large model cost hundreds of ms: the
+        trainer does it before its loop, where a Stop is seen at the next batch)."""
+
     def reset(self) -> None:
         """Forget the state (momentum, moment estimates), e.g. after a divergence."""
 
@@ -38,6 +43,11 @@ class SGD(Optimizer):
         self.momentum, self.nesterov = float(momentum), bool(nesterov)
         self.velocity: np.ndarray | None = None
         self._tmp: np.ndarray | None = None
+
+    def prepare(self, params):
+        self._buffer(params)
+        if self.momentum and self.velocity is None:
+            self.velocity = np.zeros_like(params)
 
     def step(self, params, grads):
         tmp = self._buffer(grads)
@@ -59,7 +69,7 @@ class SGD(Optimizer):
 
     def _buffer(self, like):
         if self._tmp is None or self._tmp.shape != like.shape:
-            self._tmp = np.empty_like(like)
+            self._tmp = np.zeros_like(like)  # touched now, not in the first step
         return self._tmp
 
     def get_config(self):
@@ -78,10 +88,12 @@ class Adam(Optimizer):
         self.m: np.ndarray | None = None
         self.v: np.ndarray | None = None
 
-    def step(self, params, grads):
+    def prepare(self, params):
         if self.m is None:
-            self.m, self.v = np.zeros_like(params), np.zeros_like(params)
-            self._tmp = np.empty_like(params)
+            self.m, self.v, self._tmp = (np.zeros_like(params) for _ in range(3))
+
+    def step(self, params, grads):
+        self.prepare(params)
         self.t += 1
         b1, b2 = self.beta1, self.beta2
         real = params.dtype.type

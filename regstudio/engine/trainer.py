@@ -188,6 +188,8 @@ class Trainer:
         self.stop_reason, message = "completed", ""
         self.callbacks.on_train_begin()
         emit(WeightsSnapshot(0, model.get_weights()))
+        if control is None or not control.stopped:
+            self.optimizer.prepare(params)
         recent: list[float] = []
         last_progress = -np.inf
         epoch = 0

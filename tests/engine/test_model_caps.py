@@ -24,7 +24,10 @@ def conv(filters, kernel=3, **kw):
 @pytest.mark.parametrize(("layers", "shape", "message"), [
     # the audit's 32 GiB MemoryError: a 1024-filter map flattened into 8192 units
     ([conv(1024), {"type": "dense", "units": 8192}, {"type": "dense"}], SHAPES,
-     r"model.layers\[0\] \(conv2d\): the layer outputs of a batch of 1,024 samples would take 4,096 MB"),
+     r"model.layers\[1\] \(dense\): the model would hold 8,589,971,456 parameters up to this layer"),
+    # the layer outputs of one evaluation chunk (256 samples) beyond 1 GiB
+    ([conv(1024), {"type": "dense"}], (64, 64, 3),
+     r"model.layers\[0\] \(conv2d\): the layer outputs of a batch of 256 samples would take 4,096 MB"),
     ([conv(16, padding="valid"), {"type": "maxpool2d"}, {"type": "dense", "units": 8192}, {"type": "dense"}],
      (64, 64, 3), rf"model.layers\[2\] \(dense\): the model would hold [\d,]+ parameters up to this layer, "
                   rf"more than the limit of {MAX_PARAMS:,}"),
@@ -54,5 +57,5 @@ def test_a_large_training_batch_counts_against_the_batch_limit():
 def test_build_refuses_an_oversized_convolution_with_a_config_error():
     config = {"data": {"source": "builtin", "name": "shapes", "n_samples": 40},
               "model": {"layers": [conv(1024), {"type": "dense", "units": 8192}, {"type": "dense"}]}}
-    with pytest.raises(ConfigError, match=r"model.layers\[0\] \(conv2d\): .*docs/limits.md"):
+    with pytest.raises(ConfigError, match=r"model.layers\[1\] \(dense\): .*docs/limits.md"):
         build(config)

@@ -275,4 +275,4 @@ def test_a_model_beyond_the_size_caps_is_one_line(tmp_path):
     (tmp_path / "c.json").write_text(json.dumps(config))
     proc = run("train", tmp_path / "c.json", "--out", tmp_path / "out")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert "model.layers[0] (conv2d): the layer outputs of a batch" in proc.stderr
+    assert "model.layers[1] (dense): the model would hold" in proc.stderr
