@@ -202,7 +202,9 @@ def test_the_runs_table_shows_the_comparison_before_the_settings(window):
     table = window.runs_panel.table
     header = table.horizontalHeader()
     shown = [table.horizontalHeaderItem(header.logicalIndex(v)).text() for v in range(4)]
-    assert shown == ["run", "best val loss", "best epoch", "final gap (val − train data loss)"]
+    assert shown == ["run", "best val loss", "best epoch", "final gap"]
+    gap = table.horizontalHeaderItem(header.logicalIndex(3))
+    assert gap.toolTip() == "final gap (val − train data loss)"
 
 
 def test_no_tab_makes_the_window_wider_than_a_1366_px_screen(window, qtbot):

@@ -30,6 +30,8 @@ FIRST_SHOWN = ("name", "best_val_loss", "best_epoch", "gap")  # the comparison f
 # How a column's numbers read in the table (the CSV keeps them whole): a loss difference of
 # 9.8e-05 must not read "9.842" where a narrow column cuts it off.
 FORMATS = {"gap": "{:+.3f}", "sparsity": "{:.0%}", "seconds": "{:.1f}"}
+# Headers short enough for a narrow dock; the full title is the header's tooltip.
+SHORT = {"gap": "final gap", "sparsity": "sparsity", "changes": "changed live", "early_stopping": "early stop"}
 
 
 class _Item(QTableWidgetItem):
@@ -79,7 +81,9 @@ class RunsPanel(QWidget):
         lay.addLayout(top)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("runs_table")
-        self.table.setHorizontalHeaderLabels([title for _key, title in COLUMNS])
+        self.table.setHorizontalHeaderLabels([SHORT.get(key, title) for key, title in COLUMNS])
+        for c, (_key, title) in enumerate(COLUMNS):  # the whole title (and the report's) on hover
+            self.table.horizontalHeaderItem(c).setToolTip(title)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
