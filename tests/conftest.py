@@ -26,3 +26,21 @@ def moons_config():
         "regularization": {"l2": 1e-4},
         "training": {"optimizer": "sgd", "lr": 0.1, "momentum": 0.9, "batch_size": 32, "epochs": 8},
     }
+
+
+@pytest.fixture
+def disk_full_at(monkeypatch):
+    """``disk_full_at(k)``: the k-th file synced from now on fails as on a full disk (ENOSPC)."""
+    import errno
+
+    def arm(k: int) -> None:
+        calls = []
+
+        def fsync(fd):
+            calls.append(fd)
+            if len(calls) == k:
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(os, "fsync", fsync)
+
+    return arm

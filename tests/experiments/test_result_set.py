@@ -59,17 +59,10 @@ def test_leftovers_of_interrupted_writes_are_removed(tmp_path, result):
 
 
 @pytest.mark.parametrize(("failing_call", "name"), [(1, "model.npz"), (2, "history.csv"), (3, "summary.json")])
-def test_a_full_disk_names_the_file_and_leaves_no_complete_claim(tmp_path, result, monkeypatch,
+def test_a_full_disk_names_the_file_and_leaves_no_complete_claim(tmp_path, result, disk_full_at,
                                                                   failing_call, name):
     write_run(tmp_path, result)  # an earlier complete result, replaced with --force
-    calls = []
-
-    def fsync(fd):
-        calls.append(fd)
-        if len(calls) == failing_call:
-            raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(os, "fsync", fsync)
+    disk_full_at(failing_call)
     with pytest.raises(OutputError) as info:
         write_run(tmp_path, result, force=True)
     assert str(info.value).startswith(f"{tmp_path / name}: could not be written (No space left on device)")

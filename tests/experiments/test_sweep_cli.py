@@ -4,7 +4,6 @@ as its rows, limits refused before any work, the result set written like ``regst
 the Dask executor's cancel reaching running fits."""
 
 import csv
-import errno
 import io
 import json
 import os
@@ -111,21 +110,14 @@ def test_sweep_json_is_written_last(config_file, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize(("failing_call", "name"), [(1, "sweep.csv"), (2, "sweep_fits.csv"), (3, "sweep.json")])
-def test_a_full_disk_names_the_file_and_leaves_no_sweep_json(config_file, tmp_path, monkeypatch, capsys,
+def test_a_full_disk_names_the_file_and_leaves_no_sweep_json(config_file, tmp_path, disk_full_at, capsys,
                                                              failing_call, name):
     out = tmp_path / "o"
     assert sweep(config_file, out) == 0  # an earlier complete set, replaced with --force
     (out / ".sweep.csv.old123.tmp").write_text("half")  # left by an interrupted write
     (out / ".mine.tmp").write_text("not ours")
     capsys.readouterr()
-    calls = []
-
-    def fsync(fd):
-        calls.append(fd)
-        if len(calls) == failing_call:
-            raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(os, "fsync", fsync)
+    disk_full_at(failing_call)
     assert sweep(config_file, out, "--force") == 2
     err = capsys.readouterr().err.strip()
     assert err == (f"regstudio: error: {out / name}: could not be written (No space left on device); the "

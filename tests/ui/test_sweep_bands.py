@@ -14,7 +14,8 @@ from regstudio.ui.plots.sweep_grid_view import grid_array
 from .test_sweep_view import small
 
 
-def run_sweep(qtbot, view, param, low, high, count, n=2, spread="repeats", second=None):
+def set_up(view, param, low, high, count, n=2, spread="repeats", second=None, workers=2):
+    """The Sweep tab's controls, as a user sets them."""
     view.param.setCurrentIndex(view.param.findData(param))
     view.low.setValue(low)
     view.high.setValue(high)
@@ -26,7 +27,11 @@ def run_sweep(qtbot, view, param, low, high, count, n=2, spread="repeats", secon
         view.axis2.count.setValue(second[3])
     view.spread.setCurrentIndex(view.spread.findData(spread))
     view.n_fits.setValue(n)
-    view.workers.setValue(2)
+    view.workers.setValue(workers)
+
+
+def run_sweep(qtbot, view, param, low, high, count, n=2, spread="repeats", second=None):
+    set_up(view, param, low, high, count, n, spread, second)
     assert view.run(), view.message.text()
     qtbot.waitUntil(lambda: not view.is_running, timeout=90000)
     assert view.result is not None, view.message.text()
@@ -134,12 +139,7 @@ def test_a_second_parameter_makes_a_heat_map_with_a_hover_read_out(qtbot, window
 def test_cancel_keeps_the_finished_fits_and_ends_the_worker(qtbot, window):
     small(window, 1500)
     view = window.sweep_view
-    view.param.setCurrentIndex(view.param.findData("regularization.l2"))
-    view.low.setValue(1e-4)
-    view.high.setValue(1e-2)
-    view.count.setValue(3)
-    view.n_fits.setValue(1)
-    view.workers.setValue(1)
+    set_up(view, "regularization.l2", 1e-4, 1e-2, 3, n=1, workers=1)
     assert view.run()
     thread = view.thread
     qtbot.waitUntil(lambda: view.progress.value() >= 1, timeout=60000)
@@ -164,12 +164,7 @@ def test_single_fits_are_drawn_as_they_arrive(qtbot, window):
     small(window, 5)
     view = window.sweep_view
     view.show_fits.setChecked(True)
-    view.param.setCurrentIndex(view.param.findData("regularization.l2"))
-    view.low.setValue(1e-4)
-    view.high.setValue(1e-2)
-    view.count.setValue(3)
-    view.n_fits.setValue(2)
-    view.workers.setValue(1)
+    set_up(view, "regularization.l2", 1e-4, 1e-2, 3, n=2, workers=1)
     seen = []
 
     class Spy(QObject):  # lives in this thread: its slot runs after the view's, in order

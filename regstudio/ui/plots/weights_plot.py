@@ -164,9 +164,10 @@ class WeightsPlot(QWidget):
             self.map_plot.setLabel("bottom", "unit")
         # The image gets weights / lim in [-1, 1] (native colour mapping overflows on values near
         # the float32 limit); the colour bar shows the real scale.
-        scaled = np.clip(np.asarray(img, np.float64) / lim, -1.0, 1.0)
-        self.image.setImage(np.ascontiguousarray(scaled, dtype=np.float32), levels=(-1.0, 1.0),
-                            autoLevels=False)
+        with np.errstate(over="ignore"):  # a weight that outgrew the run's scale: clipped to 1
+            scaled = np.divide(img, lim, dtype=np.float32)  # one float32 pass (it runs while training)
+        np.clip(scaled, -1.0, 1.0, out=scaled)
+        self.image.setImage(np.ascontiguousarray(scaled), levels=(-1.0, 1.0), autoLevels=False)
         self.colorbar.setLevels((-lim, lim), update_items=False)
         # the colour scale stays fixed for the run; the histogram widens to count every weight
         reach = max(lim, _reach(W))
