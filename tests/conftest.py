@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+import faulthandler
 import os
 
 import numpy as np
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# pytest-timeout (300 s, pyproject) fails a test from a signal handler, which only runs when the
+# main thread executes Python: a test stuck in C (a QThread.wait, a lock, a thread waiting for the
+# GIL) would hang the whole run. This watchdog is a C thread: after WATCHDOG_S it writes every
+# thread's stack to the real stderr and ends the process, so a hang fails fast and says where.
+WATCHDOG_S = 420
+_watchdog_fd: int | None = None
+
+
+def pytest_configure(config):
+    global _watchdog_fd
+    _watchdog_fd = os.dup(2)  # output capture is suspended here: this is the terminal or CI log
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    if _watchdog_fd is not None:
+        faulthandler.dump_traceback_later(WATCHDOG_S, exit=True, file=_watchdog_fd)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture
