@@ -75,8 +75,7 @@ class BackgroundTask:
         worker.progress.connect(self._show_progress)  # methods of this widget: queued to its thread
         worker.failed.connect(self._show_failure)
         self.started = time.monotonic()
-        self.thread = start_worker(worker)
-        self.thread.finished.connect(self._task_finished)
+        self.thread = start_worker(worker, self._task_finished)
         self._set_running(True)
 
     def cancel(self) -> None:

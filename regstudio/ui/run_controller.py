@@ -175,8 +175,7 @@ class RunController(QObject):
         self.paused = step
         if step:
             w.step_epochs(1)
-        self.thread = start_worker(w)
-        self.thread.finished.connect(self._on_thread_finished)
+        self.thread = start_worker(w, self._on_thread_finished)
         self._poll.start()
         self.paused_changed.emit(step)
         self.status.emit("stepping one epoch…" if step else "starting…")

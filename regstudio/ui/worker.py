@@ -245,8 +245,12 @@ def _event_dict(ev: Any) -> dict:
     return {k: getattr(ev, k) for k in ("epoch", "batch", "key", "old", "new")}
 
 
-def start_worker(worker: TrainingWorker) -> QThread:
-    """Move ``worker`` to a new QThread, wire the lifecycle, start it; returns the thread."""
+def start_worker(worker: TrainingWorker, on_finished: Callable[[], None]) -> QThread:
+    """Move ``worker`` to a new QThread, wire the lifecycle, start it; returns the thread.
+
+    ``on_finished`` (a method of a GUI-thread object: queued) is connected before the thread
+    starts: a worker that ends at once would otherwise finish before anyone listens, and its
+    view would wait for it for ever."""
     thread = QThread()
     thread.setObjectName("regstudio-training")
     worker.moveToThread(thread)
@@ -254,5 +258,6 @@ def start_worker(worker: TrainingWorker) -> QThread:
     # Direct: QThread.quit is thread-safe, and the GUI thread may be blocked in wait().
     worker.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
     thread.finished.connect(worker.deleteLater)
+    thread.finished.connect(on_finished)
     thread.start()
     return thread

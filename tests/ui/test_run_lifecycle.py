@@ -359,3 +359,39 @@ def test_predictions_are_computed_while_training_only_when_their_view_is_shown(q
         counts[tab] = len(calls)
     assert counts[window.loss_plot] == 1  # the final predictions only
     assert counts[window.predictions_plot] > 2
+
+
+def _start_then_pause(monkeypatch):
+    """QThread.start that returns only once the thread has finished: a busy machine can pause
+    the GUI thread right after start(), long enough for a short worker to end."""
+    from PySide6.QtCore import QThread
+
+    real_start = QThread.start
+
+    def start(thread, *args):
+        real_start(thread, *args)
+        assert thread.wait(60000)
+
+    monkeypatch.setattr(QThread, "start", start)
+
+
+def test_a_run_that_ends_before_start_returns_still_ends(qtbot, window, monkeypatch):
+    set_small(window)
+    window.state.set("training.epochs", 1)
+    _start_then_pause(monkeypatch)
+    assert window.runner.start()
+    qtbot.waitUntil(lambda: not window.runner.is_running, timeout=10000)
+    assert window.runner.thread is None and window.actions["start"].isEnabled()
+
+
+def test_a_sweep_that_ends_before_its_start_returns_still_ends(qtbot, window, monkeypatch):
+    from tests.ui.test_sweep_bands import set_up
+
+    set_small(window)
+    window.state.set("training.epochs", 1)
+    view = window.sweep_view
+    set_up(view, "regularization.l2", 1e-4, 1e-2, 2, n=1, workers=1)
+    _start_then_pause(monkeypatch)
+    assert view.run()
+    qtbot.waitUntil(lambda: not view.is_running, timeout=10000)
+    assert view.result is not None and view.run_button.isEnabled() and not view.cancel_button.isEnabled()
