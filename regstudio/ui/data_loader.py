@@ -130,6 +130,7 @@ class DataLoader(QObject):
         worker.phase.connect(self._on_phase)
         # Direct: QThread.quit is thread-safe, and _on_done waits for the thread to end.
         worker.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        thread.finished.connect(self._reap)  # before start: a dropped load may end at once
         self._current = (thread, worker, key)
         thread.start()
         self.busy_changed.emit(True)
@@ -142,7 +143,6 @@ class DataLoader(QObject):
         thread, worker, _key = self._current
         worker.cancel()
         self._dropped.append((thread, worker))
-        thread.finished.connect(self._reap)
         self._current = None
         self.busy_changed.emit(False)
 
@@ -171,6 +171,7 @@ class DataLoader(QObject):
         self.busy_changed.emit(False)
 
     def _reap(self) -> None:
+        """Join the dropped loads whose threads have ended (their results are let go)."""
         alive = []
         for thread, worker in self._dropped:
             if thread.isFinished():

@@ -285,3 +285,15 @@ def test_a_column_with_a_stray_word_can_be_ignored_from_the_column_table(qtbot, 
     panel.columns.set_role("notes", "ignore")  # a left-out column: ignoring it silences it
     assert window.state.config["data"]["ignore"] == ["mass", "notes"]
     assert panel.columns.role("notes") == "ignore"
+
+
+def test_a_load_dropped_after_its_thread_ended_is_let_go(qtbot, window):
+    """Cancelled once its thread had already finished (its result still queued): the loader
+    still joins it and lets its data go, rather than holding them until the window closes."""
+    loader = window.state.loader
+    assert loader.load(force=True)
+    thread = loader._current[0]
+    assert thread.wait(30000)  # ended; its finished signal not yet delivered
+    loader.cancel()
+    qtbot.waitUntil(lambda: not loader._dropped, timeout=5000)
+    assert not loader.loading
