@@ -1,7 +1,7 @@
 """Print the bundle's size and warm start time against the targets.
 
     python packaging/measure.py [--bundle dist/regstudio] [--archive FILE] [--runs 5] [--json]
-                                [--platform offscreen|xcb|wayland]
+                                [--platform offscreen|xcb|wayland] [--sizes-only]
 
 * unpacked size: every file under the bundle folder (symlinks not counted twice);
 * archive size: the .tar.gz (or .zip) build.py wrote, or one made now in a temp folder;
@@ -12,7 +12,9 @@
   Also reported: the time to the output of ``--version`` (interpreter + bootloader only).
 
 Exit status 1 when a target is missed: 230 MB unpacked, 85 MB archived (with pandas and
-openpyxl for tables), 1 s warm start.
+openpyxl for tables), 1 s warm start. ``--sizes-only`` (CI): the warm start is measured and
+reported against its target but does not set the exit status, since a shared machine's load
+moves it by tens of percent; the sizes are exact and still do.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MB = 1e6
 TARGETS = {"unpacked_mb": 230.0, "archive_mb": 85.0, "warm_start_s": 1.0}
+SIZES = ("unpacked_mb", "archive_mb")
 
 
 def folder_size(path: Path) -> int:
@@ -105,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print one JSON object instead")
     ap.add_argument("--platform", default="offscreen",
                     help="Qt platform plugin: offscreen (default), or xcb/wayland on a real display")
+    ap.add_argument("--sizes-only", action="store_true",
+                    help="only a missed size target sets the exit status (the time is still reported)")
     args = ap.parse_args(argv)
     if not args.bundle.is_dir():
         raise SystemExit(f"{args.bundle}: no bundle; build it with python packaging/build.py")
@@ -132,7 +137,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"                window shown {shown:.0f} ms after the entry script started")
         print(f"--version     : {result['version_s']:.2f} s (bootloader + interpreter only)")
         print("targets met" if not missed else f"targets MISSED: {', '.join(missed)}")
-    return 0 if not missed else 1
+    failing = [k for k in missed if k in SIZES] if args.sizes_only else missed
+    if missed and not failing:
+        print("(a time target only: reported, not failed, with --sizes-only)")
+    return 0 if not failing else 1
 
 
 if __name__ == "__main__":
