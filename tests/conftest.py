@@ -23,6 +23,11 @@ def pytest_configure(config):
     _watchdog_fd = os.dup(2)  # output capture is suspended here: this is the terminal or CI log
 
 
+def pytest_sessionfinish(session, exitstatus):
+    if _watchdog_fd is not None:  # the exit too: a thread left running must not hang it
+        faulthandler.dump_traceback_later(WATCHDOG_S, exit=True, file=_watchdog_fd)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     if _watchdog_fd is not None:
