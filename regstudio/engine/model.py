@@ -288,7 +288,6 @@ class Sequential:
         allocate, and hold the GIL, for a fresh convolution plan each time)."""
         n = len(X)
         out = np.empty((n, *self.output_shape), self.dtype)
-        padded = None
         for i in range(0, n, batch_size):
             chunk = X[i : i + batch_size]
             if len(chunk) < batch_size:

@@ -4,6 +4,7 @@ import dataclasses
 import json
 import os
 
+from tests.ui.test_sweep_bands import set_up
 from tests.ui.test_window import set_small, wait_epochs
 
 
@@ -376,8 +377,7 @@ def _start_then_pause(monkeypatch):
 
 
 def test_a_run_that_ends_before_start_returns_still_ends(qtbot, window, monkeypatch):
-    set_small(window)
-    window.state.set("training.epochs", 1)
+    set_small(window, epochs=1)
     _start_then_pause(monkeypatch)
     assert window.runner.start()
     qtbot.waitUntil(lambda: not window.runner.is_running, timeout=10000)
@@ -385,10 +385,7 @@ def test_a_run_that_ends_before_start_returns_still_ends(qtbot, window, monkeypa
 
 
 def test_a_sweep_that_ends_before_its_start_returns_still_ends(qtbot, window, monkeypatch):
-    from tests.ui.test_sweep_bands import set_up
-
-    set_small(window)
-    window.state.set("training.epochs", 1)
+    set_small(window, epochs=1)
     view = window.sweep_view
     set_up(view, "regularization.l2", 1e-4, 1e-2, 2, n=1, workers=1)
     _start_then_pause(monkeypatch)
